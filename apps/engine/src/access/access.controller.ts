@@ -1,0 +1,39 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { AppError, OnBusRequest } from '@patchbay/bus';
+import { ListQueryV1, PairApproveV1, PrincipalV1 } from '@patchbay/contracts';
+import { AccessStore } from '@patchbay/persistence';
+import { Clock } from '../clock';
+import { ENGINE_QUEUE } from '../engine.constants';
+
+/** Pairing and access administration for the CLI and HTTP API (owners only, on loopback). */
+@Controller()
+export class AccessController {
+  constructor(
+    private readonly store: AccessStore,
+    private readonly clock: Clock,
+  ) {}
+
+  @OnBusRequest('access.pairings', { queue: ENGINE_QUEUE })
+  async pairings() {
+    return { pending: await this.store.openPairings(this.clock.now()) };
+  }
+
+  @OnBusRequest('access.pair.approve', { queue: ENGINE_QUEUE })
+  async approve(@Payload() request: PairApproveV1): Promise<PrincipalV1> {
+    const principal = await this.store.approvePairing(request.code.toUpperCase(), request.role, request.by, this.clock.now());
+    if (!principal) throw new AppError('not_found', `no open pairing request ${request.code} (wrong, expired or already decided)`);
+    await this.store.audit({ actor: request.by, principalId: null, action: 'pair.approve', target: principal.identities.join(', '), decision: 'allow', detail: `role ${principal.role}` });
+    return principal;
+  }
+
+  @OnBusRequest('access.principals', { queue: ENGINE_QUEUE })
+  async principals() {
+    return { principals: await this.store.principals() };
+  }
+
+  @OnBusRequest('access.audit', { queue: ENGINE_QUEUE })
+  async audit(@Payload() query: ListQueryV1) {
+    return { entries: await this.store.auditLog(query.limit) };
+  }
+}

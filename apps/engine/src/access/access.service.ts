@@ -1,0 +1,134 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomInt } from 'node:crypto';
+import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
+import { Action, InboundMessageV1, Role, ROLE_ALLOWS } from '@patchbay/contracts';
+import { AccessStore } from '@patchbay/persistence';
+import { Clock } from '../clock';
+
+/** Pairing codes: 8 characters, no look-alikes (0/O, 1/I/L), valid for an hour, 3 open per channel. */
+const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 8;
+export const PAIRING_TTL_MS = 60 * 60 * 1000;
+export const MAX_OPEN_PAIRINGS = 3;
+
+/** Who sent a message, as far as Patchbay knows them. */
+export interface Sender {
+  /** `<channel>:<user id>`, as written in the audit log and in patchbay.yaml. */
+  actor: string;
+  name: string;
+  principalId: string | null;
+  /** null: unknown, may do nothing. */
+  role: Role | null;
+}
+
+/**
+ * Identities, roles and pairing. Default deny: a sender that is neither listed in
+ * patchbay.yaml `access:` nor paired may do nothing; every decision is audited.
+ */
+@Injectable()
+export class AccessService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AccessService.name);
+
+  constructor(
+    @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
+    private readonly store: AccessStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const listed = (['owners', 'operators', 'viewers'] as const).flatMap((list) =>
+      this.config.access[list]
+        .map(parseRef)
+        .filter((ref) => ref.platformUserId !== '*')
+        .map((ref) => ({ ...ref, role: ROLE_OF_LIST[list] })),
+    );
+    await this.store.syncConfig(listed);
+  }
+
+  async identify(message: InboundMessageV1): Promise<Sender> {
+    const actor = `${message.channel}:${message.sender.id}`;
+    const name = message.sender.name ?? message.sender.id;
+    // Patchbay's own channels (the scheduler) act with what an owner set up.
+    if (INTERNAL_CHANNELS.has(message.channel)) return { actor, name, principalId: null, role: 'operator' };
+    const known = await this.store.sender(message.channel, message.sender.id);
+    const wildcard = this.wildcardRole(message.channel);
+    const role = best(known?.role ?? null, wildcard);
+    // The name people see on the platform, which is how others in a shared session know them.
+    return { actor, name: message.sender.name ?? known?.name ?? message.sender.id, principalId: known?.principalId ?? null, role };
+  }
+
+  /** Decides and records whether `sender` may do `action`. */
+  async authorize(sender: Sender, action: Action, target: string | null, detail?: string): Promise<boolean> {
+    const allowed = sender.role !== null && ROLE_ALLOWS[sender.role].has(action);
+    await this.audit(sender, action, target, allowed ? 'allow' : 'deny', detail ?? (allowed ? null : `role ${sender.role ?? 'unknown'}`));
+    return allowed;
+  }
+
+  async audit(sender: Sender, action: string, target: string | null, decision: 'allow' | 'deny', detail: string | null): Promise<void> {
+    await this.store.audit({ actor: sender.actor, principalId: sender.principalId, action, target, decision, detail });
+  }
+
+  /**
+   * The unknown sender's pairing code: the open one, or a new one while the channel has
+   * fewer than MAX_OPEN_PAIRINGS open. The text tells them what to do next.
+   */
+  async pairingReply(message: InboundMessageV1): Promise<string> {
+    const now = this.clock.now();
+    const open = await this.store.openPairing(message.channel, message.sender.id, now);
+    if (open) return pairingText(open.code, open.expiresAt);
+    if ((await this.store.countOpenPairings(message.channel, now)) >= MAX_OPEN_PAIRINGS) {
+      return 'You are not paired with this Patchbay, and too many pairing requests are waiting. Ask its owner to let you in.';
+    }
+    const code = newCode();
+    const expiresAt = new Date(now.getTime() + PAIRING_TTL_MS);
+    await this.store.createPairing({
+      code,
+      channel: message.channel,
+      platformUserId: message.sender.id,
+      displayName: message.sender.name ?? null,
+      chatId: message.chatId,
+      expiresAt,
+    });
+    this.logger.log(`pairing code for ${message.channel}:${message.sender.id} (${message.sender.name ?? 'no name'}) created`);
+    return pairingText(code, expiresAt);
+  }
+
+  private wildcardRole(channel: string): Role | null {
+    const { owners, operators, viewers } = this.config.access;
+    const star = `${channel}:*`;
+    if (owners.includes(star)) return 'owner';
+    if (operators.includes(star)) return 'operator';
+    if (viewers.includes(star)) return 'viewer';
+    return null;
+  }
+}
+
+/** Channels whose messages Patchbay itself makes. */
+const INTERNAL_CHANNELS: ReadonlySet<string> = new Set(['schedule']);
+
+const ROLE_OF_LIST = { owners: 'owner', operators: 'operator', viewers: 'viewer' } as const;
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, owner: 3 };
+
+function best(a: Role | null, b: Role | null): Role | null {
+  if (!a) return b;
+  if (!b) return a;
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+function parseRef(ref: string): { channel: string; platformUserId: string } {
+  const at = ref.indexOf(':');
+  return { channel: ref.slice(0, at), platformUserId: ref.slice(at + 1) };
+}
+
+function newCode(): string {
+  let code = '';
+  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
+}
+
+function pairingText(code: string, expiresAt: Date): string {
+  return (
+    `You are not paired with this Patchbay yet, so nothing was run. Pairing code: ${code} ` +
+    `(valid until ${expiresAt.toISOString().slice(11, 16)} UTC). Ask the owner to run \`patchbay pair approve ${code}\`.`
+  );
+}

@@ -1,0 +1,206 @@
+import { Injectable } from '@nestjs/common';
+import { Bus, describeError } from '@patchbay/bus';
+import { OutputEventV1, TaskV1 } from '@patchbay/contracts';
+import { AccessStore, EngineStore, toTaskV1 } from '@patchbay/persistence';
+import { TMUX_BRIDGE_AGENT } from '@patchbay/agents';
+import { Clock } from '../clock';
+import { EngineService } from '../engine.service';
+import { CommandContext, Effect } from '@patchbay/plugin-sdk';
+
+/** How many stored output lines a chat that attaches late gets as catch-up. */
+const CATCH_UP_EVENTS = 200;
+const CATCH_UP_CHARS = 3_000;
+
+/** Performs the effects commands return and turns queries into text for the sender. */
+@Injectable()
+export class EffectApplier {
+  constructor(
+    private readonly store: EngineStore,
+    private readonly access: AccessStore,
+    private readonly bus: Bus,
+    private readonly clock: Clock,
+    private readonly runs: EngineService,
+  ) {}
+
+  /** Runs the effects in order; the replies they produce, joined, answer the command. */
+  async apply(effects: Effect[], ctx: CommandContext, by: string): Promise<string> {
+    const replies: string[] = [];
+    for (const effect of effects) {
+      const text = await this.applyOne(effect, ctx, by);
+      if (text) replies.push(text);
+    }
+    return replies.join('\n\n');
+  }
+
+  private async applyOne(effect: Effect, ctx: CommandContext, by: string): Promise<string | null> {
+    const chat = ctx.chat;
+    switch (effect.kind) {
+      case 'reply':
+        return effect.text;
+      case 'bind': {
+        const session = await this.store.session(effect.sessionId);
+        if (!session) return `No session ${effect.sessionId}.`;
+        await this.store.bindChat(chat.channel, chat.chatId!, session.id, effect.delivery);
+        // The chat may have followed another session: both changed.
+        for (const id of new Set([session.id, ctx.session?.id].filter((x): x is string => !!x))) this.bus.publish('session.*.bindings', {}, [id]);
+        const catchUp = await this.catchUp(session.id);
+        return `Attached to session ${session.id} (${session.agent}, ${session.status}; delivery ${effect.delivery}).${catchUp ? `\nSo far:\n${catchUp}` : ''}`;
+      }
+      case 'unbind':
+        await this.store.unbindChat(chat.channel, chat.chatId!);
+        if (ctx.session) this.bus.publish('session.*.bindings', {}, [ctx.session.id]);
+        return null;
+      case 'control':
+        try {
+          const result = await this.bus.request('session.*.control', { action: effect.action, by }, { params: [effect.sessionId] });
+          return `Run ${result.runId}: ${result.detail}.`;
+        } catch (error) {
+          return ['no_responder', 'not_found'].includes(describeError(error).code)
+            ? `Session ${effect.sessionId} has no live run.`
+            : `Could not ${effect.action}: ${describeError(error).message}`;
+        }
+      case 'setAgent':
+        await this.store.updateSession(effect.sessionId, { agent: effect.agent, agentSessionId: null });
+        return null;
+      case 'setModel':
+        await this.store.updateSession(effect.sessionId, { model: effect.model });
+        return null;
+      case 'forgetAgentSession':
+        await this.store.updateSession(effect.sessionId, { agentSessionId: null });
+        return null;
+      case 'approvePairing': {
+        const principal = await this.access.approvePairing(effect.code, effect.role, by, this.clock.now());
+        return principal ? `${principal.name} (${principal.identities.join(', ')}) is now ${principal.role}.` : `No open pairing request ${effect.code} (wrong, expired or already decided).`;
+      }
+      case 'showTask': {
+        const task = await this.store.task(effect.taskId);
+        return task ? describeTask(toTaskV1(task)) : `No task ${effect.taskId}.`;
+      }
+      case 'show':
+        return this.show(effect.what, ctx);
+      case 'runJob':
+      case 'setJobEnabled':
+        return this.job(effect);
+      case 'input':
+      case 'keys':
+        return this.toSession(effect);
+      case 'listTmux':
+        return this.listTmux();
+      case 'bridge': {
+        const accepted = await this.store.createBridge(chat.channel, chat.chatId!, effect.target, TMUX_BRIDGE_AGENT);
+        this.bus.publish('session.*.bindings', {}, [accepted.sessionId]);
+        this.runs.queued(accepted);
+        return `Watching tmux session ${effect.target} here (session ${accepted.sessionId}). /send types into it, /keys presses keys, /unwatch lets go.`;
+      }
+    }
+  }
+
+  private async toSession(effect: Extract<Effect, { kind: 'input' | 'keys' }>): Promise<string> {
+    try {
+      const result =
+        effect.kind === 'input'
+          ? await this.bus.request('session.*.input', { text: effect.text }, { params: [effect.sessionId] })
+          : await this.bus.request('session.*.keys', { keys: effect.keys }, { params: [effect.sessionId] });
+      return result.delivered ? '' : `Not delivered: ${result.detail}`;
+    } catch (error) {
+      return describeError(error).code === 'no_responder' ? `Session ${effect.sessionId} has no live run.` : `Not delivered: ${describeError(error).message}`;
+    }
+  }
+
+  /** Every live runner's tmux sessions; Patchbay's own are marked. */
+  private async listTmux(): Promise<string> {
+    const lines: string[] = [];
+    for (const runnerId of this.runs.liveRunners()) {
+      try {
+        const { sessions } = await this.bus.request('runner.*.tmux', {}, { params: [runnerId], timeoutMs: 3_000 });
+        lines.push(`${runnerId}: ${sessions.map((s) => (s.patchbay ? `${s.name} (Patchbay)` : s.name)).join(', ') || 'no sessions'}`);
+      } catch (error) {
+        lines.push(`${runnerId}: ${describeError(error).message}`);
+      }
+    }
+    return lines.length ? lines.join('\n') : 'No runner is connected.';
+  }
+
+  private async show(what: Extract<Effect, { kind: 'show' }>['what'], ctx: CommandContext): Promise<string> {
+    switch (what) {
+      case 'status': {
+        if (!ctx.session) return 'This chat has no session. Send a message to start one.';
+        const session = await this.store.session(ctx.session.id);
+        const watchers = await this.store.bindings(ctx.session.id);
+        return `Session ${ctx.session.id}: ${session?.status}, agent ${session?.agent}${session?.model ? ` (${session.model})` : ''}, ${session?.lastSeq} events, followed by ${watchers.length} chat(s).`;
+      }
+      case 'sessions': {
+        const sessions = await this.store.listSessions(10);
+        return sessions.length ? sessions.map((s) => `${s.id} ${s.status} ${s.agent}`).join('\n') : 'No sessions yet.';
+      }
+      case 'tasks': {
+        const tasks = await this.store.listTasks(10);
+        return tasks.length ? tasks.map((t) => `${t.id} ${t.status} ${oneLine(t.prompt)}`).join('\n') : 'No tasks yet.';
+      }
+      case 'pairings': {
+        const open = await this.access.openPairings(this.clock.now());
+        return open.length
+          ? open.map((p) => `${p.code} ${p.channel}:${p.platformUserId}${p.displayName ? ` (${p.displayName})` : ''} until ${p.expiresAt.slice(11, 16)} UTC`).join('\n')
+          : 'No open pairing requests.';
+      }
+      case 'jobs':
+        return this.job({ kind: 'listJobs' });
+    }
+  }
+
+  /** Jobs live behind their own bus subjects (the scheduler answers them). */
+  private async job(effect: Extract<Effect, { kind: 'runJob' | 'setJobEnabled' }> | { kind: 'listJobs' }): Promise<string> {
+    try {
+      switch (effect.kind) {
+        case 'listJobs': {
+          const { jobs } = await this.bus.request('jobs.list', {});
+          return jobs.length
+            ? jobs.map((j) => `${j.name} ${j.enabled ? 'on' : 'off'} ${j.cron ? `${j.cron} ${j.tz ?? 'UTC'}` : j.every ? `every ${j.every}` : `at ${j.at}`}${j.nextRunAt ? `, next ${j.nextRunAt}` : ''}`).join('\n')
+            : 'No scheduled jobs.';
+        }
+        case 'runJob': {
+          const run = await this.bus.request('jobs.run', { name: effect.name });
+          return `Job ${effect.name} fired: ${run.outcome}${run.taskId ? `, task ${run.taskId}` : ''}${run.error ? ` (${run.error})` : ''}.`;
+        }
+        case 'setJobEnabled': {
+          const job = await this.bus.request('jobs.enable', { name: effect.name, enabled: effect.enabled });
+          return `Job ${job.name} is ${job.enabled ? `on${job.nextRunAt ? `, next run ${job.nextRunAt}` : ''}` : 'off'}.`;
+        }
+      }
+    } catch (error) {
+      return `Could not do that: ${describeError(error).message}`;
+    }
+  }
+
+  /** The session's recent output, as text, for a chat that joins late. */
+  private async catchUp(sessionId: string): Promise<string> {
+    const session = await this.store.session(sessionId);
+    const after = Math.max(0, (session?.lastSeq ?? 0) - CATCH_UP_EVENTS);
+    const events = await this.store.transcript(sessionId, after, CATCH_UP_EVENTS);
+    return events.map(eventLine).join('').slice(-CATCH_UP_CHARS).trim();
+  }
+}
+
+function eventLine(event: OutputEventV1): string {
+  switch (event.type) {
+    case 'text':
+      return event.text;
+    case 'tool_call':
+      return `\n[${event.tool}] ${event.input}\n`;
+    case 'final':
+      return '\n[done]\n';
+    case 'error':
+      return `\n[error] ${event.text}\n`;
+    default:
+      return '';
+  }
+}
+
+function describeTask(t: TaskV1): string {
+  return `Task ${t.id}: ${t.status}, agent ${t.agent}, session ${t.sessionId}, created ${t.createdAt}${t.error ? `\nError: ${t.error}` : ''}\n${oneLine(t.prompt, 200)}`;
+}
+
+function oneLine(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

@@ -1,0 +1,39 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { OnBusEvent, OnBusRequest } from '@patchbay/bus';
+import {
+  EngineStatusV1,
+  OutputEventV1,
+  RunnerHeartbeatV1,
+} from '@patchbay/contracts';
+import { Database } from '@patchbay/persistence';
+import { ENGINE_QUEUE } from './engine.constants';
+import { EngineService } from './engine.service';
+
+@Controller()
+export class EngineController {
+  constructor(
+    private readonly engine: EngineService,
+    private readonly database: Database,
+  ) {}
+
+  @OnBusEvent('session.*.output', { queue: ENGINE_QUEUE })
+  output(@Payload() event: OutputEventV1): Promise<void> {
+    return this.engine.recordOutput(event);
+  }
+
+  @OnBusEvent('runner.heartbeat')
+  heartbeat(@Payload() heartbeat: RunnerHeartbeatV1): Promise<void> {
+    return this.engine.runnerSeen(heartbeat);
+  }
+
+  @OnBusRequest('engine.status', { queue: ENGINE_QUEUE })
+  async status(): Promise<EngineStatusV1> {
+    try {
+      await this.database.ping();
+      return { database: { ok: true, detail: 'connected' } };
+    } catch (error) {
+      return { database: { ok: false, detail: (error as Error).message } };
+    }
+  }
+}

@@ -1,0 +1,268 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Bus, describeError } from '@patchbay/bus';
+import {
+  newId,
+  OutputEventV1,
+  RunAcceptedV1,
+  RunnerHeartbeatV1,
+  RunRequestV1,
+} from '@patchbay/contracts';
+import { EngineStore, TaskEntity } from '@patchbay/persistence';
+import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
+import { Clock } from './clock';
+import { Router } from './routing/router';
+import { PendingWork } from './pending-work';
+
+/** A runner silent this long (no heartbeat) is taken as gone, with its runs. */
+export const RUNNER_LOST_MS = 60_000;
+/** A session held this long without a runner taking its run: the dispatch was cut off. */
+const DISPATCH_STALE_MS = 15_000;
+const RECOVER_EVERY_MS = 5_000;
+
+/** Error codes of runs that may well succeed if tried again. */
+const RETRYABLE: ReadonlySet<string> = new Set(['runner_lost', 'session_lost', 'runner_stopped', 'tmux_failed']);
+/** Errors someone caused on purpose: the task is cancelled, not failed. */
+const CANCELLED: ReadonlySet<string> = new Set(['stopped', 'killed', 'cancelled']);
+/** Errors no retry can fix until someone changes something. */
+const BLOCKED: ReadonlySet<string> = new Set(['unknown_agent', 'agent_not_installed', 'workspace_failed']);
+/** How agent CLIs say they ran out of their plan or rate limit. */
+const USAGE_LIMIT = /usage limit|rate.?limit|quota|\b429\b|overloaded/i;
+
+/** Refusals another runner may not give: full, or (a bridge) not the machine with that tmux session. */
+const ASK_ANOTHER_RUNNER: ReadonlySet<string> = new Set(['runner_at_capacity', 'tmux_session_not_here']);
+
+/** Tries to find a runner with a free slot before asking one to queue the run. */
+const RUN_ATTEMPTS = 3;
+
+/**
+ * Runs: when a session's next task starts and on which runner, what an output event means
+ * for its task, and recovery when runners or the engine come and go.
+ */
+@Injectable()
+export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(EngineService.name);
+  /** Runner id → when its last heartbeat arrived (clock ms). */
+  private readonly runners = new Map<string, number>();
+  private readonly startedAt: number;
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly store: EngineStore,
+    private readonly pending: PendingWork,
+    private readonly clock: Clock,
+    private readonly router: Router,
+    @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
+  ) {
+    this.startedAt = clock.now().getTime();
+  }
+
+  onApplicationBootstrap(): void {
+    // Runners answer with heartbeats; the first one from each triggers recovery.
+    this.bus.publish('runner.announce', {});
+    this.sweeper = setInterval(() => this.pending.track(this.recover()), RECOVER_EVERY_MS);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** A task was queued in a session: start it when the session is free. */
+  queued(accepted: { taskId: string; sessionId: string }): void {
+    this.logger.log(`task ${accepted.taskId} queued in session ${accepted.sessionId}`);
+    // Started after the reply, so the sender learns its ids at once.
+    this.pending.track(this.dispatch(accepted.sessionId));
+  }
+
+  /** Starts the session's oldest queued task unless a run already holds the session. */
+  async dispatch(sessionId: string): Promise<void> {
+    while (await this.store.claimSession(sessionId)) {
+      const task = await this.store.oldestQueuedTask(sessionId);
+      if (task) return this.startRun(task);
+      await this.store.releaseSession(sessionId);
+      // A task queued between our look and the release would otherwise wait forever.
+      if (!(await this.store.oldestQueuedTask(sessionId))) return;
+    }
+  }
+
+  /**
+   * Asks a runner to run the task. `again` repeats an earlier ask whose answer was lost
+   * (the engine died): same run id, which a runner that already has the run recognises.
+   */
+  private async startRun(task: TaskEntity, again = false): Promise<void> {
+    const session = await this.store.session(task.sessionId);
+    const runId = again && task.runId ? task.runId : newId();
+    const nextSeq = (session?.lastSeq ?? 0) + 1;
+    // Continue the agent's own conversation when the session already has one with this agent.
+    const resume = session?.agent === task.agent ? session.agentSessionId : null;
+    await this.store.assignRun(task.id, runId);
+    const request = {
+      runId,
+      taskId: task.id,
+      sessionId: task.sessionId,
+      agent: task.agent,
+      prompt: task.prompt,
+      nextSeq,
+      resume,
+      ...(session?.model ? { model: session.model } : {}),
+    };
+    try {
+      const accepted = await this.requestRun(request);
+      await this.store.runAccepted(task.sessionId, accepted.runnerId);
+      if (again) await this.resync(accepted.runnerId, task.sessionId, session?.lastSeq ?? 0);
+    } catch (error) {
+      const { code, message } = describeError(error);
+      const text = code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message;
+      this.logger.warn(`task ${task.id} could not start: ${text}`);
+      // Told through the session's own stream, so every watcher sees it, and stored like any event.
+      this.bus.publish(
+        'session.*.output',
+        { type: 'error', code, text, exitCode: null, sessionId: task.sessionId, taskId: task.id, runId, seq: nextSeq, at: new Date().toISOString() },
+        [task.sessionId],
+      );
+    }
+  }
+
+  /**
+   * The runners' queue group hands a run to any one of them. A full runner declines, so a
+   * few tries find one with a free slot; when all seem full, the last try asks a runner to
+   * keep the run in its line, and the user sees the position.
+   */
+  private async requestRun(request: Omit<RunRequestV1, 'queueIfBusy'>): Promise<RunAcceptedV1> {
+    for (let attempt = 1; attempt < RUN_ATTEMPTS; attempt++) {
+      try {
+        return await this.bus.request('runner.run', { ...request, queueIfBusy: false });
+      } catch (error) {
+        if (!ASK_ANOTHER_RUNNER.has(describeError(error).code)) throw error;
+      }
+    }
+    return this.bus.request('runner.run', { ...request, queueIfBusy: true });
+  }
+
+  /**
+   * Stores an output event, then passes it on to viewers. A run's last event closes its task
+   * before it is stored, as a viewer may read it from the transcript at once: whoever sees
+   * `final` sees the task done. The session is freed once the event is stored (the next run
+   * numbers its events after it).
+   */
+  async recordOutput(event: OutputEventV1): Promise<void> {
+    const terminal = event.type === 'final' || event.type === 'error';
+    // A viewer may read the event from the transcript as soon as it is stored, so the task is
+    // settled first: whoever sees a run's end sees its task's outcome. A repeat (its seq is
+    // stored already) changes nothing.
+    if (terminal && ((await this.store.session(event.sessionId))?.lastSeq ?? 0) < event.seq) {
+      if (event.type === 'final') await this.store.finishTask(event.taskId, 'done', null);
+      else await this.closeOrRetry(event);
+    }
+    if (!(await this.store.appendEvent(event))) return;
+    if (event.type === 'status' && (event.state === 'started' || event.state === 'resumed')) await this.store.taskRunning(event.taskId);
+    if ((event.type === 'status' || event.type === 'final') && event.agentSessionId) {
+      await this.store.rememberAgentSession(event.sessionId, event.agentSessionId);
+    }
+    // Freed only once the event is stored: the session's next run numbers its events after it.
+    if (terminal) await this.store.releaseSession(event.sessionId);
+    this.bus.publish('session.*.events', event, [event.sessionId]);
+    if (terminal) this.pending.track(this.dispatch(event.sessionId));
+  }
+
+  /**
+   * A run that ended in an error: another attempt when the cause may pass (the runner or
+   * its tmux went away, the agent hit a usage limit: then with a fallback agent), within
+   * maxAttempts; else the task is closed as cancelled (stopped by someone), blocked
+   * (nothing will help until someone acts) or failed.
+   */
+  private async closeOrRetry(event: Extract<OutputEventV1, { type: 'error' }>): Promise<void> {
+    const task = await this.store.task(event.taskId);
+    if (!task) return;
+    const limited = USAGE_LIMIT.test(event.text);
+    if ((RETRYABLE.has(event.code) || limited) && task.attempts < this.config.maxAttempts) {
+      const fallback = limited ? this.router.fallback(task.route, task.agent) : null;
+      if (!limited || fallback) {
+        const reason = `${event.code}: attempt ${task.attempts + 1} of ${this.config.maxAttempts}${fallback ? ` with ${fallback}` : ''}`;
+        if (await this.store.retryTask(task.id, reason, fallback ?? undefined)) {
+          this.logger.log(`task ${task.id}: retrying (${reason})`);
+          return;
+        }
+      }
+    }
+    const status = CANCELLED.has(event.code) ? 'cancelled' : BLOCKED.has(event.code) ? 'blocked' : 'failed';
+    await this.store.finishTask(event.taskId, status, event.text);
+    this.logger.log(`task ${event.taskId} ${status}`);
+  }
+
+
+  /**
+   * Heartbeats tell the engine which runners live. On a runner's first heartbeat (after
+   * either of them started) the engine starts work queued while no runner was there, and
+   * asks the runner for events of its running sessions it may have missed while down.
+   */
+  async runnerSeen(heartbeat: RunnerHeartbeatV1): Promise<void> {
+    if (heartbeat.leaving) {
+      this.runners.delete(heartbeat.runnerId);
+      return;
+    }
+    const known = this.runners.has(heartbeat.runnerId);
+    this.runners.set(heartbeat.runnerId, this.clock.now().getTime());
+    if (known) return;
+    for (const session of await this.store.runningSessions(heartbeat.runnerId)) {
+      this.pending.track(this.resync(heartbeat.runnerId, session.id, session.lastSeq));
+    }
+    const sessions = await this.store.idleSessionsWithQueuedTasks();
+    if (sessions.length > 0) this.logger.log(`runner ${heartbeat.runnerId} is up: resuming ${sessions.length} session(s) with queued tasks`);
+    for (const sessionId of sessions) this.pending.track(this.dispatch(sessionId));
+  }
+
+  /** Runners whose heartbeat is recent. */
+  liveRunners(): string[] {
+    const now = this.clock.now().getTime();
+    return [...this.runners].filter(([, seen]) => now - seen < RUNNER_LOST_MS).map(([id]) => id);
+  }
+
+  private async resync(runnerId: string, sessionId: string, afterSeq: number): Promise<void> {
+    const { republished } = await this.bus.request('runner.*.resync', { sessionId, afterSeq }, { params: [runnerId] });
+    if (republished > 0) this.logger.log(`session ${sessionId}: runner ${runnerId} sent ${republished} missed event(s)`);
+  }
+
+  /**
+   * Runs nobody is looking after: a dispatch the engine died in the middle of (the session
+   * is held but no runner took the run) is done again; a session whose runner sent no
+   * heartbeat for RUNNER_LOST_MS is failed and told, never left "running".
+   */
+  async recover(): Promise<void> {
+    const now = this.clock.now().getTime();
+    for (const session of await this.store.runningSessions()) {
+      const task = await this.store.runningTask(session.id);
+      if (!session.runnerId) {
+        // Young claims may belong to a dispatch still under way on another engine.
+        if (now - session.updatedAt.getTime() < DISPATCH_STALE_MS) continue;
+        this.logger.warn(`session ${session.id}: dispatch was interrupted; doing it again`);
+        if (task?.runId) await this.startRun(task, true);
+        else {
+          await this.store.releaseSession(session.id);
+          await this.dispatch(session.id);
+        }
+        continue;
+      }
+      const seen = this.runners.get(session.runnerId);
+      if (now - this.startedAt < RUNNER_LOST_MS || (seen !== undefined && now - seen < RUNNER_LOST_MS) || !task) continue;
+      this.logger.warn(`session ${session.id}: runner ${session.runnerId} is gone; failing task ${task.id}`);
+      this.bus.publish(
+        'session.*.output',
+        {
+          type: 'error',
+          code: 'runner_lost',
+          text: `runner ${session.runnerId} stopped answering for ${RUNNER_LOST_MS / 1000} s; the run is given up`,
+          exitCode: null,
+          sessionId: session.id,
+          taskId: task.id,
+          runId: task.runId ?? newId(),
+          seq: session.lastSeq + 1,
+          at: new Date(now).toISOString(),
+        },
+        [session.id],
+      );
+    }
+  }
+
+
+}

@@ -1,0 +1,199 @@
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { INestMicroservice } from '@nestjs/common';
+import { Bus, BusModule, BusServer, DirectInboundQueue, NatsTransport } from '@patchbay/bus';
+import { ConfigModule, ConfigSchema } from '@patchbay/config';
+import { InboundAcceptedV1, newId } from '@patchbay/contracts';
+import { AccessStore, EngineStore } from '@patchbay/persistence';
+import { createTestDatabase } from '../../../../test/support/databases';
+import { describeWith, NATS_URL } from '../../../../test/support/services';
+import { PAIRING_TTL_MS } from '../access/access.service';
+import { Clock } from '../clock';
+import { EngineModule } from '../engine.module';
+
+jest.setTimeout(30_000);
+
+/** A clock the test moves by hand. */
+class TestClock extends Clock {
+  at = new Date('2026-11-21T10:00:00Z');
+  override now(): Date {
+    return new Date(this.at);
+  }
+  advance(ms: number): void {
+    this.at = new Date(this.at.getTime() + ms);
+  }
+}
+
+describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS and PostgreSQL)', () => {
+  const clock = new TestClock();
+  let app: INestMicroservice;
+  let bus: Bus;
+  let drop: () => Promise<void>;
+  let store: EngineStore;
+  let access: AccessStore;
+
+  beforeAll(async () => {
+    const db = await createTestDatabase('pb_inbound');
+    drop = db.drop;
+    bus = new Bus(await NatsTransport.connect(NATS_URL, 'inbound-spec'), { prefix: `pbtest${newId(6)}`, requestTimeoutMs: 5_000 });
+    const config = ConfigSchema.parse({
+      home: '/tmp/pb-inbound-spec',
+      defaultAgent: 'demo',
+      access: { owners: ['telegram:1'], operators: ['telegram:2'], viewers: ['telegram:3'] },
+    });
+    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), EngineModule.forRoot({ databaseUrl: db.url, clock })] })
+    class TestEngine {}
+    app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(bus), logger: false });
+    await app.listen();
+    store = app.get(EngineStore);
+    access = app.get(AccessStore);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await bus?.close();
+    await drop?.();
+  });
+
+  /** A message from telegram user `user` in chat `chat`, through the bus as a plugin sends it. */
+  const send = (user: number, text: string, chat = `chat-${user}`, name = `user${user}`): Promise<InboundAcceptedV1> =>
+    bus.request('inbound.message', {
+      channel: 'telegram',
+      accountId: 'bot',
+      messageId: newId(),
+      chatId: chat,
+      sender: { id: String(user), name },
+      text,
+      receivedAt: new Date().toISOString(),
+    });
+
+  let session: string;
+
+  beforeAll(async () => {
+    const first = await send(1, 'set up the project', 'owner-chat');
+    session = first.sessionId!;
+    // The viewer and the operator follow the owner's session from their own chats.
+    await send(3, `/attach ${session}`, 'viewer-chat');
+    await send(2, `/attach ${session}`, 'operator-chat');
+  });
+
+  describe('the authorization matrix', () => {
+    const cases: Array<[string, number, string, string]> = [
+      // role, user, chat, …
+      ['owner', 1, 'owner-chat', 'allow'],
+      ['operator', 2, 'operator-chat', 'allow'],
+      ['viewer', 3, 'viewer-chat', 'deny'],
+    ];
+
+    it.each(cases)('%s: prompt', async (_role, user, chat, expected) => {
+      const result = await send(user, 'please add tests', chat);
+      expect(result.outcome).toBe(expected === 'allow' ? 'task' : 'denied');
+      if (expected === 'deny') expect(result.reply).toBe('You may watch but not send messages here (your role: viewer).');
+    });
+
+    it.each(cases)('%s: stop', async (_role, user, chat, expected) => {
+      const result = await send(user, '/stop', chat);
+      expect(result.outcome).toBe(expected === 'allow' ? 'command' : 'denied');
+      expect(result.reply).toBe(expected === 'allow' ? `Session ${session} has no live run.` : 'You may not use /stop (your role: viewer).');
+    });
+
+    it.each(cases.map(([role, user, chat]) => [role, user, chat, 'allow']))('%s: watch', async (_role, user, chat) => {
+      const result = await send(user, '/status', chat);
+      expect(result).toMatchObject({ outcome: 'command', reply: expect.stringMatching(new RegExp(`^Session ${session}: .*followed by 3 chat\\(s\\)`)) });
+    });
+
+    it.each([
+      ['owner', 1, 'allow'],
+      ['operator', 2, 'deny'],
+      ['viewer', 3, 'deny'],
+    ] as const)('%s: approve a pairing', async (role, user, expected) => {
+      const result = await send(user, '/pair approve ZZZZ2222');
+      if (expected === 'allow') expect(result).toMatchObject({ outcome: 'command', reply: 'No open pairing request ZZZZ2222 (wrong, expired or already decided).' });
+      else expect(result).toMatchObject({ outcome: 'denied', reply: `You may not use /pair (your role: ${role}).` });
+    });
+
+    it('unknown: prompt, stop, watch and approve all get the pairing code, and nothing runs', async () => {
+      const tasksBefore = (await store.listTasks(500)).length;
+      const replies = await Promise.all(['do it', '/stop', `/attach ${session}`, '/pair approve ZZZZ2222'].map((text) => send(99, text)));
+      for (const reply of replies) expect(reply).toMatchObject({ outcome: 'pairing', taskId: null, sessionId: null });
+      const codes = replies.map((r) => /Pairing code: ([A-Z2-9]{8})/.exec(r.reply!)?.[1]);
+      expect(new Set(codes).size).toBe(1);
+      expect((await store.listTasks(500)).length).toBe(tasksBefore);
+      expect(await store.bindings(session)).toHaveLength(3);
+    });
+
+    it('audits every decision', async () => {
+      const { entries } = await bus.request('access.audit', { limit: 500 });
+      expect(entries).toContainEqual(expect.objectContaining({ actor: 'telegram:3', action: 'prompt', decision: 'deny', detail: 'role viewer' }));
+      expect(entries).toContainEqual(expect.objectContaining({ actor: 'telegram:2', action: 'stop', decision: 'allow', detail: 'command /stop' }));
+      expect(entries).toContainEqual(expect.objectContaining({ actor: 'telegram:99', action: 'message', decision: 'deny' }));
+    });
+  });
+
+  describe('jobs from a chat', () => {
+    it('lists jobs, and reports a job that does not exist by name', async () => {
+      expect(await send(3, '/jobs', 'viewer-chat')).toMatchObject({ outcome: 'command', reply: 'No scheduled jobs.' });
+      const run = await send(2, '/run nightly', 'operator-chat');
+      expect(run.reply).toMatch(/^Could not do that: .*nightly/);
+      expect(await send(3, '/run nightly', 'viewer-chat')).toMatchObject({ outcome: 'denied' });
+    });
+  });
+
+  describe('pairing', () => {
+    it('gives an unknown sender one code, at most 3 open per channel, each valid for an hour', async () => {
+      const codeOf = (r: InboundAcceptedV1) => /Pairing code: ([A-Z2-9]{8})/.exec(r.reply ?? '')?.[1];
+      // telegram:99 holds one open code from the matrix; two more fill the channel.
+      const a = codeOf(await send(101, 'hi'));
+      const b = codeOf(await send(102, 'hi'));
+      expect(a).toMatch(/^[A-HJ-KM-NP-Z2-9]{8}$/);
+      expect(b).not.toBe(a);
+      expect(await send(103, 'hi')).toMatchObject({ outcome: 'pairing', reply: expect.stringContaining('too many pairing requests are waiting') });
+      expect((await bus.request('access.pairings', {})).pending).toHaveLength(3);
+
+      clock.advance(PAIRING_TTL_MS + 1);
+      expect((await bus.request('access.pairings', {})).pending).toHaveLength(0);
+      await expect(bus.request('access.pair.approve', { code: a!, role: 'operator', by: 'telegram:1' })).rejects.toMatchObject({ code: 'not_found' });
+      const fresh = codeOf(await send(103, 'hi'));
+      expect(fresh).toMatch(/^[A-Z2-9]{8}$/);
+
+      const principal = await bus.request('access.pair.approve', { code: fresh!, role: 'operator', by: 'telegram:1' });
+      expect(principal).toMatchObject({ role: 'operator', identities: ['telegram:103'], name: 'user103' });
+      expect(await send(103, 'now run something')).toMatchObject({ outcome: 'task' });
+      await expect(bus.request('access.pair.approve', { code: fresh!, role: 'owner', by: 'telegram:1' })).rejects.toMatchObject({ code: 'not_found' });
+      expect(await access.sender('telegram', '103')).toMatchObject({ role: 'operator' });
+    });
+  });
+
+  describe('one session, several chats', () => {
+    it('attributes messages to their sender when several chats share the session', async () => {
+      const result = await send(2, 'run the linter', 'operator-chat', 'Grace');
+      const { task } = await bus.request('query.tasks.get', { id: result.taskId! });
+      expect(task).toMatchObject({ sessionId: session, prompt: '[Grace] run the linter' });
+    });
+
+    it('gives a chat that attaches late the output so far', async () => {
+      // No runner here: each task fails at once with an error event. Wait for the session to settle.
+      await until(async () => (await bus.request('query.transcript', { sessionId: session, after: 0, limit: 1 })).active === false);
+      const { session: stored } = await bus.request('query.sessions.get', { id: session });
+      bus.publish(
+        'session.*.output',
+        { type: 'text', text: 'compiled 12 files\n', sessionId: session, taskId: 'unknowntask', runId: 'run00001', seq: stored!.lastSeq + 1, at: new Date().toISOString() },
+        [session],
+      );
+      await until(async () => (await bus.request('query.sessions.get', { id: session })).session!.lastSeq > stored!.lastSeq);
+      const late = await send(1, `/attach ${session} final`, 'late-chat');
+      expect(late.reply).toMatch(new RegExp(`^Attached to session ${session} \\(demo, idle; delivery final\\)\\.\\nSo far:\\n`));
+      expect(late.reply).toMatch(/compiled 12 files$/);
+      expect(await store.bindings(session)).toContainEqual({ channel: 'telegram', chatId: 'late-chat', delivery: 'final' });
+      expect(await send(1, '/detach', 'late-chat')).toMatchObject({ reply: `Detached from session ${session}.` });
+      expect(await store.bindings(session)).not.toContainEqual(expect.objectContaining({ chatId: 'late-chat' }));
+    });
+  });
+
+  async function until(condition: () => Promise<boolean>): Promise<void> {
+    for (const deadline = Date.now() + 5_000; !(await condition()); ) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+});

@@ -1,0 +1,126 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Bus, describeError } from '@patchbay/bus';
+import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
+import { InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
+import { agentProfiles } from '@patchbay/agents';
+import { EngineStore, SessionEntity } from '@patchbay/persistence';
+import { AccessService, Sender } from '../access/access.service';
+import { COMMANDS, parseCommand } from '../commands/commands';
+import { EffectApplier } from '../commands/effect-applier';
+import { EngineService } from '../engine.service';
+import { Router } from '../routing/router';
+
+/**
+ * What a message from any channel means. In order: a message seen before gets its first
+ * answer again; an unknown sender gets a pairing code; `/commands` run; text for a chat
+ * bound to a live interactive session is typed into it; anything else becomes a task.
+ * Every decision is checked against the sender's role and audited.
+ */
+@Injectable()
+export class InboundService {
+  private readonly logger = new Logger(InboundService.name);
+
+  constructor(
+    @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
+    private readonly bus: Bus,
+    private readonly store: EngineStore,
+    private readonly access: AccessService,
+    private readonly effects: EffectApplier,
+    private readonly runs: EngineService,
+    private readonly router: Router,
+  ) {}
+
+  async accept(message: InboundMessageV1): Promise<InboundAcceptedV1> {
+    const seen = await this.store.findInbound(message);
+    if (seen) {
+      this.logger.log(`duplicate ${message.channel} message ${message.messageId}: already handled`);
+      return seen;
+    }
+    const sender = await this.access.identify(message);
+    if (sender.role === null) {
+      const reply = await this.access.pairingReply(message);
+      await this.access.audit(sender, 'message', message.chatId, 'deny', 'unknown sender: pairing code sent, nothing run');
+      return this.handled(message, 'pairing', reply, null);
+    }
+    const bound = message.chatId ? await this.store.boundSession(message.channel, message.chatId) : null;
+    const command = parseCommand(message.text);
+    if (command) return this.command(message, sender, bound, command.name, command.args);
+
+    const mode = bound ? agentProfiles(this.config).get(bound.agent)?.mode : undefined;
+    const live = bound?.status === 'running' && (mode === 'terminal' || mode === 'bridge');
+    // Typing into a tmux session Patchbay did not start is for owners only.
+    const action = mode === 'bridge' ? 'admin' : live ? 'input' : 'prompt';
+    if (!(await this.access.authorize(sender, action, bound?.id ?? null))) {
+      const reply = `You may watch but not send messages here (your role: ${sender.role}).`;
+      return this.handled(message, 'denied', reply, bound?.id ?? null);
+    }
+    if (mode === 'bridge' && !live) {
+      return this.handled(message, 'command', 'This chat no longer watches its tmux session: /watch <tmux-session> again, or /detach.', bound!.id);
+    }
+    const text = await this.attributed(message.text, sender, bound);
+    if (live && bound) {
+      const typed = await this.typeInto({ ...message, text }, bound.id);
+      if (typed) return typed;
+    }
+    const accepted = await this.store.acceptInbound({ ...message, text }, this.router.route(message));
+    if (!accepted.duplicate) {
+      // The chat may have just been bound to a new session: channels re-read who follows it.
+      if (message.chatId) this.bus.publish('session.*.bindings', {}, [accepted.sessionId]);
+      this.runs.queued(accepted);
+    }
+    return accepted;
+  }
+
+  private async command(message: InboundMessageV1, sender: Sender, bound: SessionEntity | null, name: string, args: string[]): Promise<InboundAcceptedV1> {
+    const spec = COMMANDS[name];
+    const sessionId = bound?.id ?? null;
+    if (!spec) {
+      await this.access.audit(sender, `command:/${name}`, sessionId, 'deny', 'unknown command');
+      return this.handled(message, 'command', `Unknown command /${name}. /help lists the commands.`, sessionId);
+    }
+    if (!(await this.access.authorize(sender, spec.needs, sessionId, `command /${name}`))) {
+      return this.handled(message, 'denied', `You may not use /${name} (your role: ${sender.role}).`, sessionId);
+    }
+    const ctx = {
+      sender: { name: sender.name, role: sender.role! },
+      chat: { channel: message.channel, chatId: message.chatId },
+      session: bound ? { id: bound.id, agent: bound.agent, status: bound.status, model: bound.model } : null,
+      agents: [...agentProfiles(this.config).keys()],
+    };
+    const reply = await this.effects.apply(spec.run(ctx, args), ctx, sender.actor);
+    return this.handled(message, 'command', reply, sessionId);
+  }
+
+  /** Several chats share the session: say who is talking. */
+  private async attributed(text: string, sender: Sender, bound: SessionEntity | null): Promise<string> {
+    if (!bound || (await this.store.bindings(bound.id)).length < 2) return text;
+    return `[${sender.name}] ${text}`;
+  }
+
+  /** Records the message, then types it; input the session does not take becomes a task. */
+  private async typeInto(message: InboundMessageV1, sessionId: string): Promise<InboundAcceptedV1 | null> {
+    if (!(await this.store.recordInput(message, sessionId))) return this.store.findInbound(message);
+    const input = await this.bus
+      .request('session.*.input', { text: message.text, sender: message.sender.name }, { params: [sessionId] })
+      .catch((error: unknown) => ({ delivered: false, detail: describeError(error).message }));
+    if (input.delivered) {
+      this.logger.log(`message ${message.messageId} typed into session ${sessionId}`);
+      return { taskId: null, sessionId, duplicate: false, outcome: 'input', input };
+    }
+    this.logger.log(`session ${sessionId} did not take the input (${input.detail}): queued as a task`);
+    const accepted = await this.store.inputToTask(message, sessionId);
+    this.runs.queued(accepted);
+    return { ...accepted, input };
+  }
+
+  /** A message that started no task: recorded with its answer, so a redelivery gets the same. */
+  private async handled(
+    message: InboundMessageV1,
+    outcome: 'command' | 'pairing' | 'denied',
+    reply: string,
+    sessionId: string | null,
+  ): Promise<InboundAcceptedV1> {
+    if (!(await this.store.recordHandled(message, outcome, reply, sessionId))) return (await this.store.findInbound(message))!;
+    return { taskId: null, sessionId, duplicate: false, outcome, reply };
+  }
+}

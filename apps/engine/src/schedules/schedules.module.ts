@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
+import { JobsStore } from '@patchbay/persistence';
+import { InboundService } from '../inbound/inbound.service';
+import { JobsController } from './jobs.controller';
+import { InboundSink, SchedulerService } from './scheduler.service';
+import { SchedulerClock, SystemClock } from './scheduler-clock';
+
+/**
+ * Scheduled jobs, inside the engine. EngineModule imports this module, so the providers it
+ * needs from the engine (the inbound path, JobsStore of the engine's PersistenceModule)
+ * are not injectable here; they are looked up when first used, when every one exists.
+ */
+@Module({
+  controllers: [JobsController],
+  providers: [
+    { provide: SchedulerClock, useClass: SystemClock },
+    {
+      provide: SchedulerService,
+      inject: [ModuleRef, SchedulerClock, PATCHBAY_CONFIG],
+      useFactory: (modules: ModuleRef, clock: SchedulerClock, config: PatchbayConfig) => {
+        const inbound: InboundSink = { accept: (message) => modules.get(InboundService, { strict: false }).accept(message) };
+        return new SchedulerService({
+          get jobs() {
+            return modules.get(JobsStore, { strict: false });
+          },
+          inbound,
+          clock,
+          config,
+        });
+      },
+    },
+  ],
+})
+export class SchedulesModule {}

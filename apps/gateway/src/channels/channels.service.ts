@@ -1,0 +1,100 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Bus, INBOUND_QUEUE, InboundQueue, TransportSubscription } from '@patchbay/bus';
+import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
+import { Delivery, OutputEventV1 } from '@patchbay/contracts';
+import { ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
+import { TelegramPlugin } from '@patchbay/plugin-telegram';
+
+interface Binding {
+  channel: string;
+  chatId: string;
+  delivery: Delivery;
+}
+
+/**
+ * Hosts the channel plugins: starts them with a way to hand messages to the engine, and
+ * sends every session's output to each chat bound to it, through one renderer per chat.
+ * One gateway hosts a given channel (a Telegram bot has one poller).
+ */
+@Injectable()
+export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ChannelsService.name);
+  readonly plugins = new Map<string, ChannelPlugin>();
+  private readonly renderers = new Map<string, ChatRenderer>();
+  /** Session → the chats that follow it (re-read when the engine says they changed). */
+  private readonly bindings = new Map<string, Promise<Binding[]>>();
+  private subscriptions: TransportSubscription[] = [];
+
+  constructor(
+    @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
+    private readonly bus: Bus,
+    @Inject(INBOUND_QUEUE) private readonly inbound: InboundQueue,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { telegram } = this.config;
+    if (telegram.token) this.plugins.set('telegram', new TelegramPlugin({ ...telegram, token: telegram.token }));
+    if (this.plugins.size === 0) return;
+    this.subscriptions = [
+      this.bus.subscribe('session.*.bindings', (_payload, subject) => this.rebind(subject.split('.').at(-2)!)),
+      this.bus.subscribe('session.*.events', (event) => this.deliver(event)),
+    ];
+    for (const plugin of this.plugins.values()) {
+      await plugin.start({
+        submit: async (message) => {
+          const answer = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
+          return 'queued' in answer ? { queued: true } : { reply: answer.reply };
+        },
+      });
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const sub of this.subscriptions) sub.unsubscribe();
+    await Promise.all([...this.renderers.values()].map((r) => r.idle()));
+    for (const plugin of this.plugins.values()) await plugin.stop();
+  }
+
+  private async deliver(event: OutputEventV1): Promise<void> {
+    for (const binding of await this.bindingsOf(event.sessionId)) {
+      const plugin = this.plugins.get(binding.channel);
+      if (!plugin) continue;
+      const key = this.key(binding, event.sessionId);
+      let renderer = this.renderers.get(key);
+      if (!renderer) {
+        renderer = new ChatRenderer({ transport: plugin, chatId: binding.chatId, capabilities: plugin.capabilities, delivery: binding.delivery });
+        this.renderers.set(key, renderer);
+      }
+      renderer.push(event);
+    }
+  }
+
+  /** The session's chats changed: re-read them, and let go of renderers of chats that left. */
+  private async rebind(sessionId: string): Promise<void> {
+    this.bindings.delete(sessionId);
+    const keep = new Set((await this.bindingsOf(sessionId)).map((b) => this.key(b, sessionId)));
+    for (const key of this.renderers.keys()) {
+      if (key.endsWith(`\u0000${sessionId}`) && !keep.has(key)) this.renderers.delete(key);
+    }
+  }
+
+  private key(binding: Binding, sessionId: string): string {
+    return `${binding.channel}\u0000${binding.chatId}\u0000${sessionId}`;
+  }
+
+  private bindingsOf(sessionId: string): Promise<Binding[]> {
+    let found = this.bindings.get(sessionId);
+    if (!found) {
+      found = this.bus.request('query.bindings', { id: sessionId }).then(
+        (r) => r.bindings,
+        (error) => {
+          this.bindings.delete(sessionId);
+          this.logger.warn(`bindings of session ${sessionId}: ${(error as Error).message}`);
+          return [];
+        },
+      );
+      this.bindings.set(sessionId, found);
+    }
+    return found;
+  }
+}

@@ -1,0 +1,27 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from './dashboard.page';
+
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'";
+
+/** Serves the web page; its script only uses the public API. */
+@Controller()
+export class DashboardController {
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', CSP)
+  page(): string {
+    return DASHBOARD_HTML;
+  }
+
+  @Get('dashboard.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  script(): string {
+    return DASHBOARD_JS;
+  }
+
+  @Get('dashboard.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  style(): string {
+    return DASHBOARD_CSS;
+  }
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AccessHttpController } from './access.controller';
+import { BusErrorFilter } from './bus-error.filter';
+import { ChannelsService } from './channels/channels.service';
+import { TelegramWebhookController } from './channels/telegram-webhook.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { HealthController } from './health.controller';
+import { JobsHttpController } from './jobs.controller';
+import { MessagesController } from './messages.controller';
+import { RunnerRegistry } from './runner-registry.service';
+import { SessionStreams } from './session-streams.service';
+import { SessionsController } from './sessions.controller';
+import { TasksController } from './tasks.controller';
+
+/** HTTP (the web page, health, the REST API, the local channel, session streams, webhooks) and the chat channels. */
+@Module({
+  controllers: [
+    AccessHttpController,
+    DashboardController,
+    HealthController,
+    JobsHttpController,
+    MessagesController,
+    SessionsController,
+    TasksController,
+    TelegramWebhookController,
+  ],
+  providers: [RunnerRegistry, SessionStreams, ChannelsService, { provide: APP_FILTER, useClass: BusErrorFilter }],
+})
+export class GatewayModule {}

@@ -1,0 +1,60 @@
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Bus } from '@patchbay/bus';
+import { JOB_NAME_PATTERN, JobListV1, JobRunListV1, JobRunV1, JobSpecV1, JobV1 } from '@patchbay/contracts';
+import { parseBody } from './parse-body';
+import { listLimit } from './query-params';
+
+/**
+ * Scheduled jobs, kept by the engine. Errors: 400 for a bad schedule or job
+ * (invalid_schedule, invalid_job), 409 for a name in use (duplicate), 404 for no such job.
+ */
+@Controller('api/jobs')
+export class JobsHttpController {
+  constructor(private readonly bus: Bus) {}
+
+  @Get()
+  list(): Promise<JobListV1> {
+    return this.bus.request('jobs.list', {});
+  }
+
+  @Post()
+  @HttpCode(HttpStatus.CREATED)
+  add(@Body() body: unknown): Promise<JobV1> {
+    return this.bus.request('jobs.add', parseBody(JobSpecV1, body));
+  }
+
+  @Delete(':name')
+  remove(@Param('name') name: string): Promise<JobV1> {
+    return this.bus.request('jobs.remove', { name: jobName(name) });
+  }
+
+  @Post(':name/enable')
+  @HttpCode(HttpStatus.OK)
+  enable(@Param('name') name: string): Promise<JobV1> {
+    return this.bus.request('jobs.enable', { name: jobName(name), enabled: true });
+  }
+
+  @Post(':name/disable')
+  @HttpCode(HttpStatus.OK)
+  disable(@Param('name') name: string): Promise<JobV1> {
+    return this.bus.request('jobs.enable', { name: jobName(name), enabled: false });
+  }
+
+  /** Fires the job now, out of its schedule: 201 with the run (its task id). */
+  @Post(':name/run')
+  @HttpCode(HttpStatus.CREATED)
+  run(@Param('name') name: string): Promise<JobRunV1> {
+    return this.bus.request('jobs.run', { name: jobName(name) });
+  }
+
+  /** The job's run log, newest first. */
+  @Get(':name/runs')
+  runs(@Param('name') name: string, @Query('limit') limit?: string): Promise<JobRunListV1> {
+    return this.bus.request('jobs.runs', { name: jobName(name), limit: listLimit(limit, 20) });
+  }
+}
+
+function jobName(raw: string): string {
+  if (!JOB_NAME_PATTERN.test(raw)) throw new BadRequestException('job name: expected 1-64 letters, digits, ".", "_" or "-"');
+  return raw;
+}

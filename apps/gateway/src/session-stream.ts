@@ -1,0 +1,167 @@
+import { Logger } from '@nestjs/common';
+import { Response } from 'express';
+import { Bus, TransportSubscription } from '@patchbay/bus';
+import { isRetried, OutputEventV1 } from '@patchbay/contracts';
+
+const PAGE = 500;
+/** How long a hole in the live sequence may stay before we read it from the transcript. */
+const GAP_RETRY_MS = 250;
+const KEEPALIVE_MS = 15_000;
+
+interface TranscriptState {
+  exists: boolean;
+  active: boolean;
+}
+
+export interface StreamOptions {
+  sessionId: string;
+  /** Replay starts after this seq (from `Last-Event-ID` or `?after=`). */
+  after: number;
+  /** Only this task's events; the stream ends after its final or error event. */
+  taskId?: string;
+}
+
+/**
+ * One SSE client following a session. Live events are subscribed to first, then the stored
+ * transcript fills everything before them, so the client sees every seq once, in order,
+ * whether it joins before, during or after a run.
+ */
+export class SessionStream {
+  private readonly logger = new Logger(SessionStream.name);
+  private next: number;
+  private readonly pending = new Map<number, OutputEventV1>();
+  private subscription?: TransportSubscription;
+  private gapTimer?: NodeJS.Timeout;
+  private keepalive?: NodeJS.Timeout;
+  private filling: Promise<TranscriptState> | null = null;
+  private closed = false;
+  /** Set once the SSE headers are out; until then events only collect in `pending`. */
+  private streaming = false;
+  private readonly ended: Promise<void>;
+  private resolveEnded!: () => void;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly res: Response,
+    private readonly options: StreamOptions,
+  ) {
+    this.next = options.after + 1;
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+  }
+
+  /**
+   * Starts streaming. Returns what was missing instead (writing nothing) when the session,
+   * or the task asked for, does not exist.
+   */
+  async open(): Promise<'streaming' | 'no_session' | 'no_task'> {
+    const { sessionId, taskId } = this.options;
+    if (taskId) {
+      const { task } = await this.bus.request('query.tasks.get', { id: taskId });
+      if (!task || task.sessionId !== sessionId) return 'no_task';
+    }
+    this.subscription = this.bus.subscribe('session.*.events', (event) => this.onLive(event), { params: [sessionId] });
+    let state: TranscriptState;
+    try {
+      state = await this.readTranscript();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    if (!state.exists) {
+      this.close();
+      return 'no_session';
+    }
+    this.res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    this.res.write(': patchbay session stream\n\n');
+    this.streaming = true;
+    this.res.on('close', () => this.close());
+    this.keepalive = setInterval(() => this.res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    this.pump();
+    // Nothing running or queued: the replay was everything there is.
+    if (!taskId && !state.active && this.pending.size === 0) this.close();
+    return 'streaming';
+  }
+
+  /** Resolves when the stream has ended, for whatever reason. */
+  whenEnded(): Promise<void> {
+    return this.ended;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscription?.unsubscribe();
+    clearTimeout(this.gapTimer);
+    clearInterval(this.keepalive);
+    if (this.res.headersSent && !this.res.writableEnded) this.res.end();
+    this.resolveEnded();
+  }
+
+  private onLive(event: OutputEventV1): void {
+    if (this.closed || event.seq < this.next) return;
+    this.pending.set(event.seq, event);
+    this.pump();
+  }
+
+  /** Writes every event that is next in sequence; schedules a transcript read for holes. */
+  private pump(): void {
+    if (!this.streaming) return;
+    for (let event = this.pending.get(this.next); event && !this.closed; event = this.pending.get(this.next)) {
+      this.pending.delete(this.next);
+      this.next++;
+      this.write(event);
+    }
+    if (!this.closed && this.pending.size > 0 && !this.gapTimer) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = undefined;
+        this.readTranscript()
+          .then(() => this.pump())
+          .catch((error) => this.logger.warn(`session ${this.options.sessionId}: ${(error as Error).message}`));
+      }, GAP_RETRY_MS);
+    }
+  }
+
+  private write(event: OutputEventV1): void {
+    const { taskId } = this.options;
+    if (taskId && event.taskId !== taskId) return;
+    this.res.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
+    if (event.type === 'final' || (event.type === 'error' && !taskId)) this.close();
+    else if (event.type === 'error') void this.endUnlessRetried(event);
+  }
+
+  /** A task's error ends its stream, unless the task was tried again after it. */
+  private async endUnlessRetried(event: OutputEventV1): Promise<void> {
+    try {
+      const { task } = await this.bus.request('query.tasks.get', { id: event.taskId });
+      if (task && isRetried(task, event.runId)) return;
+    } catch (error) {
+      this.logger.warn(`task ${event.taskId}: ${(error as Error).message}`);
+    }
+    this.close();
+  }
+
+  /** Loads stored events from `next` on into `pending`; one read at a time. */
+  private readTranscript(): Promise<TranscriptState> {
+    this.filling ??= this.readPages().finally(() => (this.filling = null));
+    return this.filling;
+  }
+
+  private async readPages(): Promise<TranscriptState> {
+    for (;;) {
+      const page = await this.bus.request('query.transcript', {
+        sessionId: this.options.sessionId,
+        after: this.next - 1,
+        limit: PAGE,
+      });
+      if (!page.session) return { exists: false, active: false };
+      for (const event of page.events) if (event.seq >= this.next) this.pending.set(event.seq, event);
+      if (page.events.length < PAGE) return { exists: true, active: page.active };
+      this.pump();
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import {
+  BadRequestException,
+  ConflictException,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { Response } from 'express';
+import { Bus, describeError } from '@patchbay/bus';
+import { ControlResultV1, ID_PATTERN, SessionV1 } from '@patchbay/contracts';
+import { SessionStreams } from './session-streams.service';
+import { listLimit, requireId } from './query-params';
+
+@Controller('api/sessions')
+export class SessionsController {
+  constructor(
+    private readonly bus: Bus,
+    private readonly streams: SessionStreams,
+  ) {}
+
+  @Get()
+  async list(@Query('limit') limit?: string): Promise<{ sessions: SessionV1[] }> {
+    return this.bus.request('query.sessions.list', { limit: listLimit(limit) });
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string): Promise<SessionV1> {
+    const { session } = await this.bus.request('query.sessions.get', { id: requireId(id, 'session') });
+    if (!session) throw new NotFoundException(`no session ${id}`);
+    return session;
+  }
+
+  /**
+   * Server-sent events: the session's OutputEventV1s, each with its seq as the SSE id.
+   * Replays the stored transcript after `Last-Event-ID` (or `?after=`), then goes live;
+   * ends after the final or error event (of `?task=` when given).
+   */
+  @Get(':id/events')
+  async events(
+    @Param('id') id: string,
+    @Res() res: Response,
+    @Query('after') afterParam?: string,
+    @Query('task') task?: string,
+    @Headers('last-event-id') lastEventId?: string,
+  ): Promise<void> {
+    const raw = lastEventId ?? afterParam ?? '0';
+    if (!/^\d{1,9}$/.test(raw)) throw new BadRequestException(`${lastEventId ? 'Last-Event-ID' : 'after'}: expected a sequence number`);
+    if (task !== undefined && !ID_PATTERN.test(task)) throw new BadRequestException('task: expected a task id');
+    const result = await this.streams.start(res, { sessionId: requireId(id, 'session'), after: Number(raw), taskId: task });
+    if (result === 'no_session') throw new NotFoundException(`no session ${id}`);
+    if (result === 'no_task') throw new NotFoundException(`no task ${task} in session ${id}`);
+  }
+
+  /** Interrupts the session's run: Ctrl-C for an interactive agent, SIGTERM otherwise. */
+  @Post(':id/stop')
+  @HttpCode(HttpStatus.ACCEPTED)
+  stop(@Param('id') id: string): Promise<ControlResultV1> {
+    return this.control(id, 'stop');
+  }
+
+  /** Ends the session's run by closing its tmux session. */
+  @Post(':id/kill')
+  @HttpCode(HttpStatus.ACCEPTED)
+  kill(@Param('id') id: string): Promise<ControlResultV1> {
+    return this.control(id, 'kill');
+  }
+
+  private async control(id: string, action: 'stop' | 'kill'): Promise<ControlResultV1> {
+    try {
+      // Only the runner holding the session answers this subject.
+      return await this.bus.request('session.*.control', { action, by: 'local user' }, { params: [requireId(id, 'session')] });
+    } catch (error) {
+      // Nobody holds the session, or its runner says the run already ended.
+      if (['no_responder', 'not_found'].includes(describeError(error).code)) throw new ConflictException(`session ${id} has no live run`);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { Bus, BusModule, InboundQueue } from '@patchbay/bus';
+import { ConfigModule, PatchbayConfig } from '@patchbay/config';
+import { EngineModule } from '@patchbay/engine';
+import { GatewayModule } from '@patchbay/gateway';
+import { RunnerModule } from '@patchbay/runner';
+import { Role } from './roles';
+
+export interface AppOptions {
+  roles: readonly Role[];
+  config: PatchbayConfig;
+  bus: Bus;
+  inbound: InboundQueue;
+  /** Required when the engine role runs here. */
+  databaseUrl?: string;
+}
+
+/** One process's Patchbay: the roles it runs, sharing config and bus. */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppOptions): DynamicModule {
+    const { roles } = options;
+    if (roles.includes('engine') && !options.databaseUrl) throw new Error('the engine role needs a database URL');
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        BusModule.forRoot({ bus: options.bus, inbound: options.inbound }),
+        ...(roles.includes('gateway') ? [GatewayModule] : []),
+        ...(roles.includes('engine') ? [EngineModule.forRoot({ databaseUrl: options.databaseUrl! })] : []),
+        ...(roles.includes('runner') ? [RunnerModule] : []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,85 @@
+import { PatchbayConfig } from '@patchbay/config';
+
+/** Where the CLI finds the HTTP API: PATCHBAY_URL, else the configured host and port. */
+export function apiBaseUrl(config: PatchbayConfig, env = process.env): string {
+  if (env.PATCHBAY_URL) return env.PATCHBAY_URL.replace(/\/+$/, '');
+  const host = ['0.0.0.0', '::'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Small JSON client for the CLI; errors carry the server's own message. */
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  async get<T>(path: string): Promise<T> {
+    return this.call<T>(path, { method: 'GET' });
+  }
+
+  async post<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  async delete<T>(path: string): Promise<T> {
+    return this.call<T>(path, { method: 'DELETE' });
+  }
+
+  /** Opens an SSE stream and yields each event's id and parsed data. */
+  async *events<T>(path: string, lastEventId?: number): AsyncGenerator<{ id: number; data: T }> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
+    const response = await this.fetch(path, { headers });
+    if (!response.ok || !response.body) throw await this.failure(response);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let id: number | undefined;
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('id: ')) id = Number(line.slice(4));
+          else if (line.startsWith('data: ')) data.push(line.slice(6));
+        }
+        if (id !== undefined && data.length > 0) yield { id, data: JSON.parse(data.join('\n')) as T };
+      }
+    }
+  }
+
+  private async call<T>(path: string, init: RequestInit): Promise<T> {
+    const response = await this.fetch(path, init);
+    if (!response.ok) throw await this.failure(response);
+    return (await response.json()) as T;
+  }
+
+  private async fetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}${path}`, init);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      throw new ApiError(0, `cannot reach Patchbay at ${this.baseUrl}${cause ? ` (${cause})` : ''}: start it with \`npm start\``);
+    }
+  }
+
+  private async failure(response: Response): Promise<ApiError> {
+    const text = await response.text();
+    let message = text;
+    try {
+      const body = JSON.parse(text) as { message?: unknown };
+      if (body.message) message = Array.isArray(body.message) ? body.message.join('; ') : String(body.message);
+    } catch {
+      // not JSON: keep the text
+    }
+    return new ApiError(response.status, `${response.status} ${response.statusText}: ${message}`);
+  }
+}

@@ -1,0 +1,124 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '@patchbay/config';
+import { ApiClient, ApiError, apiBaseUrl } from './cli/api-client';
+import { attachCommand } from './cli/attach.command';
+import { doctorCommand } from './cli/doctor.command';
+import { followSession } from './cli/follow';
+import { jobsCommand } from './cli/jobs.command';
+import { sessionsCommand, tasksCommand } from './cli/list.commands';
+import { pairCommand } from './cli/pair.command';
+import { sendCommand } from './cli/send.command';
+import { stopCommand } from './cli/stop.command';
+import { Role, ROLES } from './roles';
+import { startServer } from './server';
+
+const USAGE = `Usage: patchbay <command>
+
+  start [gateway|engine|runner]  run Patchbay (all-in-one without a role)
+  send "text" [--chat <id>]      send a message, print the agent's output until it ends
+  sessions                       list sessions
+  tasks                          list tasks
+  stream <session>               follow a session's output
+  stop <session> [--kill]        interrupt the session's run (--kill closes its tmux session)
+  attach <session>               attach to the session's tmux session (detach: C-b d)
+  pair [list]                    pairing requests from unknown senders
+  pair approve <code> [--role r] let one in (operator by default; viewer, owner)
+  jobs <command>                 scheduled jobs: list, add, rm, enable, disable, run, runs (jobs --help)
+  doctor                         check Node, tmux, agents, NATS, PostgreSQL and config
+
+Configuration: patchbay.yaml (or PATCHBAY_CONFIG), overridden by NATS_URL, DATABASE_URL,
+PATCHBAY_HOME, PATCHBAY_HTTP_PORT, … (see README.md). The CLI talks to PATCHBAY_URL or the
+configured HTTP port.`;
+
+async function main(argv: string[]): Promise<number> {
+  // `jobs` has options of its own (--cron, --every, --prompt, …).
+  if (argv[0] === 'jobs') return jobsCommand(() => new ApiClient(apiBaseUrl(loadConfig().config)), argv.slice(1));
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { chat: { type: 'string' }, kill: { type: 'boolean' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    process.stdout.write(`${require('../../../package.json').version}\n`);
+    return 0;
+  }
+  if (values.help || !command || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command || values.help ? 0 : 2;
+  }
+  const loaded = loadConfig();
+  const api = new ApiClient(apiBaseUrl(loaded.config));
+  switch (command) {
+    case 'start':
+      return start(rest, loaded);
+    case 'send':
+      if (rest.length === 0) return usage('send needs the message text: patchbay send "hello"');
+      return sendCommand(api, rest.join(' '), values.chat);
+    case 'sessions':
+      return sessionsCommand(api);
+    case 'tasks':
+      return tasksCommand(api);
+    case 'stream':
+      if (rest.length !== 1) return usage('stream needs a session id: patchbay stream <session>');
+      return followSession(api, rest[0]);
+    case 'stop':
+      if (rest.length !== 1) return usage('stop needs a session id: patchbay stop <session> [--kill]');
+      return stopCommand(api, rest[0], values.kill ? 'kill' : 'stop');
+    case 'attach':
+      if (rest.length !== 1) return usage('attach needs a session id: patchbay attach <session>');
+      return attachCommand(api, loaded.config, rest[0]);
+    case 'pair':
+      return pairCommand(api, rest, values.role);
+    case 'doctor':
+      return doctorCommand(loaded, api);
+    default:
+      return usage(`unknown command "${command}"`);
+  }
+}
+
+async function start(args: string[], loaded: ReturnType<typeof loadConfig>): Promise<number> {
+  if (args.length > 1 || (args.length === 1 && !ROLES.includes(args[0] as Role))) {
+    return usage(`start takes one of ${ROLES.join(', ')}, or nothing for all-in-one`);
+  }
+  const roles = args.length === 1 ? [args[0] as Role] : [...ROLES];
+  const server = await startServer(roles, loaded);
+  if (server.url && roles.length === ROLES.length) {
+    process.stdout.write(`\nPatchbay is running at ${server.url}\n  try: npx patchbay send "hello"   (Ctrl-C stops)\n\n`);
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`${signal} again: exiting without waiting\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      process.stderr.write(`${signal}: stopping (finishing writes)…\n`);
+      server.stop().then(
+        () => resolve(0),
+        (error) => {
+          process.stderr.write(`shutdown failed: ${(error as Error).message}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function usage(message: string): number {
+  process.stderr.write(`patchbay: ${message}\n\n${USAGE}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof ApiError) process.stderr.write(`patchbay: ${error.message}\n`);
+    else process.stderr.write(`patchbay: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

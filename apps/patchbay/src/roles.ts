@@ -1,0 +1,2 @@
+export const ROLES = ['gateway', 'engine', 'runner'] as const;
+export type Role = (typeof ROLES)[number];

@@ -1,0 +1,87 @@
+import { INestApplicationContext, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
+import { agentProfiles } from '@patchbay/agents';
+import { ConfigError, LoadedConfig } from '@patchbay/config';
+import { EmbeddedDatabase } from '@patchbay/persistence';
+import { AppModule } from './app.module';
+import { Role } from './roles';
+
+export interface RunningPatchbay {
+  /** Base URL of the HTTP API when the gateway runs here. */
+  url: string | null;
+  /** Graceful stop: stop intake, finish writes, close the bus and the database. */
+  stop(): Promise<void>;
+}
+
+const logger = new Logger('Patchbay');
+
+/** Starts the given roles in this process; all three make the all-in-one Patchbay. */
+export async function startServer(roles: readonly Role[], { config, file }: LoadedConfig): Promise<RunningPatchbay> {
+  const allInOne = roles.length === 3;
+  if (!allInOne && !config.bus.natsUrl) {
+    throw new ConfigError(`patchbay start ${roles.join(' ')}: separate processes talk over NATS; set NATS_URL (bus.natsUrl)`);
+  }
+  // Fails fast on an agents: entry that is incomplete, before anything connects.
+  agentProfiles(config);
+  logger.log(`starting ${allInOne ? 'all-in-one' : roles.join(', ')} (config: ${file ?? 'defaults'}, home: ${config.home})`);
+
+  const transport: BusTransport = config.bus.natsUrl
+    ? await NatsTransport.connect(config.bus.natsUrl, `patchbay-${roles.join('+')}`, onHandlerError)
+    : new InProcessTransport(onHandlerError);
+  const bus = new Bus(transport, { prefix: config.bus.prefix, requestTimeoutMs: config.bus.requestTimeoutMs });
+  const inbound = transport instanceof NatsTransport ? new JetStreamInboundQueue(transport, bus) : new DirectInboundQueue(bus);
+  logger.log(`bus: ${transport.kind === 'nats' ? `NATS at ${redactUrl(config.bus.natsUrl!)}` : 'in-process'} (prefix ${config.bus.prefix})`);
+
+  let embedded: EmbeddedDatabase | null = null;
+  let app: INestApplicationContext | null = null;
+  const stop = async () => {
+    await app?.close();
+    await bus.close();
+    await embedded?.stop();
+  };
+  try {
+    let databaseUrl = config.database.url;
+    if (roles.includes('engine') && !databaseUrl) {
+      embedded = await EmbeddedDatabase.start(config.home, config.database.embeddedPort);
+      databaseUrl = embedded.url;
+    }
+    const module = AppModule.forRoot({ roles, config, bus, inbound, databaseUrl });
+    const strategy = new BusServer(bus);
+    let url: string | null = null;
+    if (roles.includes('gateway')) {
+      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false });
+      app = http;
+      http.connectMicroservice({ strategy }, { inheritAppConfig: true });
+      await http.startAllMicroservices();
+      await http.listen(config.http.port, config.http.host);
+      const address = http.getHttpServer().address();
+      const port = typeof address === 'object' && address ? address.port : config.http.port;
+      url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
+      logger.log(`HTTP on ${url}`);
+    } else {
+      const micro = await NestFactory.createMicroservice(module, { strategy });
+      app = micro;
+      await micro.listen();
+    }
+    return { url, stop };
+  } catch (error) {
+    await stop().catch((e) => logger.error(`cleanup after failed start: ${(e as Error).message}`));
+    throw error;
+  }
+}
+
+function onHandlerError(subject: string, error: unknown): void {
+  logger.error(`handler for ${subject} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+
+/** Connection URLs may carry credentials; logs get the host only. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

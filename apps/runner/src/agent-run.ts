@@ -1,0 +1,471 @@
+import { Logger } from '@nestjs/common';
+import { FSWatcher, watch } from 'node:fs';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OutputEventV1, RunRequestV1, TERMINAL_EVENT_TYPES } from '@patchbay/contracts';
+import { AgentEvent, AgentProfile, agentArgv, createParser, StreamParser } from '@patchbay/agents';
+import { TmuxClient } from '@patchbay/tmux';
+import { FileTail } from './file-tail';
+import { LineTail, TailLine } from './line-tail';
+import { envScript, RUN_FILES, runScript, terminalScript } from './run-script';
+import { JournalBatch, RunJournal } from './run-journal';
+import { TerminalScreen } from './terminal-screen';
+import type { RunOutcome } from './workspaces';
+
+/** A safety net only: fs.watch normally reports every write at once. */
+const RESCAN_MS = 2_000;
+/** Text deltas are merged for this long before they go out as one event. */
+const TEXT_COALESCE_MS = 100;
+const TEXT_COALESCE_MAX = 4_000;
+/** Terminal mode: how long the screen must be quiet before its changes are sent. */
+const SCREEN_SETTLE_MS = 150;
+/** Terminal mode: how long to wait for a program's first output before typing the prompt. */
+const PROGRAM_READY_MS = 3_000;
+/** Terminal mode: how long typed input has to show up in the pane before one retry. */
+const INPUT_CONFIRM_MS = 2_000;
+
+export interface RunDeps {
+  tmux: TmuxClient;
+  runnerId: string;
+  publish: (event: OutputEventV1) => void;
+}
+
+export interface InputResult {
+  delivered: boolean;
+  detail: string;
+}
+
+/**
+ * One agent run: tmux session `pb-<session>` running the agent; its output turned into
+ * output events (parsed JSON, text lines, or screen changes in terminal mode), numbered
+ * from the request's nextSeq, journaled before they are published, ending with `final` or
+ * `error`. A runner that restarts adopts the run again from its journal.
+ */
+export class AgentRun {
+  private readonly logger = new Logger(AgentRun.name);
+  readonly tmuxSession: string;
+  private seq: number;
+  private parser?: StreamParser;
+  private lines?: LineTail;
+  private paneTail?: FileTail;
+  private screen?: TerminalScreen;
+  private screenTimer?: NodeJS.Timeout;
+  private pendingText = '';
+  private textTimer?: NodeJS.Timeout;
+  private watcher?: FSWatcher;
+  private rescan?: NodeJS.Timeout;
+  private deadline?: NodeJS.Timeout;
+  private idle?: NodeJS.Timeout;
+  private finished = false;
+  /** A final or error event went out. */
+  private ended = false;
+  private endedWith?: AgentEvent['type'];
+  private detached = false;
+  /** Checks run one after another, so output is emitted once and in order. */
+  private checks: Promise<void> = Promise.resolve();
+  private resolveDone!: () => void;
+  /** Resolves once the run has emitted its last event (or the runner let go of it). */
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    private readonly journal: RunJournal,
+    readonly profile: AgentProfile,
+    private readonly deps: RunDeps,
+    journaled: JournalBatch[] = [],
+  ) {
+    // A bridge watches someone else's tmux session, named by the request's prompt.
+    this.tmuxSession = profile.mode === 'bridge' ? journal.request.prompt.trim() : `pb-${journal.request.sessionId}`;
+    const last = journaled.at(-1)?.events.at(-1);
+    this.seq = last ? last.seq + 1 : journal.request.nextSeq;
+  }
+
+  get request(): RunRequestV1 {
+    return this.journal.request;
+  }
+
+  /** How the run ended: done after a final event, failed otherwise. */
+  get outcome(): RunOutcome {
+    return this.endedWith === 'final' ? 'done' : 'failed';
+  }
+
+  /** The run's final or error event went out (the agent may still be exiting). */
+  get hasEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Output comes from the pane and input is typed into it (terminal mode, and bridges). */
+  get interactive(): boolean {
+    return this.profile.mode === 'terminal' || this.bridged;
+  }
+
+  /** Watching a tmux session Patchbay did not start: never killed, only let go of. */
+  get bridged(): boolean {
+    return this.profile.mode === 'bridge';
+  }
+
+  /** While the run waits for a free slot on this runner. */
+  queued(position: number): void {
+    this.send([{ type: 'status', state: 'waiting', text: `waiting for a free slot on runner ${this.deps.runnerId}: position ${position} in line` }], 0);
+  }
+
+  /** Starts the agent in tmux; throws (after reporting the failure as the run's end) if tmux could not. */
+  async start(workdir: string): Promise<void> {
+    if (this.bridged) return this.startBridge();
+    const { request, profile } = this;
+    const dir = this.journal.dir;
+    const options = { runId: request.runId, sessionId: request.sessionId, taskId: request.taskId, agent: request.agent, cwd: workdir, runDir: dir };
+    const argv = agentArgv(profile, request.prompt, { resume: request.resume ?? undefined });
+    const script = join(dir, RUN_FILES.script);
+    await writeFile(script, this.interactive ? terminalScript({ ...options, argv }) : runScript({ ...options, argv }));
+    await chmod(script, 0o700);
+    await writeFile(
+      join(dir, RUN_FILES.env),
+      envScript(process.env, { ...profile.env, PATCHBAY_SESSION_ID: request.sessionId, PATCHBAY_TASK_ID: request.taskId }),
+      { mode: 0o600 },
+    );
+    // A session left over from an earlier run whose runner is gone.
+    await this.deps.tmux.killSession(this.tmuxSession);
+    this.follow(0);
+    try {
+      await this.deps.tmux.newSession(this.tmuxSession, `bash ${script}`, dir);
+      if (this.interactive) {
+        await this.deps.tmux.pipePaneTo(this.tmuxSession, join(dir, RUN_FILES.pane));
+        await writeFile(join(dir, RUN_FILES.go), '');
+      }
+    } catch (error) {
+      this.end({ type: 'error', code: 'tmux_failed', text: `could not start ${this.tmuxSession}: ${(error as Error).message}`, exitCode: null });
+      throw error;
+    }
+    await this.journal.update({ startedAt: new Date().toISOString() });
+    this.armTimers();
+    this.send([{ type: 'status', state: 'started', text: `started agent ${request.agent} in tmux session ${this.tmuxSession} on runner ${this.deps.runnerId}` }], 0);
+    if (this.interactive && request.prompt.trim()) {
+      // Typed too early, a program that is still starting would echo it twice or lose it.
+      await changedWithin(join(this.journal.dir, RUN_FILES.pane), 0, PROGRAM_READY_MS);
+      await this.input(request.prompt);
+    }
+  }
+
+  /** Starts watching an existing tmux session: its screen now, then what it prints. */
+  private async startBridge(): Promise<void> {
+    const dir = this.journal.dir;
+    this.follow(0);
+    let screen: string;
+    try {
+      screen = (await this.deps.tmux.capturePane(this.tmuxSession)).trimEnd();
+      await this.deps.tmux.pipePaneTo(this.tmuxSession, join(dir, RUN_FILES.pane), join(dir, RUN_FILES.exitCode));
+    } catch (error) {
+      this.end({ type: 'error', code: 'tmux_failed', text: `could not watch ${this.tmuxSession}: ${(error as Error).message}`, exitCode: null });
+      throw error;
+    }
+    await this.journal.update({ startedAt: new Date().toISOString() });
+    this.send(
+      [
+        { type: 'status', state: 'started', text: `watching tmux session ${this.tmuxSession} on runner ${this.deps.runnerId}` },
+        ...(screen ? [{ type: 'text' as const, text: `${screen}\n` }] : []),
+      ],
+      0,
+    );
+  }
+
+  /** Presses keys in the pane (terminal mode and bridges). */
+  async keys(keys: string[]): Promise<InputResult> {
+    if (!this.interactive || this.finished) return { delivered: false, detail: 'no interactive program to press keys in' };
+    await this.deps.tmux.sendKeys(this.tmuxSession, keys);
+    return { delivered: true, detail: `pressed ${keys.join(' ')}` };
+  }
+
+  /**
+   * Picks up a run a previous runner process left: republishes journaled events the engine
+   * may not have (it keeps each seq once), rebuilds the parser or screen from the output
+   * already handled, and continues from there.
+   */
+  async adopt(journaled: JournalBatch[], engineLastSeq: number): Promise<void> {
+    this.republish(journaled, engineLastSeq);
+    const offset = journaled.at(-1)?.offset ?? 0;
+    await this.replayUpTo(offset);
+    this.follow(offset);
+    this.armTimers();
+    const exited = await this.readExitCode();
+    if (exited === null && !(await this.deps.tmux.hasSession(this.tmuxSession))) {
+      this.end({
+        type: 'error',
+        code: 'session_lost',
+        text: `tmux session ${this.tmuxSession} is gone (the machine restarted, or someone killed it while no runner watched)`,
+        exitCode: null,
+      });
+      return;
+    }
+    this.send([{ type: 'status', state: 'resumed', text: `runner ${this.deps.runnerId} resumed streaming from ${this.tmuxSession}` }], offset);
+    void this.check();
+  }
+
+  /** Publishes journaled events the engine has not stored (it would ignore repeats anyway). */
+  republish(journaled: JournalBatch[], engineLastSeq: number): void {
+    for (const { events } of journaled) for (const event of events) if (event.seq > engineLastSeq) this.deps.publish(event);
+  }
+
+  /** Terminal mode: types the text into the pane and confirms the pane changed. */
+  async input(text: string): Promise<InputResult> {
+    if (!this.interactive) {
+      return { delivered: false, detail: `agent ${this.request.agent} is not interactive; the message runs after the current one` };
+    }
+    if (this.finished) return { delivered: false, detail: 'the run has ended' };
+    const pane = join(this.journal.dir, RUN_FILES.pane);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const before = await size(pane);
+      try {
+        await this.deps.tmux.paste(this.tmuxSession, text, `pb-in-${this.request.runId}`);
+      } catch (error) {
+        return { delivered: false, detail: `could not type into ${this.tmuxSession}: ${(error as Error).message}` };
+      }
+      if (await changedWithin(pane, before, INPUT_CONFIRM_MS)) {
+        return { delivered: true, detail: attempt === 1 ? 'typed into the session' : 'typed into the session (second try)' };
+      }
+    }
+    return { delivered: false, detail: `the session did not react to the input within ${(2 * INPUT_CONFIRM_MS) / 1000} s` };
+  }
+
+  /**
+   * Stops the agent on purpose. `stop` interrupts (Ctrl-C in terminal mode, SIGTERM to the
+   * agent otherwise); `kill` closes the tmux session. The end event carries the reason.
+   */
+  async stop(action: 'stop' | 'kill', code: string, text: string): Promise<void> {
+    if (this.finished) return;
+    if (this.bridged) {
+      // Let go of the session: the pipe closes and the run ends; the session lives on.
+      await this.journal.update({ stop: { code, text } });
+      await this.deps.tmux.unpipePane(this.tmuxSession);
+      return;
+    }
+    if (action === 'stop' && this.interactive) {
+      await this.deps.tmux.sendKeys(this.tmuxSession, ['C-c']);
+      return;
+    }
+    await this.journal.update({ stop: { code, text } });
+    if (action === 'kill') {
+      await this.deps.tmux.killSession(this.tmuxSession);
+    } else {
+      process.kill(await this.deps.tmux.panePid(this.tmuxSession), 'SIGTERM');
+    }
+  }
+
+  /** Ends a run that never started (taken out of the line). */
+  cancel(code: string, text: string): void {
+    this.end({ type: 'error', code, text, exitCode: null });
+  }
+
+  /** The runner is shutting down: stop watching, leave the agent running for the next runner. */
+  detach(): void {
+    this.detached = true;
+    this.stopWatching();
+    this.resolveDone();
+  }
+
+  private follow(offset: number): void {
+    const dir = this.journal.dir;
+    if (this.interactive) this.paneTail ??= new FileTail(join(dir, RUN_FILES.pane), offset);
+    else this.lines ??= new LineTail(join(dir, RUN_FILES.stdout), offset);
+    this.watcher = watch(dir, () => void this.check());
+    this.rescan = setInterval(() => void this.check(), RESCAN_MS);
+  }
+
+  /** Feeds output the journal already covers through a fresh parser or screen, emitting nothing. */
+  private async replayUpTo(offset: number): Promise<void> {
+    if (this.interactive) {
+      const text = (await readFile(join(this.journal.dir, RUN_FILES.pane)).catch(() => Buffer.alloc(0))).subarray(0, offset);
+      await this.terminal().write(text.toString('utf8'));
+      this.terminal().changes();
+      return;
+    }
+    const all = await readFile(join(this.journal.dir, RUN_FILES.stdout)).catch(() => Buffer.alloc(0));
+    const parser = this.parserOf();
+    for (const line of all.subarray(0, offset).toString('utf8').split('\n').slice(0, -1)) parser.line(line);
+  }
+
+  private check(): Promise<void> {
+    this.checks = this.checks.then(() => this.checkOnce());
+    return this.checks;
+  }
+
+  private async checkOnce(): Promise<void> {
+    if (this.finished || this.detached) return;
+    try {
+      await this.readOutput(false);
+      const exitCode = await this.readExitCode();
+      if (exitCode === null) return;
+      // The agent wrote its last bytes before exit-code appeared: take them, then end.
+      await this.readOutput(true);
+      await this.complete(exitCode);
+    } catch (error) {
+      this.logger.error(`run ${this.request.runId}: ${(error as Error).message}`);
+    }
+  }
+
+  private async readOutput(atEnd: boolean): Promise<void> {
+    if (this.paneTail) {
+      const data = await this.paneTail.read();
+      if (!data) return;
+      this.touched();
+      await this.terminal().write(data);
+      clearTimeout(this.screenTimer);
+      if (atEnd) this.flushScreen();
+      else this.screenTimer = setTimeout(() => this.flushScreen(), SCREEN_SETTLE_MS);
+      return;
+    }
+    const lines: TailLine[] = atEnd ? await this.lines!.rest() : await this.lines!.read();
+    if (lines.length === 0) return;
+    this.touched();
+    const parser = this.parserOf();
+    const batch: AgentEvent[] = [];
+    for (const { line } of lines) {
+      for (const event of parser.line(line)) {
+        if (event.type === 'text') {
+          this.pendingText += event.text;
+        } else {
+          batch.push(...this.takePendingText(), event);
+        }
+      }
+    }
+    const offset = lines[lines.length - 1].end;
+    if (batch.length > 0 || this.pendingText.length >= TEXT_COALESCE_MAX) {
+      this.send([...batch, ...this.takePendingText()], offset);
+    } else if (this.pendingText && !this.textTimer) {
+      this.textTimer = setTimeout(() => {
+        this.textTimer = undefined;
+        this.send(this.takePendingText(), this.lines!.position);
+      }, TEXT_COALESCE_MS);
+    }
+  }
+
+  private takePendingText(): AgentEvent[] {
+    clearTimeout(this.textTimer);
+    this.textTimer = undefined;
+    const text = this.pendingText;
+    this.pendingText = '';
+    return text ? [{ type: 'text', text }] : [];
+  }
+
+  private flushScreen(): void {
+    const text = this.terminal().changes();
+    if (text) this.send([{ type: 'text', text }], this.paneTail!.position);
+  }
+
+  private async complete(exitCode: number): Promise<void> {
+    const stderrTail = (await readFile(join(this.journal.dir, RUN_FILES.stderr), 'utf8').catch(() => '')).trim().slice(-2_000);
+    const durationMs = Date.now() - Date.parse(this.journal.startedAt ?? new Date().toISOString());
+    const stop = this.journal.stop;
+    if (this.bridged) {
+      this.end(...this.takePendingText(), { type: 'final', text: stop?.text ?? `tmux session ${this.tmuxSession} ended`, durationMs, exitCode: null });
+      return;
+    }
+    const closing: AgentEvent[] = this.interactive
+      ? exitCode === 0
+        ? [{ type: 'final', text: this.terminal().tail(40), durationMs, exitCode }]
+        : [{ type: 'error', code: 'agent_failed', text: `agent ${this.request.agent} exited with status ${exitCode}`, exitCode }]
+      : this.parserOf().end({ exitCode, durationMs, stderrTail });
+    const ending = stop
+      ? [...closing.filter((e) => e.type !== 'final' && e.type !== 'error'), { type: 'error' as const, code: stop.code, text: stop.text, exitCode }]
+      : closing;
+    this.end(...this.takePendingText(), ...ending);
+  }
+
+  /** Emits the run's last events and lets go of everything. */
+  private end(...events: AgentEvent[]): void {
+    if (this.finished) return;
+    const offset = this.lines?.position ?? this.paneTail?.position ?? 0;
+    this.send(events, offset);
+    this.finished = true;
+    this.stopWatching();
+    this.screen?.dispose();
+    void this.journal.markDone().finally(() => this.resolveDone());
+  }
+
+  private armTimers(): void {
+    const { timeoutSeconds } = this.profile;
+    if (timeoutSeconds) {
+      const started = Date.parse(this.journal.startedAt ?? new Date().toISOString());
+      const left = Math.max(0, started + timeoutSeconds * 1000 - Date.now());
+      this.deadline = setTimeout(
+        () => void this.stop('kill', 'timeout', `agent ${this.request.agent} ran longer than ${timeoutSeconds} s and was stopped`),
+        left,
+      );
+    }
+    this.touched();
+  }
+
+  /** Output arrived: the idle clock starts again. */
+  private touched(): void {
+    const { idleTimeoutSeconds } = this.profile;
+    if (!idleTimeoutSeconds) return;
+    clearTimeout(this.idle);
+    this.idle = setTimeout(
+      () => void this.stop('kill', 'idle_timeout', `agent ${this.request.agent} printed nothing for ${idleTimeoutSeconds} s and was stopped`),
+      idleTimeoutSeconds * 1000,
+    );
+  }
+
+  private async readExitCode(): Promise<number | null> {
+    try {
+      return Number.parseInt((await readFile(join(this.journal.dir, RUN_FILES.exitCode), 'utf8')).trim(), 10);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  private parserOf(): StreamParser {
+    this.parser ??= createParser(this.profile.mode === 'structured' ? this.profile.format! : 'text', this.request.agent);
+    return this.parser;
+  }
+
+  private terminal(): TerminalScreen {
+    this.screen ??= new TerminalScreen();
+    return this.screen;
+  }
+
+  private stopWatching(): void {
+    this.watcher?.close();
+    clearInterval(this.rescan);
+    clearTimeout(this.deadline);
+    clearTimeout(this.idle);
+    clearTimeout(this.screenTimer);
+    clearTimeout(this.textTimer);
+  }
+
+  /**
+   * Numbers events, journals them as one batch with the output offset they cover, publishes.
+   * Nothing follows a run's final or error event (claude prints its result before it exits,
+   * so a later stop must not add a second ending).
+   */
+  private send(all: AgentEvent[], offset: number): void {
+    if (this.finished || this.ended) return;
+    const end = all.findIndex((e) => TERMINAL_EVENT_TYPES.has(e.type));
+    const bodies = end >= 0 ? all.slice(0, end + 1) : all;
+    if (end >= 0) {
+      this.ended = true;
+      this.endedWith = all[end].type;
+    }
+    if (bodies.length === 0) return;
+    const { sessionId, taskId, runId } = this.request;
+    const at = new Date().toISOString();
+    const events = bodies.map((body) => ({ ...body, sessionId, taskId, runId, seq: this.seq++, at }) as OutputEventV1);
+    this.journal.append(events, offset);
+    for (const event of events) this.deps.publish(event);
+  }
+}
+
+async function size(file: string): Promise<number> {
+  return stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
+}
+
+async function changedWithin(file: string, before: number, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+    if ((await size(file)) > before) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}

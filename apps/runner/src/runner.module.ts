@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
+import { TmuxClient } from '@patchbay/tmux';
+import { RunnerController } from './runner.controller';
+import { RunnerService } from './runner.service';
+
+@Module({
+  controllers: [RunnerController],
+  providers: [
+    RunnerService,
+    {
+      provide: TmuxClient,
+      inject: [PATCHBAY_CONFIG],
+      useFactory: (config: PatchbayConfig) => new TmuxClient(config.tmux.socket),
+    },
+  ],
+})
+export class RunnerModule {}

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bus, InProcessTransport } from '@patchbay/bus';
+import { ConfigSchema } from '@patchbay/config';
+import { newId, OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
+import { TmuxClient } from '@patchbay/tmux';
+import { removeTmuxServer } from '../../../test/support/patchbay-processes';
+import { describeWith } from '../../../test/support/services';
+import { RunnerService } from './runner.service';
+
+jest.setTimeout(30_000);
+
+describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (real tmux)', () => {
+  const socket = `pbtest-${newId(8)}`;
+  const home = mkdtempSync(join(tmpdir(), 'pb-runner-'));
+  const bus = new Bus(new InProcessTransport(), { prefix: 'pbtest', requestTimeoutMs: 5_000 });
+  const events: OutputEventV1[] = [];
+  let runner: RunnerService;
+
+  beforeAll(async () => {
+    const config = ConfigSchema.parse({
+      home,
+      runner: { id: 'runner-spec', capacity: 1 },
+      agents: { gate: { command: 'bash', args: ['-c', 'echo "start $1"; while [ ! -e "$0/$1.go" ]; do sleep 0.05; done; echo "end $1"', home, '{prompt}'] } },
+    });
+    bus.subscribe('session.*.output', (event) => void events.push(event));
+    runner = new RunnerService(config, bus, new TmuxClient(socket));
+    await runner.onApplicationBootstrap();
+  });
+
+  afterAll(async () => {
+    await runner.onModuleDestroy();
+    await bus.close();
+    removeTmuxServer(socket);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  const request = (prompt: string, extra: Partial<RunRequestV1> = {}): RunRequestV1 => ({
+    runId: newId(),
+    taskId: newId(),
+    sessionId: newId(),
+    agent: 'gate',
+    prompt,
+    nextSeq: 1,
+    ...extra,
+  });
+  const of = (r: RunRequestV1) => events.filter((e) => e.runId === r.runId);
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    for (const deadline = Date.now() + 10_000; !condition(); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    }
+  }
+
+  it('declines work beyond capacity unless asked to queue it, then runs the line in order with positions', async () => {
+    const first = request('one');
+    expect(await runner.accept(first)).toEqual({ runnerId: 'runner-spec', tmuxSession: `pb-${first.sessionId}`, position: 0 });
+    await expect(runner.accept(request('two'))).rejects.toMatchObject({ code: 'runner_at_capacity' });
+
+    const second = request('two', { queueIfBusy: true });
+    const third = request('three', { queueIfBusy: true });
+    expect((await runner.accept(second)).position).toBe(1);
+    expect((await runner.accept(third)).position).toBe(2);
+    expect(of(third)[0]).toMatchObject({ type: 'status', state: 'waiting', text: 'waiting for a free slot on runner runner-spec: position 2 in line' });
+
+    // The same run asked again (an engine that lost the answer) gets the same answer.
+    expect((await runner.accept(third)).position).toBe(2);
+
+    writeFileSync(join(home, 'one.go'), '');
+    await until(() => of(second).some((e) => e.type === 'status' && e.state === 'started'), 'the second run to start');
+    // The one still waiting moved up.
+    expect(of(third).filter((e) => e.type === 'status' && e.state === 'waiting').map((e) => (e as { text: string }).text)).toEqual([
+      'waiting for a free slot on runner runner-spec: position 2 in line',
+      'waiting for a free slot on runner runner-spec: position 1 in line',
+    ]);
+    writeFileSync(join(home, 'two.go'), '');
+    writeFileSync(join(home, 'three.go'), '');
+    await until(() => of(third).some((e) => e.type === 'final'), 'the third run to end');
+    expect(of(first).at(-1)).toMatchObject({ type: 'final', text: 'start one\nend one' });
+    for (const r of [first, second, third]) expect(of(r).map((e) => e.seq)).toEqual(of(r).map((_, i) => i + 1));
+  });
+
+  it('answers input and control only for the sessions it holds', async () => {
+    const run = request('four');
+    await runner.accept(run);
+    expect(await bus.request('session.*.input', { text: 'hello' }, { params: [run.sessionId] })).toEqual({
+      delivered: false,
+      detail: 'agent gate is not interactive; the message runs after the current one',
+    });
+    await expect(bus.request('session.*.control', { action: 'stop', by: 'test' }, { params: [newId()] })).rejects.toMatchObject({
+      code: 'no_responder',
+    });
+    expect(await bus.request('session.*.control', { action: 'kill', by: 'test' }, { params: [run.sessionId] })).toEqual({
+      runId: run.runId,
+      detail: 'tmux session closed',
+    });
+    await until(() => of(run).some((e) => e.type === 'error'), 'the run to end');
+    expect(of(run).at(-1)).toMatchObject({ type: 'error', code: 'killed', text: 'killed by test' });
+    // Once the run has ended nothing answers as if it were live: until its subscriptions are
+    // gone the runner says so, then nobody answers at all.
+    await expect(bus.request('session.*.control', { action: 'stop', by: 'test' }, { params: [run.sessionId] })).rejects.toMatchObject({
+      code: expect.stringMatching(/^(not_found|no_responder)$/),
+    });
+  });
+});

@@ -1,0 +1,184 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { ConfigError, PatchbayConfig } from '@patchbay/config';
+import type { ParserFormat } from './parsers';
+
+export type AgentMode = 'text' | 'structured' | 'terminal' | 'bridge';
+/** The JSON dialect of a structured agent's output. */
+export type StreamFormat = Exclude<ParserFormat, 'text'>;
+
+/** Options an agent CLI takes, each rendered by a template where `{value}` is replaced. */
+interface FlagTemplates {
+  model?: string[];
+  resume?: string[];
+  allowedTools?: string[];
+  permissionMode?: string[];
+  sandbox?: string[];
+  /** Put before the prompt, so a list-taking option (claude's --allowedTools) cannot swallow it. */
+  beforePrompt?: string[];
+}
+
+/** A resolved agent profile: how a runner starts this agent. */
+export interface AgentProfile {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  mode: AgentMode;
+  /** Set when mode is structured. */
+  format?: StreamFormat;
+  model?: string;
+  allowedTools?: string[];
+  permissionMode?: string;
+  sandbox?: string;
+  timeoutSeconds?: number;
+  idleTimeoutSeconds?: number;
+  description?: string;
+  worktree?: { repo: string; base: string; cleanup: 'always' | 'on_success' | 'never' };
+  /** How this CLI takes the options above; only built-in agents know. */
+  flags?: FlagTemplates;
+}
+
+export const DEMO_AGENT = 'demo';
+/** The agent of bridged sessions: an existing tmux session, watched and typed into. */
+export const TMUX_BRIDGE_AGENT = 'tmux-bridge';
+
+/** Real agent CLIs, in the order the default agent is chosen when none is configured. */
+const CLI_AGENTS: Record<string, AgentProfile> = {
+  claude: {
+    command: 'claude',
+    args: ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'],
+    env: {},
+    mode: 'structured',
+    format: 'claude',
+    description: 'Claude Code',
+    flags: {
+      model: ['--model', '{value}'],
+      resume: ['--resume', '{value}'],
+      allowedTools: ['--allowedTools', '{value}'],
+      permissionMode: ['--permission-mode', '{value}'],
+      beforePrompt: ['--'],
+    },
+  },
+  codex: {
+    command: 'codex',
+    args: ['exec', '--json'],
+    env: {},
+    mode: 'structured',
+    format: 'codex',
+    description: 'OpenAI Codex CLI',
+    flags: { model: ['--model', '{value}'], sandbox: ['--sandbox', '{value}'], resume: ['resume', '{value}'] },
+  },
+  opencode: {
+    command: 'opencode',
+    args: ['run', '--format', 'json'],
+    env: {},
+    mode: 'structured',
+    format: 'opencode',
+    description: 'OpenCode',
+    flags: { model: ['--model', '{value}'], resume: ['--session', '{value}'] },
+  },
+};
+
+const DEMO_PROFILE: AgentProfile = {
+  command: process.execPath,
+  args: [join(__dirname, 'demo-agent.js'), '{prompt}'],
+  env: {},
+  mode: 'text',
+  description: 'built-in demo agent: a scripted answer, no AI (install an agent CLI for real work)',
+};
+
+const TMUX_BRIDGE_PROFILE: AgentProfile = {
+  command: 'tmux',
+  args: [],
+  env: {},
+  mode: 'bridge',
+  description: 'an existing tmux session, bridged to chats (/watch)',
+};
+
+/**
+ * Built-in profiles, overlaid field by field with the `agents:` section of patchbay.yaml:
+ * a field given there replaces the built-in one, env is merged, and args are added after
+ * the built-in arguments.
+ */
+export function agentProfiles(config: Pick<PatchbayConfig, 'agents'>): Map<string, AgentProfile> {
+  const profiles = new Map<string, AgentProfile>(
+    Object.entries({ [DEMO_AGENT]: DEMO_PROFILE, ...CLI_AGENTS, [TMUX_BRIDGE_AGENT]: TMUX_BRIDGE_PROFILE }),
+  );
+  for (const [name, entry] of Object.entries(config.agents)) {
+    const base = profiles.get(name);
+    const command = entry.command ?? base?.command;
+    if (!command) throw new ConfigError(`agents.${name}: command is required (${name} is not a built-in agent)`);
+    const mode = entry.mode ?? base?.mode ?? 'text';
+    const format = entry.format ?? base?.format;
+    if (mode === 'structured' && !format) {
+      throw new ConfigError(`agents.${name}: mode structured needs a format (claude, codex or opencode)`);
+    }
+    const { args, env, ...rest } = entry;
+    profiles.set(name, {
+      ...base,
+      ...rest,
+      command,
+      mode,
+      format,
+      args: [...(base?.args ?? []), ...(args ?? [])],
+      env: { ...base?.env, ...env },
+    });
+  }
+  return profiles;
+}
+
+/**
+ * The agent new sessions use: `defaultAgent` if configured, else the first agent CLI on
+ * PATH, else the demo agent, so a fresh install shows the whole flow.
+ */
+export function defaultAgentName(
+  config: Pick<PatchbayConfig, 'agents' | 'defaultAgent'>,
+  isOnPath: (command: string) => boolean = commandOnPath,
+): string {
+  const profiles = agentProfiles(config);
+  if (config.defaultAgent) {
+    if (!profiles.has(config.defaultAgent)) {
+      throw new Error(`defaultAgent: "${config.defaultAgent}" is not a built-in agent nor under agents:`);
+    }
+    return config.defaultAgent;
+  }
+  const found = Object.keys(CLI_AGENTS).find((name) => isOnPath(profiles.get(name)!.command));
+  return found ?? DEMO_AGENT;
+}
+
+/**
+ * The argv to run: the command, its arguments, the options the profile sets (model,
+ * permissions, the agent session to resume), then the prompt: in place of `{prompt}`, or
+ * last. A terminal-mode program gets no prompt here; it is typed in once the program runs.
+ */
+export function agentArgv(profile: AgentProfile, prompt: string, options: { resume?: string } = {}): string[] {
+  const flags = profile.flags ?? {};
+  const values: Array<[string[] | undefined, string | undefined]> = [
+    [flags.model, profile.model],
+    [flags.allowedTools, profile.allowedTools?.join(',')],
+    [flags.permissionMode, profile.permissionMode],
+    [flags.sandbox, profile.sandbox],
+    [flags.resume, options.resume],
+  ];
+  const rendered = values.flatMap(([template, value]) =>
+    template && value !== undefined ? template.map((t) => t.replaceAll('{value}', () => value)) : [],
+  );
+  // A function replacement, so `$&` and friends in a prompt stay literal.
+  const args = profile.args.map((arg) => arg.replaceAll('{prompt}', () => prompt));
+  const hasPlaceholder = profile.args.some((arg) => arg.includes('{prompt}'));
+  const tail = hasPlaceholder || profile.mode === 'terminal' ? [] : [...(flags.beforePrompt ?? []), prompt];
+  return [profile.command, ...args, ...rendered, ...tail];
+}
+
+export function commandOnPath(command: string, path = process.env.PATH ?? ''): boolean {
+  const candidates = command.includes('/') ? [command] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  return candidates.some((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
+}

@@ -1,0 +1,2 @@
+export * from './agent-profiles';
+export * from './parsers';

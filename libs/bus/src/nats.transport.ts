@@ -1,0 +1,88 @@
+import { connect, ErrorCode, NatsConnection, NatsError, Subscription } from 'nats';
+import { NoResponderError, RequestTimeoutError } from './bus.errors';
+import { BusTransport, TransportHandler, TransportSubscription } from './bus.transport';
+
+/** The distributed bus: a NATS connection (core NATS subjects, queue groups, request-reply). */
+export class NatsTransport implements BusTransport {
+  readonly kind = 'nats' as const;
+  private readonly loops = new Set<Promise<void>>();
+  private connected = true;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly onHandlerError: (subject: string, error: unknown) => void,
+  ) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') this.connected = false;
+        if (status.type === 'reconnect') this.connected = true;
+      }
+    })();
+  }
+
+  static async connect(
+    url: string,
+    name: string,
+    onHandlerError: (subject: string, error: unknown) => void = () => {},
+  ): Promise<NatsTransport> {
+    const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    return new NatsTransport(nc, onHandlerError);
+  }
+
+  /** The connection, for JetStream (the durable inbound queue). */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
+  publish(subject: string, data: Uint8Array): void {
+    this.nc.publish(subject, data);
+  }
+
+  subscribe(subject: string, handler: TransportHandler, options: { queue?: string } = {}): TransportSubscription {
+    const sub: Subscription = this.nc.subscribe(subject, { queue: options.queue });
+    // One loop per subscription: its handler sees messages one at a time, in order.
+    const loop = (async () => {
+      for await (const msg of sub) {
+        const respond = msg.reply ? (data: Uint8Array) => void msg.respond(data) : undefined;
+        await handler({ subject: msg.subject, data: msg.data, respond }).catch((error) =>
+          this.onHandlerError(msg.subject, error),
+        );
+      }
+    })();
+    this.loops.add(loop);
+    void loop.finally(() => this.loops.delete(loop));
+    return {
+      unsubscribe: () => sub.unsubscribe(),
+      drain: async () => {
+        if (!sub.isClosed()) await sub.drain();
+        await loop;
+      },
+    };
+  }
+
+  async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    try {
+      const reply = await this.nc.request(subject, data, { timeout: timeoutMs });
+      return reply.data;
+    } catch (error) {
+      if (error instanceof NatsError && error.code === ErrorCode.NoResponders) throw new NoResponderError(subject);
+      if (error instanceof NatsError && error.code === ErrorCode.Timeout) throw new RequestTimeoutError(subject, timeoutMs);
+      throw error;
+    }
+  }
+
+  flush(): Promise<void> {
+    return this.nc.flush();
+  }
+
+  isConnected(): boolean {
+    return this.connected && !this.nc.isClosed() && !this.nc.isDraining();
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    // drain() stops new deliveries, lets queued messages through the loops, then closes.
+    await this.nc.drain();
+    await Promise.all(this.loops);
+  }
+}

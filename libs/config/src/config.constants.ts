@@ -1,0 +1,1 @@
+export const PATCHBAY_CONFIG = Symbol('PATCHBAY_CONFIG');

@@ -1,0 +1,187 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.loader';
+
+describe('loadConfig', () => {
+  let dir: string;
+  let home: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pb-config-'));
+    home = join(dir, 'home');
+    mkdirSync(home);
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Writes a file under the test's directory and returns its path. */
+  function write(name: string, text: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  /** Loads with only the given environment (PATCHBAY_HOME is the test's home), run from `dir`. */
+  const load = (env: NodeJS.ProcessEnv = {}) => loadConfig({ PATCHBAY_HOME: home, ...env }, dir);
+
+  function loadError(env: NodeJS.ProcessEnv = {}): string {
+    try {
+      load(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('expected loadConfig to throw');
+  }
+
+  it('gives the defaults without a file, with home from PATCHBAY_HOME', () => {
+    const { config, file } = load();
+    expect(file).toBeNull();
+    expect(config).toEqual({
+      home,
+      http: { host: '127.0.0.1', port: 7340 },
+      bus: { prefix: 'pb', requestTimeoutMs: 5000 },
+      database: { embeddedPort: 0 },
+      tmux: {},
+      runner: { capacity: 4 },
+      access: { owners: ['local:*'], operators: [], viewers: [] },
+      routing: { rules: [], fallback: [] },
+      maxAttempts: 2,
+      telegram: { mode: 'polling' },
+      agents: {},
+    });
+  });
+
+  it('reads patchbay.example.yaml, whose empty sections mean the defaults', () => {
+    const example = readFileSync(join(__dirname, '..', '..', '..', 'patchbay.example.yaml'), 'utf8');
+    write('patchbay.yaml', example);
+    const { config } = load();
+    expect(config.tmux).toEqual({});
+    expect(config.access.owners).toEqual(['local:*']);
+    expect(config.agents.claude).toEqual({ allowedTools: ['Read', 'Edit', 'Bash'] });
+  });
+
+  it('expands ~/ in PATCHBAY_HOME', () => {
+    expect(load({ PATCHBAY_HOME: '~/pb-somewhere' }).config.home).toBe(join(homedir(), 'pb-somewhere'));
+  });
+
+  it('reads ./patchbay.yaml before $PATCHBAY_HOME/patchbay.yaml', () => {
+    write('home/patchbay.yaml', 'http: { port: 1111 }');
+    expect(load()).toMatchObject({ file: join(home, 'patchbay.yaml'), config: { http: { port: 1111 } } });
+    const local = write('patchbay.yaml', 'http: { port: 2222 }');
+    expect(load()).toMatchObject({ file: local, config: { http: { port: 2222 } } });
+  });
+
+  it('reads the file PATCHBAY_CONFIG names, relative to cwd', () => {
+    write('patchbay.yaml', 'http: { port: 1111 }');
+    const other = write('other.yaml', 'http: { port: 3333 }\nbus: { prefix: dev }');
+    expect(load({ PATCHBAY_CONFIG: 'other.yaml' })).toMatchObject({
+      file: other,
+      config: { http: { port: 3333 }, bus: { prefix: 'dev' } },
+    });
+  });
+
+  it('treats an empty file as defaults', () => {
+    write('patchbay.yaml', '');
+    expect(load().config.http).toEqual({ host: '127.0.0.1', port: 7340 });
+  });
+
+  it('lets environment variables override the file', () => {
+    write('patchbay.yaml', 'http: { host: 0.0.0.0, port: 1111 }\ndatabase: { url: "postgres://file/db" }');
+    const { config } = load({
+      PATCHBAY_HTTP_PORT: '8080',
+      NATS_URL: 'nats://10.0.0.1:4222',
+      DATABASE_URL: 'postgresql://env/db',
+      PATCHBAY_BUS_PREFIX: 'staging',
+      PATCHBAY_TMUX_SOCKET: 'pbsock',
+      PATCHBAY_RUNNER_ID: 'runner-7',
+      PATCHBAY_DEFAULT_AGENT: 'codex',
+    });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(config.bus).toMatchObject({ natsUrl: 'nats://10.0.0.1:4222', prefix: 'staging' });
+    expect(config.database.url).toBe('postgresql://env/db');
+    expect(config.tmux.socket).toBe('pbsock');
+    expect(config.runner.id).toBe('runner-7');
+    expect(config.defaultAgent).toBe('codex');
+  });
+
+  it('ignores environment variables set to the empty string', () => {
+    write('patchbay.yaml', 'http: { port: 1111 }');
+    expect(load({ PATCHBAY_HTTP_PORT: '', NATS_URL: '' }).config).toMatchObject({ http: { port: 1111 }, bus: {} });
+    expect(load({ NATS_URL: '' }).config.bus.natsUrl).toBeUndefined();
+  });
+
+  it('names the key, the file and the expectation for a bad value in the file', () => {
+    const file = write('patchbay.yaml', 'http: { port: "abc" }');
+    expect(loadError()).toMatch(`http.port (from ${file}): Invalid input: expected number, received string`);
+  });
+
+  it('names the environment variable for a bad value from the environment', () => {
+    write('patchbay.yaml', 'http: { port: 1111 }');
+    expect(loadError({ PATCHBAY_HTTP_PORT: 'abc' })).toMatch(
+      'http.port (from environment variable PATCHBAY_HTTP_PORT): Invalid input: expected number, received string',
+    );
+  });
+
+  it('lists every problem, one per line', () => {
+    const file = write('patchbay.yaml', 'http: { port: 70000 }\nbus: { prefix: "Not OK" }');
+    const lines = loadError().split('\n');
+    expect(lines[0]).toBe('invalid configuration:');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(new RegExp(`^  http\\.port \\(from ${escape(file)}\\): .*65535`)),
+      `  bus.prefix (from ${file}): expected lowercase letters, digits, - or _`,
+    ]);
+  });
+
+  it('reports unknown keys, at the top level and inside a section', () => {
+    const file = write('patchbay.yaml', 'htpp: { port: 1 }\nbus: { prefx: pb }');
+    const message = loadError();
+    expect(message).toContain(`(top level) (from ${file}): unknown key(s) htpp`);
+    expect(message).toContain(`bus (from ${file}): unknown key(s) prefx`);
+  });
+
+  it('names the missing file PATCHBAY_CONFIG points to', () => {
+    expect(loadError({ PATCHBAY_CONFIG: 'nowhere.yaml' })).toBe(`PATCHBAY_CONFIG names ${join(dir, 'nowhere.yaml')}, which does not exist`);
+  });
+
+  it('names the file that is not valid YAML', () => {
+    const file = write('patchbay.yaml', 'http: { port: 1\nbus: [');
+    expect(loadError()).toMatch(new RegExp(`^${escape(file)}: not valid YAML: .*line 2`, 's'));
+  });
+
+  it('refuses a file whose top level is not a mapping', () => {
+    const file = write('patchbay.yaml', '- http\n- bus\n');
+    expect(loadError()).toBe(`${file}: expected a mapping of keys at the top level`);
+  });
+
+  describe('agents', () => {
+    it('keeps only what an agent entry sets (built-in values and defaults come later)', () => {
+      write('patchbay.yaml', 'agents:\n  foo: { command: foo-cli }\n  claude: { env: { A: "1" } }');
+      expect(load().config.agents).toEqual({ foo: { command: 'foo-cli' }, claude: { env: { A: '1' } } });
+    });
+
+    it("expands ~/ in an agent's cwd", () => {
+      write('patchbay.yaml', 'agents:\n  foo: { command: foo-cli, cwd: ~/projects/app }\n  bar: { command: bar-cli, cwd: /srv/app }');
+      const { agents } = load().config;
+      expect([agents.foo.cwd, agents.bar.cwd]).toEqual([join(homedir(), 'projects/app'), '/srv/app']);
+    });
+
+    it('checks the types of agent fields', () => {
+      const file = write('patchbay.yaml', 'agents:\n  foo: { command: foo-cli, args: "-p" }');
+      expect(loadError()).toMatch(`agents.foo.args (from ${file}): Invalid input: expected array, received string`);
+    });
+
+    it('reports an unknown key in a profile', () => {
+      const file = write('patchbay.yaml', 'agents:\n  foo: { command: foo-cli, argz: [] }');
+      expect(loadError()).toMatch(`agents.foo (from ${file}): unknown key(s) argz`);
+    });
+
+    it('refuses an agent name that is not lowercase letters, digits, - or _', () => {
+      const file = write('patchbay.yaml', 'agents:\n  "My Agent": { command: x }');
+      expect(loadError()).toMatch(`agents.My Agent (from ${file}): agent names are lowercase letters, digits, - and _`);
+    });
+  });
+});
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

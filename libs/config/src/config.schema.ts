@@ -1,0 +1,171 @@
+import { z } from 'zod';
+
+/**
+ * An `agents.<name>` entry. For a built-in agent (claude, codex, opencode, demo) each field
+ * given replaces the built-in one, except `args`, which are added after the built-in
+ * arguments; a new agent needs at least `command`.
+ */
+export const AgentConfigSchema = z
+  .object({
+    command: z.string().min(1).optional(),
+    /** `{prompt}` in an argument is replaced by the user's text; without it the prompt is the last argument. */
+    args: z.array(z.string()).optional(),
+    /** Added to (and overriding) the built-in profile's environment. */
+    env: z.record(z.string(), z.string()).optional(),
+    cwd: z.string().optional(),
+    /**
+     * text: stdout lines become text events; structured: the CLI's JSON events are parsed
+     * (see `format`); terminal: an interactive program in its tmux pane, input typed into it;
+     * bridge: no program, an existing tmux session (the prompt names it) watched and typed into.
+     */
+    mode: z.enum(['text', 'structured', 'terminal', 'bridge']).optional(),
+    /** The JSON dialect of a structured agent. */
+    format: z.enum(['claude', 'codex', 'opencode']).optional(),
+    model: z.string().min(1).optional(),
+    /** Claude: tools allowed without asking (`--allowedTools`). */
+    allowedTools: z.array(z.string().min(1)).optional(),
+    /** Claude: `--permission-mode` (default, acceptEdits, plan, bypassPermissions). */
+    permissionMode: z.string().min(1).optional(),
+    /** Codex: `--sandbox` (read-only, workspace-write, danger-full-access). */
+    sandbox: z.string().min(1).optional(),
+    /** Longest a run may take, in seconds; it is stopped after that. */
+    timeoutSeconds: z.number().int().positive().optional(),
+    /** A run that prints nothing for this long is stopped. */
+    idleTimeoutSeconds: z.number().int().positive().optional(),
+    description: z.string().optional(),
+    /**
+     * Run each task in its own git worktree of this repository (branch `patchbay/<task>`),
+     * so parallel agents never write the same tree. Without it the agent runs in `cwd`.
+     */
+    worktree: z
+      .object({
+        repo: z.string().min(1),
+        /** The commit a session's first branch starts from. */
+        base: z.string().min(1).default('HEAD'),
+        /** When to remove the worktree after a task (its branch always stays). */
+        cleanup: z.enum(['always', 'on_success', 'never']).default('on_success'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+const identityRef = z.string().regex(/^[a-z0-9_-]+:[^\s]+$/, 'expected <channel>:<user id>, e.g. telegram:12345 or local:*');
+
+export const ConfigSchema = z
+  .object({
+    /** Where Patchbay keeps its data: embedded PostgreSQL, run logs. */
+    home: z.string().min(1),
+    http: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(7340),
+      })
+      .strict()
+      .prefault({}),
+    bus: z
+      .object({
+        /** Set to use NATS; left out, an all-in-one process uses its in-process bus. */
+        natsUrl: z.string().url().optional(),
+        prefix: z.string().regex(/^[a-z0-9_-]+$/, 'expected lowercase letters, digits, - or _').default('pb'),
+        requestTimeoutMs: z.number().int().positive().default(5000),
+      })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({
+        /** postgres://… Left out, Patchbay runs an embedded PostgreSQL under `home`. */
+        url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+        /** Port of the embedded PostgreSQL; 0 picks a free one. */
+        embeddedPort: z.number().int().min(0).max(65535).default(0),
+      })
+      .strict()
+      .prefault({}),
+    tmux: z
+      .object({
+        /** A named tmux server (`tmux -L <socket>`); left out, the user's default server. */
+        socket: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
+      })
+      .strict()
+      .prefault({}),
+    runner: z
+      .object({
+        id: z.string().min(1).optional(),
+        capacity: z.number().int().positive().default(4),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Who may do what, as `<channel>:<user id>` entries (`local:*` is anyone using the CLI or
+     * HTTP API on this machine). Everyone else is unknown: they get a pairing code, and
+     * nothing runs until an owner approves it.
+     */
+    access: z
+      .object({
+        owners: z.array(identityRef).default(['local:*']),
+        operators: z.array(identityRef).default([]),
+        viewers: z.array(identityRef).default([]),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Which agent a new session gets. The first rule that matches wins; without a match the
+     * default agent. `fallback` agents take over a task whose agent hit a usage limit.
+     */
+    routing: z
+      .object({
+        rules: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1),
+                match: z
+                  .object({
+                    channel: z.string().optional(),
+                    chat: z.string().optional(),
+                    /** Any of these words in the message (case-insensitive). */
+                    keywords: z.array(z.string().min(1)).optional(),
+                    /** Any of these platform labels (GitHub issue labels). */
+                    labels: z.array(z.string().min(1)).optional(),
+                  })
+                  .strict()
+                  .default({}),
+                /** Equivalent agents; new sessions are spread over them. */
+                agents: z.array(z.string().min(1)).min(1),
+                strategy: z.enum(['round_robin', 'weighted']).default('round_robin'),
+                weights: z.record(z.string(), z.number().positive()).optional(),
+                fallback: z.array(z.string().min(1)).default([]),
+              })
+              .strict(),
+          )
+          .default([]),
+        fallback: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
+    /** A task that fails for a reason worth retrying (runner lost, usage limit) runs again, up to this many times in all. */
+    maxAttempts: z.number().int().min(1).max(10).default(2),
+    /** The Telegram channel; on when a bot token is set. */
+    telegram: z
+      .object({
+        token: z.string().min(1).optional(),
+        /** A local Bot API server (or a test's fake) instead of api.telegram.org. */
+        apiRoot: z.string().url().optional(),
+        /** polling (default) needs nothing reachable; webhook needs a public URL to POST /webhooks/telegram. */
+        mode: z.enum(['polling', 'webhook']).default('polling'),
+        /** Webhook mode: the public URL Telegram posts to, and the secret it must send back. */
+        webhookUrl: z.string().url().optional(),
+        webhookSecret: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'letters, digits, _ and - only (Telegram’s rule)').optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** The agent new tasks use; left out, the first agent CLI found on PATH, else `demo`. */
+    defaultAgent: z.string().min(1).optional(),
+    agents: z
+      .record(z.string().regex(/^[a-z0-9_-]+$/, 'agent names are lowercase letters, digits, - and _'), AgentConfigSchema)
+      .default({}),
+  })
+  .strict();
+
+export type PatchbayConfig = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,5 @@
+export * from './access';
+export * from './ids';
+export * from './jobs';
+export * from './messages';
+export * from './subjects';

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { ID_PATTERN } from './ids';
+
+const id = z.string().regex(ID_PATTERN, 'expected a lowercase id of 4-40 letters and digits');
+const isoTime = z.iso.datetime({ offset: true });
+
+/** Longest text accepted from any channel; bigger inputs are refused with a clear error. */
+export const MAX_INBOUND_TEXT = 32_000;
+
+/** A message from any channel, normalized by its plugin. */
+export const InboundMessageV1 = z.object({
+  channel: z.string().min(1).max(40),
+  accountId: z.string().min(1).max(200),
+  /** The platform's own id for this message: the dedup key with channel and account. */
+  messageId: z.string().min(1).max(200),
+  chatId: z.string().min(1).max(200).nullable(),
+  sender: z.object({ id: z.string().min(1).max(200), name: z.string().max(200).optional() }),
+  text: z.string().trim().min(1, 'text is empty').max(MAX_INBOUND_TEXT),
+  /** Labels the platform attached (GitHub issue labels); routing rules can match them. */
+  labels: z.array(z.string().max(100)).max(50).optional(),
+  receivedAt: isoTime,
+});
+export type InboundMessageV1 = z.infer<typeof InboundMessageV1>;
+
+export const InboundAcceptedV1 = z.object({
+  /** The task the message started; null when it started none (input, a command, refused). */
+  taskId: id.nullable(),
+  /** The session it went to; null when none (a command without one, refused). */
+  sessionId: id.nullable(),
+  /** True when this message was seen before: nothing new was started. */
+  duplicate: z.boolean(),
+  /** Set when the message went to a live interactive session as input. */
+  input: z.object({ delivered: z.boolean(), detail: z.string() }).optional(),
+  /** What became of the message. */
+  outcome: z.enum(['task', 'input', 'command', 'pairing', 'denied']),
+  /** Text for the sender (a command's answer, a pairing code, why it was refused). */
+  reply: z.string().optional(),
+});
+export type InboundAcceptedV1 = z.infer<typeof InboundAcceptedV1>;
+
+const outputBase = {
+  sessionId: id,
+  taskId: id,
+  runId: id,
+  /** Per-session sequence number, starting at 1, without gaps. */
+  seq: z.number().int().positive(),
+  at: isoTime,
+};
+
+export const OutputEventV1 = z.discriminatedUnion('type', [
+  z.object({ ...outputBase, type: z.literal('text'), text: z.string() }),
+  z.object({
+    ...outputBase,
+    type: z.literal('tool_call'),
+    tool: z.string(),
+    input: z.string(),
+  }),
+  z.object({ ...outputBase, type: z.literal('tool_result'), tool: z.string(), text: z.string() }),
+  z.object({
+    ...outputBase,
+    type: z.literal('status'),
+    text: z.string(),
+    /** Set by the runner on lifecycle steps: waiting for a slot, started, resumed after a restart. */
+    state: z.enum(['waiting', 'started', 'resumed']).optional(),
+    /** The agent's own session id (claude's session_id, codex's thread), for resuming it. */
+    agentSessionId: z.string().optional(),
+  }),
+  z.object({
+    ...outputBase,
+    type: z.literal('final'),
+    text: z.string(),
+    durationMs: z.number().int().nonnegative(),
+    exitCode: z.number().int().nullable(),
+    costUsd: z.number().nonnegative().optional(),
+    tokens: z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative() }).optional(),
+    agentSessionId: z.string().optional(),
+  }),
+  z.object({
+    ...outputBase,
+    type: z.literal('error'),
+    text: z.string(),
+    code: z.string(),
+    exitCode: z.number().int().nullable(),
+  }),
+]);
+export type OutputEventV1 = z.infer<typeof OutputEventV1>;
+export type OutputEventType = OutputEventV1['type'];
+/** The events after which a run produces nothing more. */
+export const TERMINAL_EVENT_TYPES: ReadonlySet<OutputEventType> = new Set(['final', 'error']);
+
+/** Engine → runner: start an agent for a task. */
+export const RunRequestV1 = z.object({
+  runId: id,
+  taskId: id,
+  sessionId: id,
+  agent: z.string().min(1),
+  prompt: z.string().min(1),
+  /** The seq the first event of this run must carry (the session's transcript continues). */
+  nextSeq: z.number().int().positive(),
+  /** The agent's own session to continue (claude --resume), from an earlier run's events. */
+  resume: z.string().min(1).nullable().optional(),
+  /** The session's model choice (`/model`), over the profile's. */
+  model: z.string().min(1).optional(),
+  /** When every runner is full: wait in this runner's line instead of refusing. */
+  queueIfBusy: z.boolean().optional(),
+});
+export type RunRequestV1 = z.infer<typeof RunRequestV1>;
+
+export const RunAcceptedV1 = z.object({
+  runnerId: z.string(),
+  tmuxSession: z.string(),
+  /** 0 when the run started; otherwise its place in the runner's line. */
+  position: z.number().int().nonnegative(),
+});
+export type RunAcceptedV1 = z.infer<typeof RunAcceptedV1>;
+
+export const RunnerHeartbeatV1 = z.object({
+  runnerId: z.string(),
+  host: z.string(),
+  agents: z.array(z.string()),
+  activeRuns: z.number().int().nonnegative(),
+  capacity: z.number().int().positive(),
+  tmux: z.object({ ok: z.boolean(), detail: z.string() }),
+  at: isoTime,
+  /** True when the runner is shutting down: drop it from the live set at once. */
+  leaving: z.boolean(),
+});
+export type RunnerHeartbeatV1 = z.infer<typeof RunnerHeartbeatV1>;
+
+/** Text for a live session: typed into a terminal-mode agent. */
+export const SessionInputV1 = z.object({
+  text: z.string().min(1).max(MAX_INBOUND_TEXT),
+  sender: z.string().max(200).optional(),
+});
+export type SessionInputV1 = z.infer<typeof SessionInputV1>;
+export const InputResultV1 = z.object({ delivered: z.boolean(), detail: z.string() });
+export type InputResultV1 = z.infer<typeof InputResultV1>;
+
+/** stop interrupts the agent (Ctrl-C / SIGTERM); kill closes its tmux session. */
+export const SessionControlV1 = z.object({ action: z.enum(['stop', 'kill']), by: z.string().max(200) });
+export type SessionControlV1 = z.infer<typeof SessionControlV1>;
+export const ControlResultV1 = z.object({ runId: z.string(), detail: z.string() });
+export type ControlResultV1 = z.infer<typeof ControlResultV1>;
+
+/** tmux key names for `/keys`: C-c, Enter, Escape, Up, F5, or a single character. */
+export const SessionKeysV1 = z.object({
+  keys: z.array(z.string().regex(/^(?:[A-Za-z0-9]|[CMS]-[A-Za-z0-9]|[A-Z][A-Za-z0-9]{1,12})$/, 'expected tmux key names like C-c, Enter, Up')).min(1).max(20),
+});
+export type SessionKeysV1 = z.infer<typeof SessionKeysV1>;
+
+export const TmuxSessionsV1 = z.object({
+  sessions: z.array(z.object({ name: z.string(), patchbay: z.boolean() })),
+});
+export type TmuxSessionsV1 = z.infer<typeof TmuxSessionsV1>;
+
+export const Empty = z.object({}).strict();
+export type Empty = z.infer<typeof Empty>;
+
+export const EngineStatusV1 = z.object({
+  database: z.object({ ok: z.boolean(), detail: z.string() }),
+});
+export type EngineStatusV1 = z.infer<typeof EngineStatusV1>;
+
+export const SessionStatus = z.enum(['idle', 'running', 'failed']);
+/**
+ * new → routed → queued → running → done | failed | blocked | needs_review | cancelled;
+ * a retry goes from running back to queued.
+ */
+export const TaskStatus = z.enum(['new', 'routed', 'queued', 'running', 'done', 'failed', 'blocked', 'needs_review', 'cancelled']);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const SessionV1 = z.object({
+  id,
+  status: SessionStatus,
+  agent: z.string(),
+  tmuxSession: z.string(),
+  runnerId: z.string().nullable(),
+  lastSeq: z.number().int().nonnegative(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+export type SessionV1 = z.infer<typeof SessionV1>;
+
+export const TaskV1 = z.object({
+  id,
+  sessionId: id,
+  status: TaskStatus,
+  agent: z.string(),
+  prompt: z.string(),
+  channel: z.string(),
+  chatId: z.string().nullable(),
+  error: z.string().nullable(),
+  /** The run of the latest attempt (null while queued for one). */
+  runId: z.string().nullable(),
+  attempts: z.number().int().nonnegative(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+  /** Every status change, oldest first (only when one task is asked for). */
+  history: z.array(z.object({ from: TaskStatus.nullable(), to: TaskStatus, at: isoTime, reason: z.string().nullable() })).optional(),
+});
+export type TaskV1 = z.infer<typeof TaskV1>;
+
+export const ListQueryV1 = z.object({ limit: z.number().int().min(1).max(500) });
+export type ListQueryV1 = z.infer<typeof ListQueryV1>;
+export const ByIdV1 = z.object({ id });
+export type ByIdV1 = z.infer<typeof ByIdV1>;
+
+export const SessionListV1 = z.object({ sessions: z.array(SessionV1) });
+export const SessionFoundV1 = z.object({ session: SessionV1.nullable() });
+export const TaskListV1 = z.object({ tasks: z.array(TaskV1) });
+export const TaskFoundV1 = z.object({ task: TaskV1.nullable() });
+
+export const TranscriptQueryV1 = z.object({
+  sessionId: id,
+  after: z.number().int().nonnegative(),
+  limit: z.number().int().min(1).max(1000),
+});
+export type TranscriptQueryV1 = z.infer<typeof TranscriptQueryV1>;
+export const TranscriptPageV1 = z.object({
+  session: SessionV1.nullable(),
+  /** True while the session runs or has queued tasks: more events will come. */
+  active: z.boolean(),
+  events: z.array(OutputEventV1),
+});
+export type TranscriptPageV1 = z.infer<typeof TranscriptPageV1>;
+
+/** True when the task went on after the run `runId` ended (it is queued or runs again). */
+export function isRetried(task: Pick<TaskV1, 'status' | 'runId'>, runId: string): boolean {
+  return task.status === 'queued' || task.status === 'running' || task.runId !== runId;
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import * as a from './access';
+import * as j from './jobs';
+import * as m from './messages';
+
+/**
+ * The one map of bus subjects. Keys are subject patterns without the deployment prefix
+ * (`pb.` by default); a `*` is a token a publisher fills in (a session id). Every publish
+ * and every handler goes through this map, so payloads are checked at both ends.
+ */
+export const contracts = {
+  /** A channel hands a user's message to the engine; the reply says what it started. */
+  'inbound.message': request(m.InboundMessageV1, m.InboundAcceptedV1),
+  /**
+   * Over NATS, messages go through a JetStream stream instead (survive an engine that is
+   * down); the engine answers on this subject, keyed by a hash of the dedup key.
+   */
+  'inbound.result.*': event(m.InboundAcceptedV1),
+  /** The engine asks one runner (queue group `runners`) to start a run. */
+  'runner.run': request(m.RunRequestV1, m.RunAcceptedV1),
+  /**
+   * Ask the runner that ran a session to publish again its events after a seq (events an
+   * engine that was down never stored). Answered by runner `*` only.
+   */
+  'runner.*.resync': request(z.object({ sessionId: z.string(), afterSeq: z.number().int().nonnegative() }), z.object({ republished: z.number().int() })),
+  /** Runners announce themselves every few seconds, and when asked. */
+  'runner.heartbeat': event(m.RunnerHeartbeatV1),
+  /** Anyone may ask every runner to send a heartbeat now (a gateway that just started). */
+  'runner.announce': event(m.Empty),
+  /** A session's output as its runner produces it, in seq order; the engine stores it. */
+  'session.*.output': event(m.OutputEventV1),
+  /**
+   * The same events once stored (and, for a run's last event, once its task is closed):
+   * what viewers follow, so nothing a viewer saw can be missing from a later replay.
+   */
+  'session.*.events': event(m.OutputEventV1),
+  /** Text for a live session, answered by the runner that holds it (no answer: not live). */
+  'session.*.input': request(m.SessionInputV1, m.InputResultV1),
+  /** Keys pressed in a live interactive session (`/keys C-c`), answered by its runner. */
+  'session.*.keys': request(m.SessionKeysV1, m.InputResultV1),
+  /** The tmux sessions on runner `*` (for the tmux bridge's /tmux). */
+  'runner.*.tmux': request(m.Empty, m.TmuxSessionsV1),
+  /** Stop or kill a live session's run, answered by the runner that holds it. */
+  'session.*.control': request(m.SessionControlV1, m.ControlResultV1),
+  /** The chats bound to a session changed (attach, detach, a new session): re-read them. */
+  'session.*.bindings': event(m.Empty),
+  'query.bindings': request(m.ByIdV1, z.object({ bindings: z.array(z.object({ channel: z.string(), chatId: z.string(), delivery: a.Delivery })) })),
+  'engine.status': request(m.Empty, m.EngineStatusV1),
+  'access.pairings': request(m.Empty, z.object({ pending: z.array(a.PairingRequestV1) })),
+  'access.pair.approve': request(a.PairApproveV1, a.PrincipalV1),
+  'access.principals': request(m.Empty, z.object({ principals: z.array(a.PrincipalV1) })),
+  'access.audit': request(m.ListQueryV1, z.object({ entries: z.array(a.AuditEntryV1) })),
+  'query.sessions.list': request(m.ListQueryV1, m.SessionListV1),
+  'query.sessions.get': request(m.ByIdV1, m.SessionFoundV1),
+  'query.tasks.list': request(m.ListQueryV1, m.TaskListV1),
+  'query.tasks.get': request(m.ByIdV1, m.TaskFoundV1),
+  'query.transcript': request(m.TranscriptQueryV1, m.TranscriptPageV1),
+  /** Scheduled jobs, kept by the engine (queue group `engine`); errors: invalid_schedule, invalid_job, duplicate, not_found. */
+  'jobs.list': request(m.Empty, j.JobListV1),
+  'jobs.add': request(j.JobSpecV1, j.JobV1),
+  'jobs.remove': request(j.JobNameV1, j.JobV1),
+  'jobs.enable': request(j.JobEnableV1, j.JobV1),
+  /** Fire a job now, out of its schedule; the reply is the run. */
+  'jobs.run': request(j.JobNameV1, j.JobRunV1),
+  'jobs.runs': request(j.JobRunsQueryV1, j.JobRunListV1),
+} as const;
+
+export interface EventContract<P extends z.ZodType> {
+  kind: 'event';
+  payload: P;
+}
+export interface RequestContract<P extends z.ZodType, R extends z.ZodType> {
+  kind: 'request';
+  payload: P;
+  reply: R;
+}
+
+function event<P extends z.ZodType>(payload: P): EventContract<P> {
+  return { kind: 'event', payload };
+}
+function request<P extends z.ZodType, R extends z.ZodType>(payload: P, reply: R): RequestContract<P, R> {
+  return { kind: 'request', payload, reply };
+}
+
+type Contracts = typeof contracts;
+export type Subject = keyof Contracts;
+export type EventSubject = { [K in Subject]: Contracts[K]['kind'] extends 'event' ? K : never }[Subject];
+export type RequestSubject = { [K in Subject]: Contracts[K]['kind'] extends 'request' ? K : never }[Subject];
+export type PayloadOf<S extends Subject> = z.infer<Contracts[S]['payload']>;
+export type ReplyOf<S extends RequestSubject> = Contracts[S] extends RequestContract<z.ZodType, infer R>
+  ? z.infer<R>
+  : never;
+
+/** Fills the `*` tokens of a subject pattern, in order. */
+export function fillSubject(pattern: string, params: readonly string[]): string {
+  let i = 0;
+  const filled = pattern
+    .split('.')
+    .map((token) => (token === '*' && i < params.length ? params[i++] : token))
+    .join('.');
+  if (i !== params.length) {
+    throw new Error(`subject ${pattern} has fewer "*" tokens than the ${params.length} values given`);
+  }
+  return filled;
+}

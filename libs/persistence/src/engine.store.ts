@@ -1,0 +1,412 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import {
+  Delivery,
+  InboundAcceptedV1,
+  InboundMessageV1,
+  newId,
+  OutputEventV1,
+  SessionV1,
+  TaskStatus,
+  TaskV1,
+} from '@patchbay/contracts';
+import { Database } from './database';
+import { BindingEntity, InboundMessageEntity, SessionEntity, TaskEntity, TaskTransitionEntity, TranscriptEntryEntity } from './entities';
+
+const OPEN_TASK: TaskStatus[] = ['new', 'routed', 'queued', 'running'];
+
+/** The agent for a new session, and why (a routing rule's name, or the default). */
+export interface Route {
+  agent: string;
+  name: string | null;
+  reason: string;
+}
+
+/** A task is created routed and queued at once; its history says so. */
+function recordCreation(em: EntityManager, taskId: string, routeReason: string): void {
+  const at = new Date();
+  em.create(TaskTransitionEntity, { taskId, fromStatus: null, toStatus: 'new', at, reason: null });
+  em.create(TaskTransitionEntity, { taskId, fromStatus: 'new', toStatus: 'routed', at, reason: routeReason });
+  em.create(TaskTransitionEntity, { taskId, fromStatus: 'routed', toStatus: 'queued', at, reason: null });
+}
+
+/** A message that became (or already was) a task. */
+export interface TaskAccepted {
+  taskId: string;
+  sessionId: string;
+  duplicate: boolean;
+  outcome: 'task';
+}
+
+/** Every query and write the engine makes, in one place. Each call uses its own unit of work. */
+@Injectable()
+export class EngineStore {
+  constructor(private readonly database: Database) {}
+
+  private em(): EntityManager {
+    return this.database.orm.em.fork();
+  }
+
+  /**
+   * Records an inbound message and the task it starts, in one transaction. A message seen
+   * before (same channel, account and platform id) returns the original task: nothing new.
+   */
+  /**
+   * `route` is the routing decision for a new session (its agent, the rule that chose it);
+   * a message to a bound session goes to that session's agent.
+   */
+  async acceptInbound(message: InboundMessageV1, route: Route): Promise<TaskAccepted> {
+    for (let attempt = 1; ; attempt++) {
+      const seen = await this.findInbound(message);
+      if (seen?.outcome === 'task') return { taskId: seen.taskId!, sessionId: seen.sessionId!, duplicate: true, outcome: 'task' };
+      // Handled another way by a concurrent delivery of the same message.
+      if (seen) throw new Error(`message ${message.messageId} was already handled (${seen.outcome})`);
+      try {
+        return await this.em().transactional((em) => this.insertInbound(em, message, route));
+      } catch (error) {
+        // A concurrent delivery of the same message (or a first message to the same chat)
+        // won the race; the next pass sees its rows.
+        if (!(error instanceof UniqueConstraintViolationException) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** What a message seen before led to; null for a new message. */
+  async findInbound(message: InboundMessageV1): Promise<InboundAcceptedV1 | null> {
+    const row = await this.em().findOne(InboundMessageEntity, {
+      channel: message.channel,
+      accountId: message.accountId,
+      platformMessageId: message.messageId,
+    });
+    if (!row) return null;
+    return { taskId: row.taskId, sessionId: row.sessionId, duplicate: true, outcome: row.outcome, ...(row.reply ? { reply: row.reply } : {}) };
+  }
+
+  /** The session a chat is bound to, if any. */
+  async boundSession(channel: string, chatId: string): Promise<SessionEntity | null> {
+    const em = this.em();
+    const binding = await em.findOne(BindingEntity, { channel, chatId });
+    return binding ? em.findOne(SessionEntity, binding.sessionId) : null;
+  }
+
+  /**
+   * Records a message as input for a live session, before it is typed in. False when the
+   * same message was recorded already (a redelivery): it must not be typed twice.
+   */
+  async recordInput(message: InboundMessageV1, sessionId: string): Promise<boolean> {
+    try {
+      await this.em().insert(InboundMessageEntity, { ...inboundRow(message), sessionId, outcome: 'input' });
+      return true;
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Records a message that started no task (a command, a pairing request, a refusal) with
+   * the answer its sender got. False when it was recorded already.
+   */
+  async recordHandled(
+    message: InboundMessageV1,
+    outcome: 'command' | 'pairing' | 'denied',
+    reply: string,
+    sessionId: string | null,
+  ): Promise<boolean> {
+    try {
+      await this.em().insert(InboundMessageEntity, { ...inboundRow(message), outcome, reply, sessionId });
+      return true;
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) return false;
+      throw error;
+    }
+  }
+
+  /** Input the live session did not take becomes a queued task of that session. */
+  async inputToTask(message: InboundMessageV1, sessionId: string): Promise<TaskAccepted> {
+    return this.em().transactional(async (em) => {
+      const session = await em.findOneOrFail(SessionEntity, sessionId);
+      const task = em.create(TaskEntity, taskRow(message, session));
+      recordCreation(em, task.id, `input the live session did not take; agent ${session.agent}`);
+      await em.nativeUpdate(
+        InboundMessageEntity,
+        { channel: message.channel, accountId: message.accountId, platformMessageId: message.messageId },
+        { taskId: task.id, outcome: 'task' },
+      );
+      await em.flush();
+      return { taskId: task.id, sessionId, duplicate: false, outcome: 'task' };
+    });
+  }
+
+  private async insertInbound(em: EntityManager, message: InboundMessageV1, newSessionRoute: Route): Promise<TaskAccepted> {
+    const binding = message.chatId
+      ? await em.findOne(BindingEntity, { channel: message.channel, chatId: message.chatId })
+      : null;
+    let session = binding ? await em.findOne(SessionEntity, binding.sessionId) : null;
+    let route: Route | null = null;
+    if (!session) {
+      const id = newId();
+      route = newSessionRoute;
+      session = em.create(SessionEntity, { id, agent: route.agent, tmuxSession: `pb-${id}` });
+      if (message.chatId) {
+        em.create(BindingEntity, { id: newId(), channel: message.channel, chatId: message.chatId, sessionId: id });
+      }
+    }
+    const task = em.create(TaskEntity, { ...taskRow(message, session), route: route?.name ?? null });
+    recordCreation(em, task.id, route?.reason ?? `agent ${session.agent} of session ${session.id}`);
+    em.create(InboundMessageEntity, { ...inboundRow(message), taskId: task.id, sessionId: session.id, outcome: 'task' });
+    await em.flush();
+    return { taskId: task.id, sessionId: session.id, duplicate: false, outcome: 'task' };
+  }
+
+  /**
+   * A session that watches an existing tmux session (the bridge), bound to the chat that
+   * asked, with the task that runs the watching.
+   */
+  async createBridge(channel: string, chatId: string, target: string, agent: string): Promise<TaskAccepted> {
+    return this.em().transactional(async (em) => {
+      const session = em.create(SessionEntity, { id: newId(), agent, tmuxSession: target });
+      const task = em.create(TaskEntity, {
+        id: newId(),
+        sessionId: session.id,
+        status: 'queued',
+        agent,
+        prompt: target,
+        channel,
+        chatId,
+      });
+      recordCreation(em, task.id, `bridge to tmux session ${target}`);
+      await em.flush();
+      await em
+        .createQueryBuilder(BindingEntity)
+        .insert({ id: newId(), channel, chatId, sessionId: session.id, delivery: 'live', createdAt: new Date() })
+        .onConflict(['channel', 'chatId'])
+        .merge(['sessionId', 'delivery'])
+        .execute('run');
+      return { taskId: task.id, sessionId: session.id, duplicate: false, outcome: 'task' };
+    });
+  }
+
+  /** Binds a chat to a session (replacing what it followed), with how it wants output. */
+  async bindChat(channel: string, chatId: string, sessionId: string, delivery: Delivery): Promise<void> {
+    await this.em()
+      .createQueryBuilder(BindingEntity)
+      .insert({ id: newId(), channel, chatId, sessionId, delivery, createdAt: new Date() })
+      .onConflict(['channel', 'chatId'])
+      .merge(['sessionId', 'delivery'])
+      .execute('run');
+  }
+
+  async unbindChat(channel: string, chatId: string): Promise<void> {
+    await this.em().nativeDelete(BindingEntity, { channel, chatId });
+  }
+
+  /** The chats that follow a session. */
+  async bindings(sessionId: string): Promise<Array<{ channel: string; chatId: string; delivery: Delivery }>> {
+    const rows = await this.em().find(BindingEntity, { sessionId }, { orderBy: { createdAt: 'asc' } });
+    return rows.map((r) => ({ channel: r.channel, chatId: r.chatId, delivery: r.delivery }));
+  }
+
+  async updateSession(sessionId: string, change: { agent?: string; model?: string | null; agentSessionId?: null }): Promise<void> {
+    await this.em().nativeUpdate(SessionEntity, { id: sessionId }, { ...change, updatedAt: new Date() });
+  }
+
+  /** Marks the session running if it was not; false when another run holds it. */
+  async claimSession(sessionId: string): Promise<boolean> {
+    const changed = await this.em().nativeUpdate(
+      SessionEntity,
+      { id: sessionId, status: { $ne: 'running' } },
+      { status: 'running', updatedAt: new Date() },
+    );
+    return changed === 1;
+  }
+
+  async releaseSession(sessionId: string): Promise<void> {
+    await this.em().nativeUpdate(SessionEntity, { id: sessionId }, { status: 'idle', updatedAt: new Date() });
+  }
+
+  async session(sessionId: string): Promise<SessionEntity | null> {
+    return this.em().findOne(SessionEntity, sessionId);
+  }
+
+  async oldestQueuedTask(sessionId: string): Promise<TaskEntity | null> {
+    return this.em().findOne(TaskEntity, { sessionId, status: 'queued' }, { orderBy: { createdAt: 'asc' } });
+  }
+
+  /** Sessions holding a run (of one runner, if given). */
+  async runningSessions(runnerId?: string): Promise<SessionEntity[]> {
+    return this.em().find(SessionEntity, { status: 'running', ...(runnerId ? { runnerId } : {}) });
+  }
+
+  /** The task a running session is working on (running, or queued on a runner's line). */
+  async runningTask(sessionId: string): Promise<TaskEntity | null> {
+    return this.em().findOne(TaskEntity, { sessionId, status: { $in: ['running', 'queued'] }, runId: { $ne: null } }, { orderBy: { createdAt: 'asc' } });
+  }
+
+  /** Sessions that have queued work and no run: what a starting engine must pick up. */
+  async idleSessionsWithQueuedTasks(): Promise<string[]> {
+    const rows: Array<{ session_id: string }> = await this.em()
+      .getConnection()
+      .execute(
+        `select distinct t.session_id from task t join session s on s.id = t.session_id
+          where t.status = 'queued' and s.status <> 'running'`,
+      );
+    return rows.map((r) => r.session_id);
+  }
+
+  /** A runner is asked to run the task: one more attempt, unless it is the same run asked again. */
+  async assignRun(taskId: string, runId: string): Promise<void> {
+    await this.em()
+      .getConnection()
+      .execute(
+        `update "task" set "attempts" = "attempts" + case when "run_id" is distinct from ? then 1 else 0 end, "run_id" = ?, "updated_at" = now() where "id" = ?`,
+        [runId, runId, taskId],
+      );
+  }
+
+  /** A runner took the run (it may still wait for a slot there). */
+  async runAccepted(sessionId: string, runnerId: string): Promise<void> {
+    await this.em().nativeUpdate(SessionEntity, { id: sessionId }, { runnerId, updatedAt: new Date() });
+  }
+
+  /** The agent runs: the task leaves the queue. */
+  async taskRunning(taskId: string): Promise<void> {
+    await this.transition(taskId, ['queued'], 'running', 'the agent started', { startedAt: new Date() });
+  }
+
+  async rememberAgentSession(sessionId: string, agentSessionId: string): Promise<void> {
+    await this.em().nativeUpdate(SessionEntity, { id: sessionId }, { agentSessionId, updatedAt: new Date() });
+  }
+
+  /** Closes an open task; a task already closed keeps its first outcome. */
+  async finishTask(taskId: string, status: 'done' | 'failed' | 'blocked' | 'cancelled' | 'needs_review', error: string | null): Promise<boolean> {
+    return this.transition(taskId, OPEN_TASK, status, error, { error, finishedAt: new Date() });
+  }
+
+  /** Puts a task back in its session's queue for another attempt, maybe with another agent. */
+  async retryTask(taskId: string, reason: string, agent?: string): Promise<boolean> {
+    return this.transition(taskId, ['queued', 'running'], 'queued', reason, { runId: null, ...(agent ? { agent } : {}) });
+  }
+
+  /**
+   * Moves a task from one of `from` to `to`, recording the change in its history. False
+   * when the task is in none of `from` (someone else moved it first).
+   */
+  private async transition(taskId: string, from: TaskStatus[], to: TaskStatus, reason: string | null, change: Partial<TaskEntity> = {}): Promise<boolean> {
+    return this.em().transactional(async (em) => {
+      const task = await em.findOne(TaskEntity, { id: taskId, status: { $in: from } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!task) return false;
+      em.create(TaskTransitionEntity, { taskId, fromStatus: task.status, toStatus: to, reason, at: new Date() });
+      em.assign(task, { ...change, status: to, updatedAt: new Date() });
+      await em.flush();
+      return true;
+    });
+  }
+
+  async taskHistory(taskId: string): Promise<NonNullable<TaskV1['history']>> {
+    const rows = await this.em().find(TaskTransitionEntity, { taskId }, { orderBy: { id: 'asc' } });
+    return rows.map((r) => ({ from: r.fromStatus, to: r.toStatus, at: r.at.toISOString(), reason: r.reason }));
+  }
+
+
+  /** Stores an output event once; false when (session, seq) was already stored. */
+  async appendEvent(event: OutputEventV1): Promise<boolean> {
+    const em = this.em();
+    const inserted = await em
+      .createQueryBuilder(TranscriptEntryEntity)
+      .insert({ sessionId: event.sessionId, seq: event.seq, taskId: event.taskId, type: event.type, event, createdAt: new Date() })
+      .onConflict(['sessionId', 'seq'])
+      .ignore()
+      .execute('run');
+    if (inserted.affectedRows === 0) return false;
+    await em.nativeUpdate(
+      SessionEntity,
+      { id: event.sessionId, lastSeq: { $lt: event.seq } },
+      { lastSeq: event.seq, updatedAt: new Date() },
+    );
+    return true;
+  }
+
+  async transcript(sessionId: string, after: number, limit: number): Promise<OutputEventV1[]> {
+    const rows = await this.em().find(
+      TranscriptEntryEntity,
+      { sessionId, seq: { $gt: after } },
+      { orderBy: { seq: 'asc' }, limit },
+    );
+    return rows.map((r) => r.event);
+  }
+
+  async listSessions(limit: number): Promise<SessionV1[]> {
+    const rows = await this.em().find(SessionEntity, {}, { orderBy: { updatedAt: 'desc' }, limit });
+    return rows.map(toSessionV1);
+  }
+
+  async listTasks(limit: number): Promise<TaskV1[]> {
+    const rows = await this.em().find(TaskEntity, {}, { orderBy: { createdAt: 'desc' }, limit });
+    return rows.map(toTaskV1);
+  }
+
+  async task(id: string): Promise<TaskEntity | null> {
+    return this.em().findOne(TaskEntity, id);
+  }
+}
+
+function taskRow(message: InboundMessageV1, session: SessionEntity) {
+  return {
+    id: newId(),
+    sessionId: session.id,
+    status: 'queued' as const,
+    agent: session.agent,
+    prompt: message.text,
+    channel: message.channel,
+    chatId: message.chatId,
+  };
+}
+
+function inboundRow(message: InboundMessageV1) {
+  return {
+    id: newId(),
+    channel: message.channel,
+    accountId: message.accountId,
+    platformMessageId: message.messageId,
+    chatId: message.chatId,
+    senderId: message.sender.id,
+    senderName: message.sender.name ?? null,
+    text: message.text,
+    receivedAt: new Date(message.receivedAt),
+    // em.insert() skips the entity's initializers.
+    createdAt: new Date(),
+  };
+}
+
+export function toSessionV1(s: SessionEntity): SessionV1 {
+  return {
+    id: s.id,
+    status: s.status,
+    agent: s.agent,
+    tmuxSession: s.tmuxSession,
+    runnerId: s.runnerId,
+    lastSeq: s.lastSeq,
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+  };
+}
+
+export function toTaskV1(t: TaskEntity): TaskV1 {
+  return {
+    id: t.id,
+    sessionId: t.sessionId,
+    status: t.status,
+    agent: t.agent,
+    prompt: t.prompt,
+    channel: t.channel,
+    chatId: t.chatId,
+    error: t.error,
+    runId: t.runId,
+    attempts: t.attempts,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+    startedAt: t.startedAt?.toISOString() ?? null,
+    finishedAt: t.finishedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,61 @@
+import type { InboundMessageV1 } from '@patchbay/contracts';
+
+/** What a platform allows; the renderer shapes output to fit. */
+export interface ChannelCapabilities {
+  /** Longest message text the platform accepts (Telegram 4096, Discord 2000). */
+  maxMessageLength: number;
+  /** Messages can be edited after sending (output streams into one message). */
+  edit: boolean;
+  threads: boolean;
+  buttons: boolean;
+  /** How `**bold**`-style markdown in agent output is sent; plain never fails to parse. */
+  formatting: 'markdown' | 'html' | 'plain';
+  /** Sends and edits per chat the renderer allows itself within `windowMs`. */
+  rateBudget: { perChat: number; windowMs: number };
+}
+
+export interface OutboundButton {
+  /** Comes back in the inbound message when pressed (e.g. `stop:<session>`). */
+  id: string;
+  label: string;
+}
+
+export interface OutboundMessage {
+  text: string;
+  buttons?: OutboundButton[];
+}
+
+/** The platform said to wait (HTTP 429 and its retry_after); only this chat waits. */
+export class RateLimitedError extends Error {
+  constructor(
+    readonly retryAfterMs: number,
+    message = `rate limited: retry after ${retryAfterMs} ms`,
+  ) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** The two things the renderer asks of a platform. */
+export interface ChannelTransport {
+  send(chatId: string, message: OutboundMessage): Promise<{ messageId: string }>;
+  edit(chatId: string, messageId: string, message: OutboundMessage): Promise<void>;
+}
+
+/** What the gateway gives a plugin when it starts it. */
+export interface ChannelContext {
+  /** Hands a user's message to the engine; resolves with its answer (or `queued`). */
+  submit(message: InboundMessageV1): Promise<{ reply?: string; queued?: true }>;
+}
+
+/**
+ * A channel plugin: a package under plugins/ that connects one platform. It declares what
+ * the platform can do, turns platform events into InboundMessageV1 (through `submit`), and
+ * sends and edits messages for the renderer.
+ */
+export interface ChannelPlugin extends ChannelTransport {
+  readonly id: string;
+  readonly capabilities: ChannelCapabilities;
+  start(context: ChannelContext): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+import type { Action, Delivery, Role } from '@patchbay/contracts';
+
+/** What a command handler knows when it decides; loaded before it runs. */
+export interface CommandContext {
+  sender: { name: string; role: Role };
+  chat: { channel: string; chatId: string | null };
+  /** The session this chat is bound to, if any. */
+  session: { id: string; agent: string; status: string; model: string | null } | null;
+  /** Agent profile names this engine knows. */
+  agents: readonly string[];
+}
+
+/**
+ * What a command wants done. Handlers only return these; EffectApplier performs them, so
+ * handlers stay pure and their specs need no database.
+ */
+export type Effect =
+  | { kind: 'reply'; text: string }
+  | { kind: 'show'; what: 'status' | 'sessions' | 'tasks' | 'jobs' | 'pairings' }
+  | { kind: 'showTask'; taskId: string }
+  | { kind: 'bind'; sessionId: string; delivery: Delivery }
+  | { kind: 'unbind' }
+  | { kind: 'control'; sessionId: string; action: 'stop' | 'kill' }
+  | { kind: 'setAgent'; sessionId: string; agent: string }
+  | { kind: 'setModel'; sessionId: string; model: string | null }
+  | { kind: 'forgetAgentSession'; sessionId: string }
+  | { kind: 'runJob'; name: string }
+  | { kind: 'setJobEnabled'; name: string; enabled: boolean }
+  | { kind: 'approvePairing'; code: string; role: Role }
+  | { kind: 'input'; sessionId: string; text: string }
+  | { kind: 'keys'; sessionId: string; keys: string[] }
+  | { kind: 'listTmux' }
+  | { kind: 'bridge'; target: string };
+
+/** A slash command: the engine's own, or one a plugin contributes. */
+export interface CommandSpec {
+  /** What the sender's role must allow. */
+  needs: Action;
+  usage: string;
+  summary: string;
+  run(ctx: CommandContext, args: string[]): Effect[];
+}

@@ -1,0 +1,3 @@
+export * from './channel/channel';
+export * from './commands';
+export * from './render';

@@ -1,0 +1,53 @@
+import { ChatPacer, chatPacer } from './pacer';
+
+describe('ChatPacer', () => {
+  it('allows at most perChat calls in any window', () => {
+    const pacer = new ChatPacer(3, 1000);
+    for (const at of [0, 10, 20]) {
+      expect(pacer.readyAt(at, false)).toBe(at);
+      pacer.record(at);
+    }
+    // The fourth waits until the first leaves the window (0, 1000].
+    expect(pacer.readyAt(30, false)).toBe(1000);
+    pacer.record(1000);
+    expect(pacer.readyAt(1000, false)).toBe(1010);
+  });
+
+  it('measures the window from when a call was answered, so latency cannot squeeze calls together', () => {
+    const pacer = new ChatPacer(2, 1000);
+    pacer.record(0)(400); // answered after 400 ms: the platform may have counted it at 400
+    pacer.record(500)(510);
+    expect(pacer.readyAt(600, false)).toBe(1400);
+    expect(pacer.readyAt(600, true)).toBe(1400);
+  });
+
+  it('spreads paced calls over three quarters of the budget', () => {
+    const pacer = new ChatPacer(20, 60_000);
+    expect(pacer.spacingMs).toBe(4000);
+    pacer.record(0);
+    expect(pacer.readyAt(100, true)).toBe(4000);
+    expect(pacer.readyAt(100, false)).toBe(100);
+    expect(new ChatPacer(1, 5000).spacingMs).toBe(5000);
+    expect(new ChatPacer(4, 10_000).spacingMs).toBe(3334);
+  });
+
+  it('waits out a 429 for every call', () => {
+    const pacer = new ChatPacer(10, 1000);
+    pacer.block(7000);
+    expect(pacer.readyAt(0, false)).toBe(7000);
+    pacer.block(3000);
+    expect(pacer.readyAt(0, true)).toBe(7000);
+  });
+
+  it('is one per chat of a transport, shared by its renderers', () => {
+    const transport = {};
+    const budget = { perChat: 5, windowMs: 1000 };
+    expect(chatPacer(transport, 'a', budget)).toBe(chatPacer(transport, 'a', budget));
+    expect(chatPacer(transport, 'a', budget)).not.toBe(chatPacer(transport, 'b', budget));
+    expect(chatPacer({}, 'a', budget)).not.toBe(chatPacer(transport, 'a', budget));
+  });
+
+  it('refuses a budget it cannot keep', () => {
+    expect(() => new ChatPacer(0, 1000)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,72 @@
+import type { ChannelCapabilities } from '../channel/channel';
+
+/**
+ * The sends and edits one chat allows: at most `perChat` calls in any `windowMs` (a sliding
+ * window, every attempt counted), nothing while the platform said to wait (429 retry_after),
+ * and, for output still streaming, calls spread evenly over three quarters of the budget
+ * (`spacingMs` apart), so a run's end finds a quarter free and its final answer goes out
+ * at once. Shared by every renderer writing to the same chat of
+ * the same transport (two sessions bound to one chat share its budget); other chats have
+ * their own, so a 429 stalls only the chat it was for.
+ */
+export class ChatPacer {
+  /**
+   * The latest `perChat` calls: when each started, moved to when its answer came. The
+   * platform counted it somewhere in between, so the window is measured from the answer:
+   * network latency can never squeeze more calls into one of the platform's windows.
+   */
+  private readonly calls: Array<{ at: number }> = [];
+  private lastCall = Number.NEGATIVE_INFINITY;
+  private blockedUntil = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly perChat: number,
+    readonly windowMs: number,
+  ) {
+    if (!(perChat >= 1) || !(windowMs >= 0)) throw new RangeError(`invalid rate budget: ${perChat} per ${windowMs} ms`);
+  }
+
+  /** The least time between two paced calls (whole milliseconds: no float drift into a window). */
+  get spacingMs(): number {
+    return Math.ceil(this.windowMs / (this.perChat - Math.floor(this.perChat / 4)));
+  }
+
+  /** The earliest time (≥ now) a call may start; `paced` calls also keep the even spacing. */
+  readyAt(now: number, paced: boolean): number {
+    let at = Math.max(now, this.blockedUntil);
+    if (this.calls.length >= this.perChat) {
+      const times = this.calls.map((c) => c.at).sort((a, b) => a - b);
+      at = Math.max(at, times[times.length - this.perChat] + this.windowMs);
+    }
+    if (paced) at = Math.max(at, this.lastCall + this.spacingMs);
+    return at;
+  }
+
+  /** A call starts now; call the function it returns when its answer (or error) comes. */
+  record(now: number): (answeredAt: number) => void {
+    const call = { at: now };
+    this.calls.push(call);
+    if (this.calls.length > this.perChat) this.calls.splice(0, this.calls.length - this.perChat);
+    this.lastCall = Math.max(this.lastCall, now);
+    return (answeredAt) => {
+      call.at = Math.max(call.at, answeredAt);
+      this.lastCall = Math.max(this.lastCall, answeredAt);
+    };
+  }
+
+  /** The platform said to wait until `until`. */
+  block(until: number): void {
+    this.blockedUntil = Math.max(this.blockedUntil, until);
+  }
+}
+
+const pacers = new WeakMap<object, Map<string, ChatPacer>>();
+
+/** The pacer of `chatId` on `transport` (created with `budget` the first time). */
+export function chatPacer(transport: object, chatId: string, budget: ChannelCapabilities['rateBudget']): ChatPacer {
+  let chats = pacers.get(transport);
+  if (!chats) pacers.set(transport, (chats = new Map()));
+  let pacer = chats.get(chatId);
+  if (!pacer) chats.set(chatId, (pacer = new ChatPacer(budget.perChat, budget.windowMs)));
+  return pacer;
+}

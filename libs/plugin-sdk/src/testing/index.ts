@@ -1,0 +1,4 @@
+export * from './conformance';
+export * from './memory-transport';
+export * from './virtual-clock';
+export * from './output-events';

@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export class TmuxError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly stderr: string,
+  ) {
+    super(`tmux ${args.join(' ')} failed: ${stderr.trim() || 'no output'}`);
+    this.name = 'TmuxError';
+  }
+}
+
+/**
+ * Every tmux command Patchbay runs goes through here. `socket` selects a named tmux server
+ * (`tmux -L <socket>`); without it the user's default server, so `tmux attach` just works.
+ */
+export class TmuxClient {
+  constructor(readonly socket?: string) {}
+
+  /** The argv a person runs to attach, e.g. for `patchbay attach`. */
+  attachArgs(session: string): string[] {
+    return [...this.socketArgs(), 'attach-session', '-t', `=${session}`];
+  }
+
+  async version(): Promise<string> {
+    return (await this.exec(['-V'])).trim();
+  }
+
+  async hasSession(session: string): Promise<boolean> {
+    try {
+      await this.exec(['has-session', '-t', `=${session}`]);
+      return true;
+    } catch (error) {
+      if (error instanceof TmuxError) return false;
+      throw error;
+    }
+  }
+
+  /** Starts a detached session running `command` (a shell command line) in `cwd`. */
+  async newSession(session: string, command: string, cwd: string): Promise<void> {
+    await this.exec(['new-session', '-d', '-s', session, '-c', cwd, '-x', '200', '-y', '50', command]);
+  }
+
+  /**
+   * Copies everything the pane prints into a file (`pipe-pane`), with no process per tick.
+   * `whenClosed` is a file created when the pipe closes (the pane died or was unpiped).
+   */
+  async pipePaneTo(session: string, file: string, whenClosed?: string): Promise<void> {
+    const q = (path: string) => `'${path.replaceAll("'", `'\\''`)}'`;
+    const command = `cat >> ${q(file)}${whenClosed ? `; echo 0 > ${q(whenClosed)}` : ''}`;
+    await this.exec(['pipe-pane', '-o', '-t', `=${session}:`, command]);
+  }
+
+  /** Stops pipe-pane for the session (its pipe command sees the end of its input). */
+  async unpipePane(session: string): Promise<void> {
+    await this.exec(['pipe-pane', '-t', `=${session}:`]);
+  }
+
+  /** What the pane shows now, as plain text (one process, for a first look at a session). */
+  async capturePane(session: string): Promise<string> {
+    return this.exec(['capture-pane', '-p', '-t', `=${session}:`]);
+  }
+
+  /**
+   * Types text into the pane as one paste (bracketed when the program asked for it, so a
+   * multi-line message is not run line by line), then presses Enter.
+   */
+  async paste(session: string, text: string, buffer: string): Promise<void> {
+    await this.exec(['load-buffer', '-b', buffer, '-'], text);
+    await this.exec(['paste-buffer', '-p', '-d', '-b', buffer, '-t', `=${session}:`]);
+    await this.sendKeys(session, ['Enter']);
+  }
+
+  /** Key names as tmux knows them: `C-c`, `Enter`, `Escape`, `Up`… */
+  async sendKeys(session: string, keys: string[]): Promise<void> {
+    await this.exec(['send-keys', '-t', `=${session}:`, ...keys]);
+  }
+
+  /** The pid of the process tmux started in the session's first pane. */
+  async panePid(session: string): Promise<number> {
+    return Number.parseInt((await this.exec(['display-message', '-p', '-t', `=${session}:`, '#{pane_pid}'])).trim(), 10);
+  }
+
+  async killSession(session: string): Promise<void> {
+    if (await this.hasSession(session)) await this.exec(['kill-session', '-t', `=${session}`]);
+  }
+
+  async listSessions(): Promise<string[]> {
+    try {
+      return (await this.exec(['list-sessions', '-F', '#{session_name}'])).split('\n').filter(Boolean);
+    } catch (error) {
+      // No server running means no sessions, not a failure.
+      if (error instanceof TmuxError && /no server running|error connecting/.test(error.stderr)) return [];
+      throw error;
+    }
+  }
+
+  private socketArgs(): string[] {
+    return this.socket ? ['-L', this.socket] : [];
+  }
+
+  private async exec(args: string[], input?: string): Promise<string> {
+    const argv = args[0] === '-V' ? args : [...this.socketArgs(), ...args];
+    try {
+      const child = run('tmux', argv, { timeout: 10_000 });
+      if (input !== undefined) child.child.stdin?.end(input);
+      const { stdout } = await child;
+      return stdout;
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException & { stderr?: string };
+      if (e.code === 'ENOENT') throw new Error('tmux is not installed (apt-get install tmux, brew install tmux)');
+      throw new TmuxError(argv, e.stderr ?? e.message);
+    }
+  }
+}

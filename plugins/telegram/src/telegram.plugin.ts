@@ -1,0 +1,190 @@
+import { Logger } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
+import { Bot, Context, GrammyError, HttpError } from 'grammy';
+import type { Update } from 'grammy/types';
+import { InboundMessageV1 } from '@patchbay/contracts';
+import { ChannelCapabilities, ChannelContext, ChannelPlugin, OutboundMessage, RateLimitedError } from '@patchbay/plugin-sdk';
+import { toTelegramHtml } from './telegram-format';
+
+export interface TelegramOptions {
+  token: string;
+  /** A local Bot API server (TELEGRAM_API_ROOT); Telegram's own by default. */
+  apiRoot?: string;
+  mode: 'polling' | 'webhook';
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** html (default): markdown shown formatted; plain: text as the agent wrote it. */
+  format?: 'html' | 'plain';
+}
+
+/** Thrown for a webhook call without the configured secret. */
+export class WebhookSecretError extends Error {}
+
+/**
+ * Telegram through grammy: long polling (or a webhook), private chats, groups and forum
+ * topics (a topic is its own chat: `<chat id>:<topic id>`), HTML formatting with a plain
+ * fallback, a Stop button. Updates are deduplicated by update_id.
+ */
+export class TelegramPlugin implements ChannelPlugin {
+  readonly id = 'telegram';
+  readonly capabilities: ChannelCapabilities;
+  private readonly logger = new Logger(TelegramPlugin.name);
+  private readonly bot: Bot;
+  private polling?: Promise<void>;
+
+  constructor(private readonly options: TelegramOptions) {
+    this.bot = new Bot(options.token, { client: options.apiRoot ? { apiRoot: options.apiRoot } : {} });
+    this.capabilities = {
+      maxMessageLength: 4096,
+      edit: true,
+      threads: true,
+      buttons: true,
+      formatting: options.format ?? 'html',
+      // Telegram allows about 20 messages a minute in a group (edits count too) and short
+      // bursts of a few a second: 3 per 9 s keeps within both.
+      rateBudget: { perChat: 3, windowMs: 9_000 },
+    };
+  }
+
+  async start(context: ChannelContext): Promise<void> {
+    this.bot.on('message:text', (ctx) => this.onText(ctx, context));
+    this.bot.on('callback_query:data', (ctx) => this.onButton(ctx, context));
+    this.bot.catch((error) => this.logger.error(`update ${error.ctx.update.update_id}: ${(error.error as Error).message}`));
+    await this.bot.init();
+    this.logger.log(`Telegram bot @${this.bot.botInfo.username} (${this.options.mode})`);
+    if (this.options.mode === 'webhook') {
+      if (!this.options.webhookUrl || !this.options.webhookSecret) throw new Error('telegram.webhookUrl and telegram.webhookSecret are needed in webhook mode');
+      await this.bot.api.setWebhook(this.options.webhookUrl, { secret_token: this.options.webhookSecret, allowed_updates: ['message', 'callback_query'] });
+      return;
+    }
+    await this.bot.api.deleteWebhook();
+    // Updates are confirmed only after they were handled: a crash gets them again, and
+    // the engine's dedup (update_id) makes that harmless.
+    this.polling = this.bot.start({ allowed_updates: ['message', 'callback_query'] });
+  }
+
+  /** Webhook mode: an update POSTed to /webhooks/telegram, with its secret header. */
+  async handleWebhook(update: Update, secret: string | undefined): Promise<void> {
+    const expected = Buffer.from(this.options.webhookSecret ?? '');
+    const given = Buffer.from(secret ?? '');
+    if (!expected.length || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new WebhookSecretError('wrong or missing X-Telegram-Bot-Api-Secret-Token');
+    }
+    await this.bot.handleUpdate(update);
+  }
+
+  async stop(): Promise<void> {
+    if (this.polling) {
+      await this.bot.stop();
+      await this.polling;
+    }
+  }
+
+  async send(chatId: string, message: OutboundMessage): Promise<{ messageId: string }> {
+    const { chat, thread } = parseChat(chatId);
+    const sent = await this.withFallback(message, (text, html) =>
+      this.bot.api.sendMessage(chat, text, {
+        ...(html ? { parse_mode: 'HTML' as const } : {}),
+        ...(thread ? { message_thread_id: thread } : {}),
+        ...markup(message),
+      }),
+    );
+    return { messageId: String(sent.message_id) };
+  }
+
+  async edit(chatId: string, messageId: string, message: OutboundMessage): Promise<void> {
+    const { chat } = parseChat(chatId);
+    try {
+      await this.withFallback(message, (text, html) =>
+        this.bot.api.editMessageText(chat, Number(messageId), text, { ...(html ? { parse_mode: 'HTML' as const } : {}), ...markup(message) }),
+      );
+    } catch (error) {
+      // The chat already shows exactly this: nothing to do.
+      if (error instanceof GrammyError && error.description.includes('message is not modified')) return;
+      throw error;
+    }
+  }
+
+  /** Sends as HTML; markup Telegram cannot parse goes again as plain text. 429 → RateLimitedError. */
+  private async withFallback<T>(message: OutboundMessage, call: (text: string, html: boolean) => Promise<T>): Promise<T> {
+    if (this.capabilities.formatting === 'plain') return rateLimited(() => call(message.text, false));
+    try {
+      return await call(toTelegramHtml(message.text), true);
+    } catch (error) {
+      if (error instanceof GrammyError && error.description.includes("can't parse entities")) {
+        return rateLimited(() => call(message.text, false));
+      }
+      throw asRateLimited(error);
+    }
+  }
+
+  private async onText(ctx: Context, context: ChannelContext): Promise<void> {
+    const msg = ctx.message!;
+    const thread = msg.is_topic_message ? msg.message_thread_id : undefined;
+    const answer = await context.submit(this.inbound(ctx.update.update_id, msg.chat.id, thread, ctx.from!, msg.text!, msg.date));
+    const reply = answer.queued ? 'Got it. Patchbay is busy or restarting; your message runs as soon as it is back.' : answer.reply;
+    if (reply) await ctx.reply(reply, thread ? { message_thread_id: thread } : {});
+  }
+
+  /** Buttons carry commands (`stop`): pressed, they act as that command from the chat. */
+  private async onButton(ctx: Context, context: ChannelContext): Promise<void> {
+    const query = ctx.callbackQuery!;
+    const message = query.message;
+    const command = BUTTON_COMMANDS[query.data!.split(':')[0]];
+    if (!message || !command) {
+      await ctx.answerCallbackQuery({ text: 'This button no longer works.' });
+      return;
+    }
+    const thread = 'is_topic_message' in message && message.is_topic_message ? message.message_thread_id : undefined;
+    const answer = await context.submit(this.inbound(ctx.update.update_id, message.chat.id, thread, query.from, command, Math.floor(Date.now() / 1000)));
+    await ctx.answerCallbackQuery({ text: (answer.reply ?? 'Done.').slice(0, 190) });
+  }
+
+  private inbound(
+    updateId: number,
+    chat: number,
+    thread: number | undefined,
+    from: { id: number; first_name: string; last_name?: string; username?: string },
+    text: string,
+    date: number,
+  ): InboundMessageV1 {
+    return {
+      channel: 'telegram',
+      accountId: String(this.bot.botInfo.id),
+      messageId: String(updateId),
+      chatId: thread ? `${chat}:${thread}` : String(chat),
+      sender: { id: String(from.id), name: [from.first_name, from.last_name].filter(Boolean).join(' ') || from.username },
+      text,
+      receivedAt: new Date(date * 1000).toISOString(),
+    };
+  }
+}
+
+/** What a pressed button means. */
+const BUTTON_COMMANDS: Record<string, string> = { stop: '/stop' };
+
+function markup(message: OutboundMessage) {
+  if (!message.buttons?.length) return {};
+  return { reply_markup: { inline_keyboard: [message.buttons.map((b) => ({ text: b.label, callback_data: b.id.slice(0, 64) }))] } };
+}
+
+function parseChat(chatId: string): { chat: number; thread?: number } {
+  const [chat, thread] = chatId.split(':');
+  return { chat: Number(chat), ...(thread ? { thread: Number(thread) } : {}) };
+}
+
+function asRateLimited(error: unknown): unknown {
+  if (error instanceof GrammyError && error.error_code === 429) {
+    return new RateLimitedError((error.parameters.retry_after ?? 1) * 1000, error.description);
+  }
+  if (error instanceof HttpError) return new Error(`Telegram unreachable: ${error.message}`);
+  return error;
+}
+
+async function rateLimited<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asRateLimited(error);
+  }
+}
