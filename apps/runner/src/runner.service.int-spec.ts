@@ -16,6 +16,7 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
   const home = mkdtempSync(join(tmpdir(), 'pb-runner-'));
   const bus = new Bus(new InProcessTransport(), { prefix: 'pbtest', requestTimeoutMs: 5_000 });
   const events: OutputEventV1[] = [];
+  let activeRuns = -1;
   let runner: RunnerService;
 
   beforeAll(async () => {
@@ -25,6 +26,7 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
       agents: { gate: { command: 'bash', args: ['-c', 'echo "start $1"; while [ ! -e "$0/$1.go" ]; do sleep 0.05; done; echo "end $1"', home, '{prompt}'] } },
     });
     bus.subscribe('session.*.output', (event) => void events.push(event));
+    bus.subscribe('runner.heartbeat', (beat) => void (activeRuns = beat.activeRuns));
     runner = new RunnerService(config, bus, new TmuxClient(socket));
     await runner.onApplicationBootstrap();
   });
@@ -78,6 +80,8 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
     await until(() => of(third).some((e) => e.type === 'final'), 'the third run to end');
     expect(of(first).at(-1)).toMatchObject({ type: 'final', text: 'start one\nend one' });
     for (const r of [first, second, third]) expect(of(r).map((e) => e.seq)).toEqual(of(r).map((_, i) => i + 1));
+    // The slot is freed (and announced) once the ended run's journal and workspace are settled.
+    await until(() => activeRuns === 0, 'the runner to announce its free slot');
   });
 
   it('answers input and control only for the sessions it holds', async () => {

@@ -203,7 +203,9 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
       this.running.delete(run.request.sessionId);
       this.release(run);
       await workspace.release(run.outcome);
-      void this.startWaiting();
+      await this.startWaiting();
+      // Tell the engine and dashboards about the freed slot now, not at the next heartbeat.
+      this.announce();
     });
   }
 
