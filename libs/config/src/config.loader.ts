@@ -19,6 +19,14 @@ const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; type: 'string'
   { env: 'TELEGRAM_BOT_TOKEN', path: ['telegram', 'token'], type: 'string' },
   { env: 'TELEGRAM_API_ROOT', path: ['telegram', 'apiRoot'], type: 'string' },
   { env: 'TELEGRAM_WEBHOOK_SECRET', path: ['telegram', 'webhookSecret'], type: 'string' },
+  { env: 'DISCORD_BOT_TOKEN', path: ['discord', 'token'], type: 'string' },
+  { env: 'DISCORD_API_URL', path: ['discord', 'apiUrl'], type: 'string' },
+  { env: 'DISCORD_GATEWAY_URL', path: ['discord', 'gatewayUrl'], type: 'string' },
+  { env: 'GITHUB_TOKEN', path: ['github', 'token'], type: 'string' },
+  { env: 'GITHUB_WEBHOOK_SECRET', path: ['github', 'webhookSecret'], type: 'string' },
+  { env: 'GITHUB_API_URL', path: ['github', 'apiUrl'], type: 'string' },
+  { env: 'GITHUB_APP_ID', path: ['github', 'appId'], type: 'string' },
+  { env: 'GITHUB_APP_PRIVATE_KEY', path: ['github', 'privateKey'], type: 'string' },
 ];
 
 export class ConfigError extends Error {

@@ -160,6 +160,46 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The Discord channel (a gateway bot); on when a bot token is set. */
+    discord: z
+      .object({
+        token: z.string().min(1).optional(),
+        /** REST API base, e.g. https://discord.com/api (a proxy, or a test's fake). */
+        apiUrl: z.string().url().optional(),
+        /** Gateway websocket URL; by default the one GET /gateway/bot names. */
+        gatewayUrl: z.string().url().optional(),
+        /** Register the slash commands in this guild only (they appear at once); global otherwise. */
+        guildId: z.string().regex(/^\d+$/, 'a Discord snowflake (digits)').optional(),
+        /** Each new session gets a thread of its own under the message that started it. */
+        threadPerSession: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** The GitHub channel: issues, comments and pull requests; on when a token or an app is set. */
+    github: z
+      .object({
+        token: z.string().min(1).optional(),
+        /** A GitHub App instead of a token: its id and private key (PEM) give installation tokens. */
+        appId: z.string().regex(/^\d+$/, 'the numeric App ID').optional(),
+        privateKey: z.string().min(1).optional(),
+        /** REST API base: https://api.github.com, or https://<host>/api/v3 for GitHub Enterprise. */
+        apiUrl: z.string().url().optional(),
+        /** Webhook mode: the secret deliveries are signed with (X-Hub-Signature-256). */
+        webhookSecret: z.string().min(1).optional(),
+        /** webhook (default): GitHub POSTs to /webhooks/github; polling: Patchbay asks every pollIntervalSeconds. */
+        mode: z.enum(['webhook', 'polling']).default('webhook'),
+        pollIntervalSeconds: z.number().int().min(10).max(3600).default(60),
+        /** Repositories (owner/name) Patchbay answers in; polling reads these. Empty: any the credentials reach (webhook only). */
+        repos: z.array(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/name')).default([]),
+        /** An issue opened or labeled with this label becomes a task. */
+        label: z.string().min(1).default('patchbay'),
+        /** Logins trusted to start runs besides collaborators with write permission. */
+        trustedLogins: z.array(z.string().min(1)).default([]),
+        /** Open a pull request from the task's branch when a run ends with commits. */
+        pullRequests: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     /** The agent new tasks use; left out, the first agent CLI found on PATH, else `demo`. */
     defaultAgent: z.string().min(1).optional(),
     agents: z
