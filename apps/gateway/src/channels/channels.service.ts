@@ -3,7 +3,7 @@ import { Bus, INBOUND_QUEUE, InboundQueue, TransportSubscription } from '@patchb
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Delivery, OutputEventV1 } from '@patchbay/contracts';
 import { ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
-import { TelegramPlugin } from '@patchbay/plugin-telegram';
+import { CHANNEL_REGISTRY } from './channels.registry';
 
 interface Binding {
   channel: string;
@@ -32,8 +32,10 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { telegram } = this.config;
-    if (telegram.token) this.plugins.set('telegram', new TelegramPlugin({ ...telegram, token: telegram.token }));
+    for (const register of CHANNEL_REGISTRY) {
+      const plugin = register(this.config);
+      if (plugin) this.plugins.set(plugin.id, plugin);
+    }
     if (this.plugins.size === 0) return;
     this.subscriptions = [
       this.bus.subscribe('session.*.bindings', (_payload, subject) => this.rebind(subject.split('.').at(-2)!)),
