@@ -49,6 +49,8 @@ describe('loadConfig', () => {
       routing: { rules: [], fallback: [] },
       maxAttempts: 2,
       telegram: { mode: 'polling' },
+      discord: { threadPerSession: true },
+      github: { mode: 'webhook', pollIntervalSeconds: 60, repos: [], label: 'patchbay', trustedLogins: [], pullRequests: false },
       agents: {},
     });
   });

@@ -22,6 +22,7 @@ export interface OutboundButton {
 
 export interface OutboundMessage {
   text: string;
+  /** Shown under the text; an edit without buttons takes the message's buttons away. */
   buttons?: OutboundButton[];
 }
 

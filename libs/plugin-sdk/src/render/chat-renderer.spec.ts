@@ -241,6 +241,36 @@ describe('ChatRenderer', () => {
     });
   });
 
+  describe('the Stop button', () => {
+    const STOP = [{ id: 'stop:session0001', label: 'Stop' }];
+    const buttonsShown = (t: ReturnType<typeof setup>) => t.transport.messages('chat').map((m) => m.buttons);
+
+    it('rides on the growing message while the run goes on, and goes when a message fills and when the run ends', async () => {
+      const t = setup('live', { buttons: true, maxMessageLength: 200 });
+      await stream(t.clock, t.renderer, t.run, lines(4), 10, 500);
+      expect(buttonsShown(t)).toEqual([STOP]);
+      await stream(t.clock, t.renderer, t.run, lines(6, 4), 10, 500);
+      await t.clock.advance(60_000);
+      // The first message is full: it keeps its text and loses the button; the next one has it.
+      expect(buttonsShown(t)).toEqual([[], STOP]);
+      t.renderer.push(t.run.final(lines(10).trimEnd()));
+      await t.done();
+      expect(buttonsShown(t)).toEqual([[], []]);
+      expect(joinsTo(t.shown(), lines(10).trimEnd())).toBe(true);
+      expect(t.transport.violations()).toEqual([]);
+    });
+
+    it('is not offered where output is not edited in place, or where the platform has no buttons', async () => {
+      for (const [delivery, buttons] of [['append', true], ['final', true], ['live', false]] as const) {
+        const t = setup(delivery, { buttons });
+        await stream(t.clock, t.renderer, t.run, lines(3), 10, 500);
+        t.renderer.push(t.run.final(lines(3).trimEnd()));
+        await t.done();
+        expect(buttonsShown(t).flat()).toEqual([]);
+      }
+    });
+  });
+
   describe('append', () => {
     it('sends new messages only, each the output that came before a quiet moment', async () => {
       const t = setup('append');

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Delivery, OutputEventV1 } from '@patchbay/contracts';
-import { ChannelCapabilities, ChannelTransport, RateLimitedError } from '../channel/channel';
+import { ChannelCapabilities, ChannelTransport, OutboundButton, RateLimitedError } from '../channel/channel';
 import { RendererClock, systemClock } from './clock';
 import { ChatPacer, chatPacer } from './pacer';
 import { NO_OUTPUT, RunDocument, errorLine, statusLine, toolLine } from './run-document';
@@ -38,6 +38,11 @@ export interface ChatRendererOptions {
  */
 export const LEFTOVER_TEXT = '⋯';
 
+/** The button a live message carries while its run goes on (the plugin maps `stop` to /stop). */
+export function stopButton(sessionId: string): OutboundButton {
+  return { id: `stop:${sessionId}`, label: 'Stop' };
+}
+
 /** 429s in a row after which an operation is given up. */
 const MAX_RATE_LIMITED = 20;
 const MAX_BACKOFF_MS = 30_000;
@@ -55,7 +60,9 @@ const MAX_BACKOFF_MS = 30_000;
  *   edits skipped); a message that would outgrow maxMessageLength is frozen at a good cut
  *   (splitParts: code blocks closed and reopened) and a new one continues. When the run
  *   ends, the messages are made to show the final document: those already right are left
- *   alone, the rest edited, and what is left sent. Without `edit`: append.
+ *   alone, the rest edited, and what is left sent. Without `edit`: append. With `buttons`,
+ *   the growing message carries a Stop button; it goes when the message is filled or the
+ *   run ends, so only a live run offers one.
  * - append: new messages only: output is sent when quiet for a moment or a message's worth,
  *   never ending inside a code block that is still being written.
  * - final: nothing until the run ends, then its answer (or error).
@@ -79,6 +86,7 @@ export class ChatRenderer {
   private readonly attempts: number;
   private readonly finalAttempts: number;
   private readonly backoffMs: number;
+  private readonly buttons: boolean;
 
   /** Runs still to deliver, oldest first. */
   private readonly runs: Run[] = [];
@@ -108,6 +116,7 @@ export class ChatRenderer {
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.finalAttempts = Math.max(1, options.finalAttempts ?? 6);
     this.backoffMs = options.backoffMs ?? 1000;
+    this.buttons = capabilities.buttons && this.mode === 'live';
   }
 
   /** The session's next event. Events at or below the last seq seen are ignored (repeats). */
@@ -118,7 +127,7 @@ export class ChatRenderer {
     if (!run || run.runId !== event.runId) {
       // A run that never said it ended (its last events were missed) ends as it stands.
       if (run && !run.ended) this.end(run, null);
-      run = new Run(event.runId, ++this.serial);
+      run = new Run(event.runId, event.sessionId, ++this.serial);
       this.latest = run;
       this.runs.push(run);
     }
@@ -184,7 +193,7 @@ export class ChatRenderer {
   private note(run: Run, text: string): void {
     if (!this.runs.includes(run)) {
       // The run is delivered: the note goes out as a run of its own (nothing else to show).
-      const after = new Run(run.runId, ++this.serial);
+      const after = new Run(run.runId, run.sessionId, ++this.serial);
       after.ended = true;
       after.notes.push(text);
       this.runs.push(after);
@@ -255,8 +264,9 @@ export class ChatRenderer {
     try {
       let messageId: string | undefined;
       try {
-        if (op.kind === 'send') messageId = (await this.transport.send(this.chatId, { text: op.text })).messageId;
-        else await this.transport.edit(this.chatId, op.messageId!, { text: op.text });
+        const message = { text: op.text, ...(op.buttons ? { buttons: op.buttons } : {}) };
+        if (op.kind === 'send') messageId = (await this.transport.send(this.chatId, message)).messageId;
+        else await this.transport.edit(this.chatId, op.messageId!, message);
       } finally {
         answered(this.clock.now());
       }
@@ -324,10 +334,13 @@ export class ChatRenderer {
     const current = run.current;
     if (current?.text === text || run.previewGivenUp === text) return IDLE;
     const giveUp = () => (run.previewGivenUp = text);
+    const buttons = this.buttons ? [stopButton(run.sessionId)] : undefined;
+    const stop = buttons !== undefined;
     if (current) {
-      return op({ key: `preview:${run.serial}:${current.id}`, what: 'updating the message', kind: 'edit', messageId: current.id, text, paced: true, attempts: this.attempts, giveUp, done: () => (current.text = text) });
+      const done = () => Object.assign(current, { text, stop });
+      return op({ key: `preview:${run.serial}:${current.id}`, what: 'updating the message', kind: 'edit', messageId: current.id, text, buttons, paced: true, attempts: this.attempts, giveUp, done });
     }
-    return op({ key: `preview:${run.serial}:${run.frozen.length}`, what: 'sending a message', kind: 'send', text, paced: true, attempts: this.attempts, giveUp, done: (id) => (run.current = { id: id!, text }) });
+    return op({ key: `preview:${run.serial}:${run.frozen.length}`, what: 'sending a message', kind: 'send', text, buttons, paced: true, attempts: this.attempts, giveUp, done: (id) => (run.current = { id: id!, text, stop }) });
   }
 
   private freeze(run: Run, part: { text: string; end: number; fenceAfter: OpenFence | null }, base: number): Step {
@@ -341,7 +354,7 @@ export class ChatRenderer {
       return AGAIN;
     }
     const current = run.current;
-    if (current?.text === part.text) {
+    if (current && shows(current, part.text)) {
       frozen(current);
       return AGAIN;
     }
@@ -356,14 +369,14 @@ export class ChatRenderer {
         paced: true,
         attempts: this.attempts,
         done: () => {
-          current.text = text;
+          Object.assign(current, { text, stop: false });
           frozen(current);
         },
         // The message keeps its last text; the part goes out as a new message instead.
         giveUp: () => (run.current = null),
       });
     }
-    return op({ key: `freeze:${run.serial}:${run.frozen.length}`, what: 'sending a message', kind: 'send', text, paced: true, attempts: this.attempts, done: (id) => frozen({ id: id!, text }), giveUp: () => frozen(null) });
+    return op({ key: `freeze:${run.serial}:${run.frozen.length}`, what: 'sending a message', kind: 'send', text, paced: true, attempts: this.attempts, done: (id) => frozen({ id: id!, text, stop: false }), giveUp: () => frozen(null) });
   }
 
   /** append, while the run goes on: send what came, a message's worth or after a quiet moment. */
@@ -410,7 +423,7 @@ export class ChatRenderer {
       const next = () => (run.outIndex = index + 1);
       const what = `delivering the end of a run (message ${index + 1} of ${run.outbox.length})`;
       if (item.kind === 'edit' && !run.sendOnly) {
-        if (item.message.text === item.text) {
+        if (shows(item.message, item.text)) {
           next();
           continue;
         }
@@ -424,7 +437,7 @@ export class ChatRenderer {
           paced: false,
           attempts: this.finalAttempts,
           done: () => {
-            message.text = item.text;
+            Object.assign(message, { text: item.text, stop: false });
             next();
           },
           // An answer that cannot be edited in goes out in new messages, from here on.
@@ -486,6 +499,13 @@ export class ChatRenderer {
 interface Shown {
   id: string;
   text: string;
+  /** It carries the Stop button. */
+  stop: boolean;
+}
+
+/** The message shows `text` and no button: nothing to edit. */
+function shows(message: Shown, text: string): boolean {
+  return message.text === text && !message.stop;
 }
 
 type OutItem = { kind: 'send'; text: string } | { kind: 'edit'; message: Shown; text: string; answer: boolean };
@@ -522,6 +542,7 @@ class Run {
 
   constructor(
     readonly runId: string,
+    readonly sessionId: string,
     readonly serial: number,
   ) {}
 
@@ -541,6 +562,7 @@ interface Op {
   kind: 'send' | 'edit';
   messageId?: string;
   text: string;
+  buttons?: OutboundButton[];
   /** Spread out while output streams; a run's end goes as fast as the budget allows. */
   paced: boolean;
   attempts: number;

@@ -17,8 +17,8 @@ describe('MemoryTransport', () => {
     await transport.send('b', { text: 'other' });
     await transport.edit('a', messageId, { text: 'one!' });
     expect(transport.messages('a')).toEqual([
-      { id: messageId, text: 'one!' },
-      { id: expect.any(String), text: 'two' },
+      { id: messageId, text: 'one!', buttons: [] },
+      { id: expect.any(String), text: 'two', buttons: [] },
     ]);
     expect(transport.messages('b').map((m) => m.text)).toEqual(['other']);
     expect(transport.calls.map((c) => [c.at, c.kind, c.chatId, c.outcome])).toEqual([
@@ -38,8 +38,19 @@ describe('MemoryTransport', () => {
     await clock.advance(1000);
     await expect(transport.edit('a', '999', { text: 'x' })).rejects.toThrow('message to edit not found');
     await expect(transport.edit('a', messageId, { text: '12345678901' })).rejects.toThrow('message is too long');
-    expect(transport.messages('a')).toEqual([{ id: messageId, text: 'fits' }]);
+    expect(transport.messages('a')).toEqual([{ id: messageId, text: 'fits', buttons: [] }]);
     expect(transport.violations().map((c) => c.reason)).toEqual(['message is too long', 'message text is empty', 'message is not modified', 'message to edit not found', 'message is too long']);
+  });
+
+  it('keeps the buttons a message was given; an edit without buttons takes them away', async () => {
+    const buttons = new MemoryTransport({ clock, capabilities: { buttons: true } });
+    const stop = [{ id: 'stop:s1', label: 'Stop' }];
+    const { messageId } = await buttons.send('a', { text: 'working', buttons: stop });
+    expect(buttons.messages('a')).toEqual([{ id: messageId, text: 'working', buttons: stop }]);
+    await expect(buttons.edit('a', messageId, { text: 'working', buttons: stop })).rejects.toThrow('message is not modified');
+    await buttons.edit('a', messageId, { text: 'working' });
+    expect(buttons.messages('a')).toEqual([{ id: messageId, text: 'working', buttons: [] }]);
+    await expect(transport.send('a', { text: 'x', buttons: stop })).rejects.toThrow('this platform has no buttons');
   });
 
   it('measures length in UTF-16 code units, like the platforms', async () => {

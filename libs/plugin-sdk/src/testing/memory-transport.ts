@@ -1,4 +1,11 @@
-import { ChannelCapabilities, ChannelTransport, OutboundMessage, RateLimitedError } from '../channel/channel';
+import { ChannelCapabilities, ChannelTransport, OutboundButton, OutboundMessage, RateLimitedError } from '../channel/channel';
+
+/** A message as the chat shows it: its text and the buttons under it (none: an empty list). */
+export interface MemoryMessage {
+  id: string;
+  text: string;
+  buttons: OutboundButton[];
+}
 import type { RendererClock } from '../render/clock';
 
 /** Capabilities of a Telegram-like platform; override what a spec needs. */
@@ -73,9 +80,9 @@ export class MemoryTransport implements ChannelTransport {
   async send(chatId: string, message: OutboundMessage): Promise<{ messageId: string }> {
     await this.latency();
     const call = this.begin('send', chatId, null, message.text);
-    this.check(call, message.text);
     const id = String(this.nextId++);
-    this.chat(chatId).push({ id, text: message.text });
+    this.check(call, message.text, message.buttons);
+    this.chat(chatId).push({ id, text: message.text, buttons: message.buttons ?? [] });
     call.messageId = id;
     return { messageId: id };
   }
@@ -85,13 +92,15 @@ export class MemoryTransport implements ChannelTransport {
     const call = this.begin('edit', chatId, messageId, message.text);
     const shown = this.chat(chatId).find((m) => m.id === messageId);
     if (!shown) this.refuse(call, 'message to edit not found');
-    this.check(call, message.text);
-    if (shown.text === message.text) this.refuse(call, 'message is not modified');
-    shown.text = message.text;
+    const buttons = message.buttons ?? [];
+    this.check(call, message.text, buttons);
+    // Like Telegram: an edit that changes neither the text nor the buttons is refused.
+    if (shown.text === message.text && JSON.stringify(shown.buttons) === JSON.stringify(buttons)) this.refuse(call, 'message is not modified');
+    Object.assign(shown, { text: message.text, buttons });
   }
 
   /** What the chat shows, oldest first. */
-  messages(chatId: string): Array<{ id: string; text: string }> {
+  messages(chatId: string): MemoryMessage[] {
     return this.chat(chatId).map((m) => ({ ...m }));
   }
 
@@ -123,7 +132,7 @@ export class MemoryTransport implements ChannelTransport {
     return this.callsTo(chatId).filter((c) => c.outcome === 'refused' || (c.outcome === 'rate_limited' && c.reason !== 'forced'));
   }
 
-  private chat(chatId: string): Array<{ id: string; text: string }> {
+  private chat(chatId: string): MemoryMessage[] {
     let chat = this.chats.get(chatId);
     if (!chat) this.chats.set(chatId, (chat = []));
     return chat;
@@ -159,9 +168,10 @@ export class MemoryTransport implements ChannelTransport {
     throw new RateLimitedError(retryAfterMs, `Too Many Requests: retry after ${retryAfterMs} ms (${reason})`);
   }
 
-  private check(call: MemoryCall, text: string): void {
+  private check(call: MemoryCall, text: string, buttons: OutboundButton[] = []): void {
     if (!text.trim()) this.refuse(call, 'message text is empty');
     if (text.length > this.capabilities.maxMessageLength) this.refuse(call, 'message is too long');
+    if (buttons.length > 0 && !this.capabilities.buttons) this.refuse(call, 'this platform has no buttons');
   }
 
   private refuse(call: MemoryCall, reason: string): never {
