@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { FAKE_BOT_TOKEN, FakeTelegramApi } from './fakes/telegram/fake-telegram-api';
+import { GATED_AGENT } from './support/patchbay-processes';
 import { PatchbayInstance, waitUntil } from './support/patchbay-instance';
 import { describeWith } from './support/services';
 
@@ -29,8 +30,10 @@ describeWith(['tmux'], 'Telegram channel (grammy against a strict fake Bot API)'
     patchbay = PatchbayInstance.prepare('telegram');
     await patchbay.start({
       defaultAgent: 'long',
-      agents: { long: { command: process.execPath, args: [AGENT] } },
+      agents: { long: { command: process.execPath, args: [AGENT] }, gate: { command: process.execPath, args: [GATED_AGENT] } },
       access: { owners: ['telegram:111', 'local:*'] },
+      // The owner's private chat runs the agent that waits for its gate (here: until stopped).
+      routing: { rules: [{ name: 'private', match: { channel: 'telegram', chat: String(OWNER.id) }, agents: ['gate'] }] },
       telegram: { token: FAKE_BOT_TOKEN, apiRoot },
     });
   });
@@ -79,5 +82,22 @@ describeWith(['tmux'], 'Telegram channel (grammy against a strict fake Bot API)'
     expect(telegram.botMessages(FORUM).every((m) => m.message_thread_id === topic)).toBe(true);
     const sessions = (await patchbay.get<{ sessions: Array<{ id: string }> }>('/api/sessions')).sessions;
     expect(sessions).toHaveLength(2);
+  });
+
+  it('offers Stop on a live run: pressing it stops the run, and the button goes', async () => {
+    const chat = OWNER.id;
+    // Without a gate file the agent waits until it is stopped.
+    telegram.userSends({ chatId: chat, from: OWNER, text: 'hold on [gate]' });
+    const live = () => telegram.botMessages(chat).find((m) => m.reply_markup && m.text.includes('working on'));
+    await waitUntil(() => live() !== undefined, 'the live output with a Stop button', 30_000);
+    const message = live()!;
+    const [button] = message.reply_markup!.inline_keyboard.flat();
+    expect(button).toMatchObject({ text: 'Stop', callback_data: expect.stringMatching(/^stop:[a-z0-9]+$/) });
+    expect(message.text).toContain('working on: hold on [gate]');
+
+    telegram.userPresses({ chatId: chat, messageId: message.message_id, from: OWNER, data: button.callback_data! });
+    await waitUntil(() => botTexts(chat).some((t) => t.includes('stopped by')), 'the run to end as stopped', 30_000);
+    await waitUntil(() => telegram.botMessages(chat).every((m) => !m.reply_markup), 'the Stop button to go');
+    expect(telegram.unexpected()).toEqual([]);
   });
 });
