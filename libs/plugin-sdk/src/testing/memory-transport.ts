@@ -56,7 +56,7 @@ export interface MemoryTransportOptions {
 export class MemoryTransport implements ChannelTransport {
   readonly capabilities: ChannelCapabilities;
   readonly calls: MemoryCall[] = [];
-  private readonly chats = new Map<string, Array<{ id: string; text: string }>>();
+  private readonly chats = new Map<string, MemoryMessage[]>();
   private readonly blockedUntil = new Map<string, number>();
   private readonly scripted: Array<{ chatId?: string; kind: 'rate_limit'; retryAfterMs: number } | { chatId?: string; kind: 'fail'; message: string }> = [];
   private readonly clock: NonNullable<MemoryTransportOptions['clock']>;
