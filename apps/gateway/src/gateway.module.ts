@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AccessHttpController } from './access.controller';
 import { BusErrorFilter } from './bus-error.filter';
 import { ChannelsService } from './channels/channels.service';
+import { GitHubWebhookController } from './channels/github-webhook.controller';
 import { TelegramWebhookController } from './channels/telegram-webhook.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { HealthController } from './health.controller';
@@ -18,6 +19,7 @@ import { TasksController } from './tasks.controller';
   controllers: [
     AccessHttpController,
     DashboardController,
+    GitHubWebhookController,
     HealthController,
     JobsHttpController,
     MessagesController,

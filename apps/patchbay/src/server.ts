@@ -50,7 +50,8 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     const strategy = new BusServer(bus);
     let url: string | null = null;
     if (roles.includes('gateway')) {
-      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false });
+      // rawBody: webhook signatures (GitHub's X-Hub-Signature-256) are over the exact bytes.
+      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false, rawBody: true });
       app = http;
       http.connectMicroservice({ strategy }, { inheritAppConfig: true });
       await http.startAllMicroservices();

@@ -193,12 +193,15 @@ export const ConfigSchema = z
         repos: z.array(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/name')).default([]),
         /** An issue opened or labeled with this label becomes a task. */
         label: z.string().min(1).default('patchbay'),
+        /** The name people @mention to ask Patchbay; the token's login or the App's slug by default. */
+        handle: z.string().regex(/^[\w-]+(\[bot\])?$/, 'a GitHub login, without the @').optional(),
         /** Logins trusted to start runs besides collaborators with write permission. */
         trustedLogins: z.array(z.string().min(1)).default([]),
         /** Open a pull request from the task's branch when a run ends with commits. */
         pullRequests: z.boolean().default(false),
       })
       .strict()
+      .refine((github) => !github.appId === !github.privateKey, { message: 'a GitHub App needs both appId and privateKey', path: ['privateKey'] })
       .prefault({}),
     /** The agent new tasks use; left out, the first agent CLI found on PATH, else `demo`. */
     defaultAgent: z.string().min(1).optional(),

@@ -14,7 +14,16 @@ export const InboundMessageV1 = z.object({
   /** The platform's own id for this message: the dedup key with channel and account. */
   messageId: z.string().min(1).max(200),
   chatId: z.string().min(1).max(200).nullable(),
-  sender: z.object({ id: z.string().min(1).max(200), name: z.string().max(200).optional() }),
+  sender: z.object({
+    id: z.string().min(1).max(200),
+    name: z.string().max(200).optional(),
+    /**
+     * The channel checked this sender on its platform (GitHub: write permission on the
+     * repository, or a trusted login) and vouches that they may prompt. Only channels the
+     * engine lets vouch are believed (AccessService); the reason goes to the audit log.
+     */
+    vouch: z.object({ role: z.literal('operator'), reason: z.string().min(1).max(200) }).optional(),
+  }),
   text: z.string().trim().min(1, 'text is empty').max(MAX_INBOUND_TEXT),
   /** Labels the platform attached (GitHub issue labels); routing rules can match them. */
   labels: z.array(z.string().max(100)).max(50).optional(),

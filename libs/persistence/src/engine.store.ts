@@ -288,6 +288,16 @@ export class EngineStore {
     return this.transition(taskId, ['queued', 'running'], 'queued', reason, { runId: null, ...(agent ? { agent } : {}) });
   }
 
+  /** A failed or stopped task back in the queue (`/retry`), with a fresh count of attempts. */
+  async requeueTask(taskId: string, reason: string): Promise<boolean> {
+    return this.transition(taskId, ['failed', 'cancelled'], 'queued', reason, { runId: null, error: null, finishedAt: null, attempts: 0 });
+  }
+
+  /** The session's newest task. */
+  async lastTask(sessionId: string): Promise<TaskEntity | null> {
+    return this.em().findOne(TaskEntity, { sessionId }, { orderBy: { createdAt: 'desc' } });
+  }
+
   /**
    * Moves a task from one of `from` to `to`, recording the change in its history. False
    * when the task is in none of `from` (someone else moved it first).

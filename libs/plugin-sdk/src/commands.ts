@@ -24,6 +24,7 @@ export type Effect =
   | { kind: 'setAgent'; sessionId: string; agent: string }
   | { kind: 'setModel'; sessionId: string; model: string | null }
   | { kind: 'forgetAgentSession'; sessionId: string }
+  | { kind: 'retry'; sessionId: string }
   | { kind: 'runJob'; name: string }
   | { kind: 'setJobEnabled'; name: string; enabled: boolean }
   | { kind: 'approvePairing'; code: string; role: Role }

@@ -19,6 +19,8 @@ export interface Sender {
   principalId: string | null;
   /** null: unknown, may do nothing. */
   role: Role | null;
+  /** Why the channel vouched for this sender, when its vouch was taken. */
+  vouched?: string;
 }
 
 /**
@@ -52,9 +54,26 @@ export class AccessService implements OnApplicationBootstrap {
     if (INTERNAL_CHANNELS.has(message.channel)) return { actor, name, principalId: null, role: 'operator' };
     const known = await this.store.sender(message.channel, message.sender.id);
     const wildcard = this.wildcardRole(message.channel);
-    const role = best(known?.role ?? null, wildcard);
+    const vouch = message.sender.vouch && VOUCHING_CHANNELS.has(message.channel) ? message.sender.vouch : undefined;
+    const role = best(best(known?.role ?? null, wildcard), vouch?.role ?? null);
     // The name people see on the platform, which is how others in a shared session know them.
-    return { actor, name: message.sender.name ?? known?.name ?? message.sender.id, principalId: known?.principalId ?? null, role };
+    const sender: Sender = { actor, name: message.sender.name ?? known?.name ?? message.sender.id, principalId: known?.principalId ?? null, role };
+    if (vouch) {
+      sender.vouched = vouch.reason;
+      await this.audit(sender, 'vouch', message.chatId, 'allow', `${message.channel} vouches (${vouch.role}): ${vouch.reason}`);
+    } else if (message.sender.vouch) {
+      await this.audit(sender, 'vouch', message.chatId, 'deny', `channel ${message.channel} may not vouch for senders`);
+    }
+    return sender;
+  }
+
+  /**
+   * Whether an unknown sender on `channel` gets a pairing code. Not on public channels
+   * (GitHub issues): anyone may write there, and a code on every stranger's comment would
+   * be spam; they are refused without an answer instead.
+   */
+  pairs(channel: string): boolean {
+    return !SILENT_CHANNELS.has(channel);
   }
 
   /** Decides and records whether `sender` may do `action`. */
@@ -105,6 +124,14 @@ export class AccessService implements OnApplicationBootstrap {
 
 /** Channels whose messages Patchbay itself makes. */
 const INTERNAL_CHANNELS: ReadonlySet<string> = new Set(['schedule']);
+/**
+ * Channels that check senders on their platform and may vouch for them (sender.vouch):
+ * GitHub asks the repository's collaborator permissions. Any other channel's vouch is
+ * ignored (and audited as refused).
+ */
+const VOUCHING_CHANNELS: ReadonlySet<string> = new Set(['github']);
+/** Public channels: unknown senders get no pairing code and no answer. */
+const SILENT_CHANNELS: ReadonlySet<string> = new Set(['github']);
 
 const ROLE_OF_LIST = { owners: 'owner', operators: 'operator', viewers: 'viewer' } as const;
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, owner: 3 };

@@ -30,6 +30,7 @@ describe('commands', () => {
       new: 'prompt',
       reset: 'prompt',
       stop: 'stop',
+      retry: 'prompt',
       agent: 'prompt',
       model: 'prompt',
       tasks: 'watch',
@@ -69,6 +70,12 @@ describe('commands', () => {
     expect(run('stop', ['kill'])).toEqual([{ kind: 'control', sessionId: 'sess0001', action: 'kill' }]);
     expect(run('stop', ['now'])).toEqual([{ kind: 'reply', text: 'Usage: /stop [kill]' }]);
     expect(run('stop', [], ctx('operator', null))[0]).toMatchObject({ kind: 'reply', text: expect.stringContaining('no session yet') });
+  });
+
+  it('/retry re-runs the session\'s last task, and needs a session', () => {
+    expect(run('retry')).toEqual([{ kind: 'retry', sessionId: 'sess0001' }]);
+    expect(run('retry', ['now'])).toEqual([{ kind: 'reply', text: 'Usage: /retry' }]);
+    expect(run('retry', [], ctx('operator', null))[0]).toMatchObject({ kind: 'reply', text: expect.stringContaining('no session yet') });
   });
 
   it('/agent shows or sets a known agent; /model sets or resets the model', () => {

@@ -47,6 +47,12 @@ const ENGINE_COMMANDS: Record<string, CommandSpec> = {
         return [{ kind: 'control', sessionId: s.id, action: args[0] === 'kill' ? 'kill' : 'stop' }];
       }),
   },
+  retry: {
+    needs: 'prompt',
+    usage: '/retry',
+    summary: "run the session's last task again, when it failed or was stopped",
+    run: (ctx, args) => withSession(ctx, (s) => (args.length ? reply('Usage: /retry') : [{ kind: 'retry', sessionId: s.id }])),
+  },
   agent: {
     needs: 'prompt',
     usage: '/agent [name]',

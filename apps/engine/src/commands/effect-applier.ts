@@ -68,6 +68,8 @@ export class EffectApplier {
       case 'forgetAgentSession':
         await this.store.updateSession(effect.sessionId, { agentSessionId: null });
         return null;
+      case 'retry':
+        return this.retry(effect.sessionId, by);
       case 'approvePairing': {
         const principal = await this.access.approvePairing(effect.code, effect.role, by, this.clock.now());
         return principal ? `${principal.name} (${principal.identities.join(', ')}) is now ${principal.role}.` : `No open pairing request ${effect.code} (wrong, expired or already decided).`;
@@ -93,6 +95,15 @@ export class EffectApplier {
         return `Watching tmux session ${effect.target} here (session ${accepted.sessionId}). /send types into it, /keys presses keys, /unwatch lets go.`;
       }
     }
+  }
+
+  /** The session's last task, failed or stopped, goes back to the queue and runs again. */
+  private async retry(sessionId: string, by: string): Promise<string> {
+    const task = await this.store.lastTask(sessionId);
+    if (!task) return `Session ${sessionId} has no task to retry.`;
+    if (!(await this.store.requeueTask(task.id, `/retry by ${by}`))) return `The last task, ${task.id}, is ${task.status}: only a failed or stopped task can be retried.`;
+    this.runs.queued({ taskId: task.id, sessionId });
+    return `Task ${task.id} runs again.`;
   }
 
   private async toSession(effect: Extract<Effect, { kind: 'input' | 'keys' }>): Promise<string> {

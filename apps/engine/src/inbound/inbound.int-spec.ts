@@ -190,6 +190,55 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     });
   });
 
+  describe('channels that vouch for their senders (GitHub)', () => {
+    const fromGitHub = (user: string, text: string, vouch?: { role: 'operator'; reason: string }, chat = 'o/r#1', channel = 'github') =>
+      bus.request('inbound.message', {
+        channel,
+        accountId: 'api.github.com',
+        messageId: newId(),
+        chatId: chat,
+        sender: { id: user, name: `login${user}`, ...(vouch ? { vouch } : {}) },
+        text,
+        receivedAt: new Date().toISOString(),
+      });
+    const vouch = { role: 'operator' as const, reason: 'login501 has write permission on o/r' };
+
+    it('lets a vouched sender prompt as an operator, and audits why', async () => {
+      expect(await fromGitHub('501', 'fix the typo', vouch)).toMatchObject({ outcome: 'task' });
+      expect(await fromGitHub('501', '/pair', vouch)).toMatchObject({ outcome: 'denied', reply: 'You may not use /pair (your role: operator).' });
+      const { entries } = await bus.request('access.audit', { limit: 500 });
+      expect(entries).toContainEqual(expect.objectContaining({ actor: 'github:501', action: 'vouch', decision: 'allow', detail: `github vouches (operator): ${vouch.reason}` }));
+    });
+
+    it('refuses an unvouched GitHub sender without a pairing code or an answer', async () => {
+      const pairingsBefore = (await bus.request('access.pairings', {})).pending.length;
+      const result = await fromGitHub('502', 'rm -rf /', undefined, 'o/r#2');
+      expect(result).toMatchObject({ outcome: 'denied', taskId: null, sessionId: null });
+      expect(result.reply ?? '').toBe('');
+      expect((await bus.request('access.pairings', {})).pending).toHaveLength(pairingsBefore);
+      expect(await store.boundSession('github', 'o/r#2')).toBeNull();
+    });
+
+    it('ignores a vouch from any other channel, and audits the refusal', async () => {
+      const result = await fromGitHub('503', 'hi', vouch, 'chat-503', 'telegram');
+      expect(result.outcome).toBe('pairing');
+      const { entries } = await bus.request('access.audit', { limit: 500 });
+      expect(entries).toContainEqual(expect.objectContaining({ actor: 'telegram:503', action: 'vouch', decision: 'deny' }));
+    });
+
+    it('/retry puts the last failed task back in the queue, and nothing else', async () => {
+      const first = await fromGitHub('501', 'build it', vouch, 'o/r#3');
+      // No runner here: the task fails at once.
+      await until(async () => (await bus.request('query.tasks.get', { id: first.taskId! })).task?.status === 'failed');
+      expect(await fromGitHub('501', '/retry', vouch, 'o/r#3')).toMatchObject({ outcome: 'command', reply: `Task ${first.taskId} runs again.` });
+      await until(async () => (await bus.request('query.tasks.get', { id: first.taskId! })).task?.status === 'failed');
+      const { task } = await bus.request('query.tasks.get', { id: first.taskId! });
+      expect(task!.history!.map((h) => h.to)).toEqual(['new', 'routed', 'queued', 'failed', 'queued', 'failed']);
+      expect(task!.history![4].reason).toBe('/retry by github:501');
+      expect(await fromGitHub('501', '/retry', undefined, 'o/r#4')).toMatchObject({ outcome: 'denied' });
+    });
+  });
+
   async function until(condition: () => Promise<boolean>): Promise<void> {
     for (const deadline = Date.now() + 5_000; !(await condition()); ) {
       if (Date.now() > deadline) throw new Error('timed out');

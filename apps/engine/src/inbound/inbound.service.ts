@@ -38,6 +38,10 @@ export class InboundService {
     }
     const sender = await this.access.identify(message);
     if (sender.role === null) {
+      if (!this.access.pairs(message.channel)) {
+        await this.access.audit(sender, 'message', message.chatId, 'deny', 'untrusted sender on a public channel: nothing run, no answer');
+        return this.handled(message, 'denied', '', null);
+      }
       const reply = await this.access.pairingReply(message);
       await this.access.audit(sender, 'message', message.chatId, 'deny', 'unknown sender: pairing code sent, nothing run');
       return this.handled(message, 'pairing', reply, null);

@@ -1,5 +1,6 @@
 import type { PatchbayConfig } from '@patchbay/config';
 import type { ChannelPlugin } from '@patchbay/plugin-sdk';
+import { GitHubPlugin } from '@patchbay/plugin-github';
 import { TelegramPlugin } from '@patchbay/plugin-telegram';
 
 /**
@@ -8,4 +9,5 @@ import { TelegramPlugin } from '@patchbay/plugin-telegram';
  */
 export const CHANNEL_REGISTRY: ReadonlyArray<(config: PatchbayConfig) => ChannelPlugin | undefined> = [
   ({ telegram }) => (telegram.token ? new TelegramPlugin({ ...telegram, token: telegram.token }) : undefined),
+  ({ github }) => (github.token || github.appId ? new GitHubPlugin(github) : undefined),
 ];

@@ -68,6 +68,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
         this.renderers.set(key, renderer);
       }
       renderer.push(event);
+      plugin.onSessionEvent?.(binding.chatId, event);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { InboundMessageV1 } from '@patchbay/contracts';
+import type { InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
 
 /** What a platform allows; the renderer shapes output to fit. */
 export interface ChannelCapabilities {
@@ -59,4 +59,10 @@ export interface ChannelPlugin extends ChannelTransport {
   readonly capabilities: ChannelCapabilities;
   start(context: ChannelContext): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Optional: each output event of a session a chat of this plugin follows, in seq order
+   * (repeats possible), beside what the renderer shows; for platform state that follows a
+   * run's lifecycle, like GitHub's status labels. Must not throw or block.
+   */
+  onSessionEvent?(chatId: string, event: OutputEventV1): void;
 }

@@ -1,0 +1,37 @@
+import { BadRequestException, Controller, Headers, HttpStatus, NotFoundException, Post, RawBodyRequest, Req, Res, UnauthorizedException } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { GitHubPlugin, InvalidDeliveryError } from '@patchbay/plugin-github';
+import { ChannelsService } from './channels.service';
+
+/**
+ * GitHub's webhook: deliveries POSTed here, signed with the webhook secret (401 without a
+ * valid X-Hub-Signature-256, and nothing enqueued). 202 once the request is handed to the
+ * engine (agents run later, never inside the request), 200 for a delivery seen before or
+ * one Patchbay does not act on.
+ */
+@Controller('webhooks/github')
+export class GitHubWebhookController {
+  constructor(private readonly channels: ChannelsService) {}
+
+  @Post()
+  async deliver(
+    @Req() req: RawBodyRequest<Request>,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('x-github-event') event?: string,
+    @Headers('x-github-delivery') deliveryId?: string,
+    @Headers('x-hub-signature-256') signature?: string,
+    @Headers('content-type') contentType?: string,
+  ): Promise<Record<string, unknown>> {
+    const plugin = this.channels.plugins.get('github');
+    if (!(plugin instanceof GitHubPlugin)) throw new NotFoundException('GitHub is not configured');
+    try {
+      const result = await plugin.receiveWebhook({ event, deliveryId, signature, contentType, rawBody: req.rawBody });
+      if (result.outcome === 'unauthorized') throw new UnauthorizedException('X-Hub-Signature-256 is missing or does not match the body');
+      res.status(result.outcome === 'submitted' ? HttpStatus.ACCEPTED : HttpStatus.OK);
+      return result;
+    } catch (error) {
+      if (error instanceof InvalidDeliveryError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './github.plugin';
+export { signBody, verifySignature } from './github-signature';
