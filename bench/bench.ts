@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { cpus, totalmem } from 'node:os';
 import { benchBusTransports } from './bus.bench';
+import { benchChannels } from './channels.bench';
 import { cleanUpOnSignals, runCleanups } from './cleanup';
 import { benchFlow, FlowResult } from './flow.bench';
 import { benchIdle, idleRows } from './idle.bench';
@@ -10,62 +11,89 @@ import { ms, printTable } from './stats';
 import { benchTerminalInput } from './terminal-input.bench';
 import { NATS_URL, POSTGRES_URL } from '../test/support/services';
 
-/** `npm run bench`: prints Markdown tables; keep the latest in docs/BENCHMARKS.md. */
+/** The benchmark's parts, in the order they run; `npm run bench -- channels idle` runs only those. */
+const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: boolean }) => Promise<void>> = {
+  async bus({ natsUrl }) {
+    console.log('\nBus (typed Bus over each transport, payloads validated)\n');
+    const bus = await benchBusTransports(natsUrl);
+    printTable(
+      ['transport', 'request-reply p50 ms', 'request-reply p99 ms', 'events/s'],
+      bus.map((r) => [r.transport, ms(r.requestP50), ms(r.requestP99), Math.round(r.eventsPerSecond).toLocaleString('en-US')]),
+    );
+  },
+
+  async flow({ natsUrl, distributed }) {
+    console.log('\nMessage in → output out (real processes, agent in tmux, SSE)\n');
+    const flows: FlowResult[] = [await benchFlow('all-in-one', null)];
+    if (distributed) flows.push(await benchFlow('distributed', natsUrl));
+    printTable(
+      ['mode', 'first event p50 ms', 'first event p95 ms', 'first agent output p50 ms', 'first agent output p95 ms'],
+      flows.map((f) => [f.mode, ms(f.firstEventP50), ms(f.firstEventP95), ms(f.firstOutputP50), ms(f.firstOutputP95)]),
+    );
+  },
+
+  async parse() {
+    console.log('\nStructured output parsing (in process, createParser over the captured agent streams, ~2 s each)\n');
+    const count = (n: number) => Math.round(n).toLocaleString('en-US');
+    printTable(
+      ['format', 'fixture files', 'lines', 'KB', 'lines/s', 'MB/s', 'events/s'],
+      benchParsers().map((p) => [
+        p.format,
+        String(p.files),
+        String(p.lines),
+        (p.bytes / 1000).toFixed(1),
+        count(p.linesPerSecond),
+        (p.bytesPerSecond / 1e6).toFixed(1),
+        count(p.eventsPerSecond),
+      ]),
+    );
+  },
+
+  async idle() {
+    console.log('\nIdle sessions (all-in-one, agents started and printing nothing, 10 s window)\n');
+    const idle = idleRows(await benchIdle());
+    printTable(['agent mode', 'sessions', 'Patchbay CPU % of a core', 'tmux server CPU %', 'forks/s (machine)', 'new processes/s (Patchbay + tmux)'], idle.rows);
+    console.log('\nforks/s counts every fork and thread on the machine, other work included; new processes are');
+    console.log('sampled from /proc every 10 ms (very short-lived ones can be missed) and attributed by parent.');
+    for (const note of idle.notes) console.log(`- ${note}`);
+  },
+
+  async terminal() {
+    console.log('\nTerminal mode: input → echoed output (all-in-one, one live session per program, SSE kept open)\n');
+    const input = await benchTerminalInput();
+    printTable(
+      ['program', 'input via', 'messages', 'input call p50 ms', 'input call p95 ms', 'echo in SSE p50 ms', 'echo in SSE p95 ms'],
+      input.map((r) => [r.program, r.via, r.failure ? 'failed*' : String(r.messages), ms(r.inputP50), ms(r.inputP95), ms(r.echoP50), ms(r.echoP95)]),
+    );
+    console.log('\nBoth times from the start of the input call. The POST replies once the pane changed (polled every');
+    console.log('50 ms); the echo goes out once the screen was quiet for 150 ms, which dominates. `tmux send-keys` is');
+    console.log('the bench typing into the pane itself: the output half alone.');
+    for (const r of input.filter((r) => r.failure)) console.log(`* ${r.program} via ${r.via}: ${r.failure}`);
+  },
+
+  async channels() {
+    console.log('\nChannels: one ~50 KB answer with code blocks, one session followed by 10 chats per platform (fake platforms, all-in-one)\n');
+    printTable(
+      ['platform', 'chats', 'output KB', 'API calls', 'peak calls/s in a chat', '429s', 'last byte → final p50 ms', 'last byte → final max ms'],
+      (await benchChannels()).map((r) => [r.platform, String(r.chats), String(r.outputKb), String(r.calls), String(r.peakPerSecondPerChat), String(r.rateLimited), ms(r.finalP50), ms(r.finalMax)]),
+    );
+  },
+};
+
+/** `npm run bench [-- section…]`: prints Markdown tables; keep the latest in docs/BENCHMARKS.md. */
 async function main(): Promise<void> {
+  const chosen = process.argv.slice(2);
+  const unknown = chosen.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0) throw new Error(`no benchmark section ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(', ')}`);
   Logger.overrideLogger(['error']);
   cleanUpOnSignals();
   const natsUrl = (await reachable(NATS_URL)) ? NATS_URL : null;
   const distributed = natsUrl !== null && (await reachable(POSTGRES_URL));
   console.log(`Patchbay benchmark, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
   if (!natsUrl) console.log(`(NATS at ${NATS_URL} not reachable: NATS rows skipped)`);
-
-  console.log('\nBus (typed Bus over each transport, payloads validated)\n');
-  const bus = await benchBusTransports(natsUrl);
-  printTable(
-    ['transport', 'request-reply p50 ms', 'request-reply p99 ms', 'events/s'],
-    bus.map((r) => [r.transport, ms(r.requestP50), ms(r.requestP99), Math.round(r.eventsPerSecond).toLocaleString('en-US')]),
-  );
-
-  console.log('\nMessage in → output out (real processes, agent in tmux, SSE)\n');
-  const flows: FlowResult[] = [await benchFlow('all-in-one', null)];
-  if (distributed) flows.push(await benchFlow('distributed', natsUrl));
-  printTable(
-    ['mode', 'first event p50 ms', 'first event p95 ms', 'first agent output p50 ms', 'first agent output p95 ms'],
-    flows.map((f) => [f.mode, ms(f.firstEventP50), ms(f.firstEventP95), ms(f.firstOutputP50), ms(f.firstOutputP95)]),
-  );
-
-  console.log('\nStructured output parsing (in process, createParser over the captured agent streams, ~2 s each)\n');
-  const count = (n: number) => Math.round(n).toLocaleString('en-US');
-  printTable(
-    ['format', 'fixture files', 'lines', 'KB', 'lines/s', 'MB/s', 'events/s'],
-    benchParsers().map((p) => [
-      p.format,
-      String(p.files),
-      String(p.lines),
-      (p.bytes / 1000).toFixed(1),
-      count(p.linesPerSecond),
-      (p.bytesPerSecond / 1e6).toFixed(1),
-      count(p.eventsPerSecond),
-    ]),
-  );
-
-  console.log('\nIdle sessions (all-in-one, agents started and printing nothing, 10 s window)\n');
-  const idle = idleRows(await benchIdle());
-  printTable(['agent mode', 'sessions', 'Patchbay CPU % of a core', 'tmux server CPU %', 'forks/s (machine)', 'new processes/s (Patchbay + tmux)'], idle.rows);
-  console.log('\nforks/s counts every fork and thread on the machine, other work included; new processes are');
-  console.log('sampled from /proc every 10 ms (very short-lived ones can be missed) and attributed by parent.');
-  for (const note of idle.notes) console.log(`- ${note}`);
-
-  console.log('\nTerminal mode: input → echoed output (all-in-one, one live session per program, SSE kept open)\n');
-  const input = await benchTerminalInput();
-  printTable(
-    ['program', 'input via', 'messages', 'input call p50 ms', 'input call p95 ms', 'echo in SSE p50 ms', 'echo in SSE p95 ms'],
-    input.map((r) => [r.program, r.via, r.failure ? 'failed*' : String(r.messages), ms(r.inputP50), ms(r.inputP95), ms(r.echoP50), ms(r.echoP95)]),
-  );
-  console.log('\nBoth times from the start of the input call. The POST replies once the pane changed (polled every');
-  console.log('50 ms); the echo goes out once the screen was quiet for 150 ms, which dominates. `tmux send-keys` is');
-  console.log('the bench typing into the pane itself: the output half alone.');
-  for (const r of input.filter((r) => r.failure)) console.log(`* ${r.program} via ${r.via}: ${r.failure}`);
+  for (const [name, section] of Object.entries(SECTIONS)) {
+    if (chosen.length === 0 || chosen.includes(name)) await section({ natsUrl, distributed });
+  }
 }
 
 async function reachable(url: string): Promise<boolean> {

@@ -1,0 +1,147 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { maxPerWindow } from '../libs/plugin-sdk/src/testing/memory-transport';
+import { FAKE_BOT_TOKEN, FakeTelegramApi } from '../test/fakes/telegram/fake-telegram-api';
+import { LONG_ANSWER_AGENT, removeScratch, scratchDir } from '../test/support/patchbay-processes';
+import { LivePatchbay } from './live-patchbay';
+import { percentile } from './stats';
+
+const CHATS = 10;
+/** Sections of the long-answer agent: about 50 KB of markdown with as many code blocks. */
+const SECTIONS = 60;
+const OWNER = { id: 111, first_name: 'Ada' };
+/** A chat is done once the answer's last words show and no call went to it for this long. */
+const QUIET_MS = 3_000;
+
+/** What the bench needs of a platform's fake: chats, a user who speaks, and the calls made. */
+export interface BenchPlatform {
+  name: string;
+  /** patchbay.yaml lines for this channel (and its owner under `access`). */
+  yaml: { channel: string; owner: string };
+  chats: string[];
+  say(chat: string, text: string): void;
+  /** Texts the bot's messages in `chat` show now. */
+  shown(chat: string): string[];
+  /** Sends and edits to `chat` (after `since`): when, how long, and the HTTP status. */
+  calls(chat: string, since: number): Array<{ at: number; finishedAt: number; status: number }>;
+  stop(): Promise<void>;
+}
+
+export interface ChannelBenchRow {
+  platform: string;
+  chats: number;
+  outputKb: number;
+  calls: number;
+  peakPerSecondPerChat: number;
+  rateLimited: number;
+  finalP50: number;
+  finalMax: number;
+}
+
+/**
+ * One session, a ~50 KB answer with code blocks, followed by 10 chats on each platform at
+ * once (the first starts it, the others `/attach`): what reaching all of them costs in API
+ * calls, how hard any one chat is hit, whether the platform ever said 429, and how long
+ * after the agent's last byte each chat shows the final answer.
+ */
+export async function benchChannels(): Promise<ChannelBenchRow[]> {
+  const platforms = [await telegramPlatform()];
+  // Where the agent waits for the go and notes its last byte.
+  const dir = scratchDir('bench-channels-agent');
+  const gate = join(dir, 'go');
+  const doneFile = join(dir, 'last-byte');
+  let live: LivePatchbay | null = null;
+  try {
+    live = await LivePatchbay.start({ name: 'bench-channels', yaml: channelsYaml(platforms) });
+    const [first, ...rest] = platforms;
+    first.say(first.chats[0], 'write the long answer');
+    await waitFor(() => first.shown(first.chats[0]).some((t) => t.includes('Waiting for the go.')), 'the run to start', 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}; the chat shows: ${JSON.stringify(first.shown(first.chats[0]))}`);
+    });
+    const sessionId = await onlySession(live);
+    const followers = [...first.chats.slice(1).map((chat) => ({ platform: first, chat })), ...rest.flatMap((p) => p.chats.map((chat) => ({ platform: p, chat })))];
+    for (const { platform, chat } of followers) platform.say(chat, `/attach ${sessionId}`);
+    await waitFor(() => followers.every(({ platform, chat }) => platform.shown(chat).length > 0), 'every chat to attach', 60_000);
+
+    const start = Date.now();
+    writeFileSync(gate, '');
+    await waitFor(() => existsSync(doneFile), "the agent's last byte", 120_000);
+    const { lastByteAt, bytes } = JSON.parse(readFileSync(doneFile, 'utf8')) as { lastByteAt: number; bytes: number };
+    const rows: ChannelBenchRow[] = [];
+    for (const platform of platforms) {
+      const settled = () =>
+        platform.chats.every((chat) => platform.shown(chat).some((t) => t.includes('All steps done.')) && Date.now() - lastCall(platform.calls(chat, start)) > QUIET_MS);
+      await waitFor(settled, `every ${platform.name} chat to show the final answer`, 600_000);
+      const perChat = platform.chats.map((chat) => platform.calls(chat, start));
+      const finals = perChat.map((calls) => lastCall(calls.filter((c) => c.status === 200)) - lastByteAt);
+      rows.push({
+        platform: platform.name,
+        chats: platform.chats.length,
+        outputKb: Math.round(bytes / 1000),
+        calls: perChat.reduce((n, calls) => n + calls.length, 0),
+        peakPerSecondPerChat: Math.max(...perChat.map((calls) => maxPerWindow(calls.map((c) => c.at), 1_000))),
+        rateLimited: perChat.reduce((n, calls) => n + calls.filter((c) => c.status === 429).length, 0),
+        finalP50: percentile(finals, 50),
+        finalMax: Math.max(...finals),
+      });
+    }
+    return rows;
+  } catch (error) {
+    throw new Error(`channels: ${(error as Error).message}\n${live?.logs() ?? ''}`);
+  } finally {
+    await live?.stop();
+    for (const platform of platforms) await platform.stop();
+    removeScratch(dir);
+  }
+
+  function channelsYaml(list: BenchPlatform[]): string {
+    const env = { LONG_ANSWER_SECTIONS: String(SECTIONS), LONG_ANSWER_WAIT_FOR: gate, LONG_ANSWER_DONE_FILE: doneFile };
+    return [
+      'defaultAgent: long',
+      'agents:',
+      '  long:',
+      `    command: ${JSON.stringify(process.execPath)}`,
+      `    args: [${JSON.stringify(LONG_ANSWER_AGENT)}]`,
+      `    env: ${JSON.stringify(env)}`,
+      'access:',
+      `  owners: [${list.map((p) => JSON.stringify(p.yaml.owner)).join(', ')}]`,
+      ...list.map((p) => p.yaml.channel),
+    ].join('\n');
+  }
+}
+
+async function telegramPlatform(): Promise<BenchPlatform> {
+  const fake = new FakeTelegramApi();
+  const apiRoot = await fake.start();
+  const chats = Array.from({ length: CHATS }, (_, i) => -1001000 - i);
+  for (const id of chats) fake.addChat({ id, type: 'supergroup', title: `bench ${id}` });
+  return {
+    name: 'Telegram',
+    yaml: { channel: `telegram:\n  token: ${JSON.stringify(FAKE_BOT_TOKEN)}\n  apiRoot: ${JSON.stringify(apiRoot)}`, owner: `telegram:${OWNER.id}` },
+    chats: chats.map(String),
+    say: (chat, text) => void fake.userSends({ chatId: Number(chat), from: OWNER, text }),
+    shown: (chat) => fake.botMessages(Number(chat)).map((m) => m.text),
+    calls: (chat, since) =>
+      fake.calls
+        .filter((c) => ['sendMessage', 'editMessageText'].includes(c.method) && String(c.params.chat_id) === chat && c.at >= since && c.finishedAt !== undefined)
+        .map((c) => ({ at: c.at, finishedAt: c.finishedAt!, status: c.status })),
+    stop: () => fake.stop(),
+  };
+}
+
+function lastCall(calls: Array<{ finishedAt: number }>): number {
+  return calls.reduce((latest, c) => Math.max(latest, c.finishedAt), 0);
+}
+
+async function onlySession(live: LivePatchbay): Promise<string> {
+  const response = await fetch(`${live.baseUrl}/api/sessions`);
+  const { sessions } = (await response.json()) as { sessions: Array<{ id: string }> };
+  if (sessions.length !== 1) throw new Error(`expected one session, found ${sessions.length}`);
+  return sessions[0].id;
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !condition(); await new Promise((r) => setTimeout(r, 100))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+}
