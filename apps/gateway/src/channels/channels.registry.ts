@@ -1,6 +1,7 @@
 import type { PatchbayConfig } from '@patchbay/config';
 import type { ChannelPlugin } from '@patchbay/plugin-sdk';
 import { GitHubPlugin } from '@patchbay/plugin-github';
+import { DiscordPlugin } from '@patchbay/plugin-discord';
 import { TelegramPlugin } from '@patchbay/plugin-telegram';
 
 /**
@@ -9,5 +10,6 @@ import { TelegramPlugin } from '@patchbay/plugin-telegram';
  */
 export const CHANNEL_REGISTRY: ReadonlyArray<(config: PatchbayConfig) => ChannelPlugin | undefined> = [
   ({ telegram }) => (telegram.token ? new TelegramPlugin({ ...telegram, token: telegram.token }) : undefined),
+  ({ discord }) => (discord.token ? new DiscordPlugin({ ...discord, token: discord.token }) : undefined),
   ({ github }) => (github.token || github.appId ? new GitHubPlugin(github) : undefined),
 ];
