@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ZodError } from 'zod';
 import type { OutputEventV1 } from '@patchbay/contracts';
-import { ChannelCapabilities, ChannelContext, ChannelPlugin, OutboundMessage } from '@patchbay/plugin-sdk';
+import { ChannelCapabilities, ChannelContext, ChannelPlugin, OutboundMessage, RendererClock, systemClock } from '@patchbay/plugin-sdk';
 import { COMMENT_MARKER, CONTENT_LIMITS, DELIVERY_MEMORY_MS, DELIVERY_MEMORY_SIZE, MAX_COMMENT_LENGTH } from './github.constants';
 import { ContentPacer } from './content-pacer';
 import { GitHubAuth, GitHubClient } from './github-client';
@@ -62,8 +62,12 @@ export class GitHubPlugin implements ChannelPlugin {
   private inbox?: GitHubInbox;
   private poller?: GitHubPoller;
 
-  constructor(private readonly options: GitHubOptions) {
-    this.client = new GitHubClient(options, new ContentPacer(CONTENT_LIMITS));
+  constructor(
+    private readonly options: GitHubOptions,
+    /** Real time by default; the conformance spec runs the pacer on virtual time. */
+    clock: RendererClock = systemClock,
+  ) {
+    this.client = new GitHubClient(options, new ContentPacer(CONTENT_LIMITS, clock), clock);
     this.status = new RunStatusReporter({
       labels: (chatId) => this.client.labels(...issueOf(chatId)),
       addLabel: (chatId, label) => this.client.addLabel(...issueOf(chatId), label),

@@ -28,7 +28,7 @@ import { closeServer, listenOnLoopback } from '../http';
  * POST /repos/{o}/{r}/pulls.
  *
  * Test side: `addRepo`, `addIssue`, `addPull`, `setPermission`, `userComments`,
- * `userLabels`, `comments()`, `labels()`, `pulls`, `calls`, `unexpected()`,
+ * `userLabels`, `comments()`, `labels()`, `pulls`, `calls`, `rateLimitNext()`, `unexpected()`,
  * `peakContentRate()`.
  */
 
@@ -92,6 +92,8 @@ export interface FakeGitHubOptions {
   /** A GitHub App: its id, slug and public key (PEM) for verifying its JWTs. */
   app?: { id: number; slug: string; publicKey: string };
   contentPerMinute?: number;
+  /** The clock rate limits are counted on (ms); real time by default. */
+  now?: () => number;
 }
 
 type Handler = (ctx: Ctx) => [number, unknown] | [number, unknown, Record<string, string>];
@@ -116,6 +118,7 @@ export class FakeGitHubApi {
   private readonly routes: Array<{ method: string; pattern: RegExp; route: string; handler: Handler; auth: 'user' | 'app' }> = [];
   private server?: Server;
   private nextId = 1000;
+  private forcedLimit: number | null = null;
 
   constructor(private readonly options: FakeGitHubOptions = {}) {
     this.token = options.token ?? FAKE_GITHUB_TOKEN;
@@ -176,6 +179,11 @@ export class FakeGitHubApi {
     return [...this.issueOf(this.repo(repo), issue).labels];
   }
 
+  /** The next content-creating request gets a 403 secondary rate limit with this retry-after. */
+  rateLimitNext(retryAfterSeconds: number): void {
+    this.forcedLimit = retryAfterSeconds;
+  }
+
   /** Calls to routes the fake does not know, and server errors. */
   unexpected(): RecordedCall[] {
     return this.calls.filter((c) => c.route === null || c.status >= 500);
@@ -185,6 +193,10 @@ export class FakeGitHubApi {
   peakContentRate(): number {
     const times = this.calls.filter((c) => CONTENT_METHODS.has(c.method) && c.status < 300 && !c.path.includes('/access_tokens')).map((c) => c.at);
     return times.reduce((peak, t, i) => Math.max(peak, times.slice(i).filter((u) => u < t + 60_000).length), 0);
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
   }
 
   private repo(fullName: string): Repo {
@@ -212,7 +224,7 @@ export class FakeGitHubApi {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
-    const call: RecordedCall = { method, path: url.pathname, route: null, status: 0, body: undefined, at: Date.now() };
+    const call: RecordedCall = { method, path: url.pathname, route: null, status: 0, body: undefined, at: this.now() };
     this.calls.push(call);
     let answer: [number, unknown, Record<string, string>?];
     try {
@@ -235,7 +247,7 @@ export class FakeGitHubApi {
       const counted = CONTENT_METHODS.has(method) && route.auth === 'user';
       if (counted) this.checkContentRate(caller.key);
       const result = route.handler({ params: match.slice(1).map(decodeURIComponent), body: call.body ?? {}, query: url.searchParams, caller });
-      if (counted && result[0] < 300) this.contentTimes.get(caller.key)!.push(Date.now());
+      if (counted && result[0] < 300) this.contentTimes.get(caller.key)!.push(this.now());
       return result;
     }
     throw new HttpError(404, 'Not Found');
@@ -271,11 +283,13 @@ export class FakeGitHubApi {
   }
 
   private checkContentRate(key: string): void {
-    const now = Date.now();
+    const now = this.now();
     const times = (this.contentTimes.get(key) ?? []).filter((t) => t > now - 60_000);
     this.contentTimes.set(key, times);
-    if (times.length >= (this.options.contentPerMinute ?? 80)) {
-      const retryAfter = Math.max(1, Math.ceil((times[0] + 60_000 - now) / 1000));
+    const forced = this.forcedLimit;
+    this.forcedLimit = null;
+    if (forced !== null || times.length >= (this.options.contentPerMinute ?? 80)) {
+      const retryAfter = forced ?? Math.max(1, Math.ceil((times[0] + 60_000 - now) / 1000));
       throw new HttpError(
         403,
         'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.',
