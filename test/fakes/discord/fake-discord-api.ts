@@ -71,6 +71,8 @@ export interface FakeDiscordOptions {
   /** Messages created and edited per channel (each its own bucket); default 5 per 5 s. */
   messageLimit?: { limit: number; windowMs: number };
   heartbeatIntervalMs?: number;
+  /** The websocket URL GET /gateway/bot names (default: the fake's own; a client with DISCORD_GATEWAY_URL ignores it). */
+  advertisedGatewayUrl?: string;
   /** Time source (ms) for rate-limit windows, timestamps and interaction expiry. Default Date.now. */
   clock?: () => number;
 }
@@ -459,9 +461,9 @@ export class FakeDiscord {
       handle,
     });
     return [
-      route('GET', '/gateway', () => ({ url: this.gateway.url })),
+      route('GET', '/gateway', () => ({ url: this.options.advertisedGatewayUrl ?? this.gateway.url })),
       route('GET', '/gateway/bot', () => ({
-        url: this.gateway.url,
+        url: this.options.advertisedGatewayUrl ?? this.gateway.url,
         shards: 1,
         session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 },
       })),
