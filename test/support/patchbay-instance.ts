@@ -69,6 +69,11 @@ export class PatchbayInstance {
     if (codes) expect(codes).toEqual({ 'all-in-one': 0 });
   }
 
+  /** Where its HTTP server listens (for requests the helpers below do not make, like signed webhooks). */
+  get url(): string {
+    return this.baseUrl;
+  }
+
   /** The processes' output so far, for failure messages. */
   logs(): string {
     return this.processes?.logs() ?? '';
