@@ -64,6 +64,11 @@ describe('loadConfig', () => {
     expect(config.agents.claude).toEqual({ allowedTools: ['Read', 'Edit', 'Bash'] });
   });
 
+  it('wants a GitHub App id and its private key together', () => {
+    write('patchbay.yaml', 'github: { appId: "123" }');
+    expect(() => load()).toThrow(/github\.privateKey/);
+  });
+
   it('expands ~/ in PATCHBAY_HOME', () => {
     expect(load({ PATCHBAY_HOME: '~/pb-somewhere' }).config.home).toBe(join(homedir(), 'pb-somewhere'));
   });
