@@ -47,7 +47,9 @@ export class GitHubInbox {
       const trust = await this.trust.check(request.repo, request.sender.login);
       if (!trust.trusted) this.logger.log(`${request.chatId}: ${trust.reason}: untrusted, nothing runs`);
       const answer = await this.submit(this.inbound(request, trust));
-      const text = answer.queued ? 'Got it. Patchbay is busy or restarting; this runs as soon as it is back.' : answer.reply;
+      // Strangers hear nothing: a public thread is no place for answers to them.
+      const queued = trust.trusted ? 'Got it. Patchbay is busy or restarting; this runs as soon as it is back.' : undefined;
+      const text = answer.queued ? queued : answer.reply;
       if (text) this.reply(request, text);
       return { outcome: 'submitted', trusted: trust.trusted };
     } catch (error) {
