@@ -298,6 +298,13 @@ export class FakeDiscord {
     return message;
   }
 
+  /** A user starts a thread of their own in a channel (THREAD_CREATE). */
+  userStartsThread(input: { channelId: string; owner: UserInput; name: string }): FakeChannel {
+    const parent = this.mustChannel(input.channelId);
+    if (parent.type !== ChannelType.GuildText) throw new Error(`FakeDiscord: channel ${parent.id} cannot have threads`);
+    return this.openThread(parent, this.snowflake(), input.name, this.addUser(input.owner));
+  }
+
   /** A user runs a registered slash command in a channel (INTERACTION_CREATE type 2). */
   userRunsCommand(input: { channelId: string; user: UserInput; name: string; options?: Record<string, string | number | boolean> }): FakeInteraction {
     const channel = this.mustChannel(input.channelId);
@@ -507,22 +514,16 @@ export class FakeDiscord {
     if (parent.type !== ChannelType.GuildText) throw errors.wrongChannelType();
     if (message.threadId) throw errors.threadExists();
     // A thread started from a message has the message's id.
-    const thread: FakeChannel = {
-      id: message.id,
-      type: ChannelType.PublicThread,
-      guildId: parent.guildId,
-      parentId: parent.id,
-      ownerId: this.bot.id,
-      name,
-      archiveDuration: auto_archive_duration ?? 4320,
-      createdAt: this.clock(),
-      messages: [],
-    };
-    this.channels.set(thread.id, thread);
+    const thread = this.openThread(parent, message.id, name, this.bot, auto_archive_duration);
     message.threadId = thread.id;
-    const json = this.channelJson(thread);
-    this.gateway.dispatch({ t: 'THREAD_CREATE', d: { ...json, newly_created: true }, intents: Intent.Guilds });
-    return json;
+    return this.channelJson(thread);
+  }
+
+  private openThread(parent: FakeChannel, id: string, name: string, owner: UserJson, archiveDuration = 4320): FakeChannel {
+    const thread: FakeChannel = { id, type: ChannelType.PublicThread, guildId: parent.guildId, parentId: parent.id, ownerId: owner.id, name, archiveDuration, createdAt: this.clock(), messages: [] };
+    this.channels.set(thread.id, thread);
+    this.gateway.dispatch({ t: 'THREAD_CREATE', d: { ...this.channelJson(thread), newly_created: true }, intents: Intent.Guilds });
+    return thread;
   }
 
   private commandList(app: string, guildId: string): unknown {
