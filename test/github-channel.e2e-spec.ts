@@ -129,6 +129,15 @@ describeWith(['tmux'], 'GitHub channel (webhooks and polling, Octokit against a 
       expect(github.unexpected()).toEqual([]);
       expect(github.peakContentRate()).toBeLessThanOrEqual(80);
     });
+
+    it('takes a delivery far over 100 KB, and tells the agent where the text it could not take is', async () => {
+      const long = `@patchbay-bot here is the whole log:\n${'log line with some detail in it\n'.repeat(5_000)}`;
+      const answer = await post('issue_comment', mention(long, 9006));
+      expect(answer.status).toBe(202);
+      const [task] = await tasks();
+      expect(task.prompt).toMatch(/^here is the whole log:\n/);
+      expect(task.prompt).toMatch(/\[… \d+ more characters not shown here: read the full text on GitHub\]$/);
+    });
   });
 
   describe('polling mode', () => {

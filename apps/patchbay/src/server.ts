@@ -1,5 +1,7 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { json } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
 import { agentProfiles } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
@@ -53,6 +55,9 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
       // rawBody: webhook signatures (GitHub's X-Hub-Signature-256) are over the exact bytes.
       const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false, rawBody: true });
       app = http;
+      // GitHub deliveries may be up to 25 MB (an issue and a comment of 65 KB each already pass
+      // the default 100 KB); only that route takes them, keeping the raw bytes for the signature.
+      http.use('/webhooks/github', json({ limit: '25mb', verify: keepRawBody }));
       http.connectMicroservice({ strategy }, { inheritAppConfig: true });
       await http.startAllMicroservices();
       await http.listen(config.http.port, config.http.host);
@@ -70,6 +75,10 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     await stop().catch((e) => logger.error(`cleanup after failed start: ${(e as Error).message}`));
     throw error;
   }
+}
+
+function keepRawBody(req: IncomingMessage & { rawBody?: Buffer }, _res: unknown, body: Buffer): void {
+  req.rawBody = body;
 }
 
 function onHandlerError(subject: string, error: unknown): void {

@@ -1,6 +1,7 @@
 import { exampleDelivery } from '../../../test/fakes/github/github-deliveries';
 import { COMMENT_MARKER } from './github.constants';
-import { commentText, GitHubRequest, parseEvent } from './github-events';
+import { MAX_INBOUND_TEXT } from '@patchbay/contracts';
+import { commentText, fitInbound, GitHubRequest, parseEvent } from './github-events';
 
 const options = { label: 'bug', botLogin: 'patchbay-bot', handles: ['patchbay-bot'] };
 
@@ -86,6 +87,17 @@ describe('parseEvent (real deliveries from @octokit/webhooks-examples)', () => {
 
   it('refuses a relevant delivery that lacks what it reads', () => {
     expect(() => parseEvent('issues', { action: 'opened', issue: { number: 'one' } }, options)).toThrow();
+  });
+});
+
+describe('fitInbound', () => {
+  it('leaves text that fits alone, and cuts a longer one with a note of how much is on GitHub only', () => {
+    expect(fitInbound('short')).toBe('short');
+    const long = 'x'.repeat(MAX_INBOUND_TEXT + 500);
+    const fitted = fitInbound(long);
+    expect(fitted.length).toBeLessThanOrEqual(MAX_INBOUND_TEXT);
+    const shown = fitted.indexOf('\n\n[…');
+    expect(fitted.slice(shown)).toBe(`\n\n[… ${long.length - shown} more characters not shown here: read the full text on GitHub]`);
   });
 });
 

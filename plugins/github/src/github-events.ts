@@ -148,12 +148,23 @@ function request(
       chatId: `${repo}#${number}`,
       messageId,
       sender: { id: String(p.sender.id), login: p.sender.login },
-      text: text.trim().slice(0, MAX_INBOUND_TEXT),
+      text: fitInbound(text.trim()),
       labels: labels.slice(0, 50),
       ...(p.installation ? { installationId: p.installation.id } : {}),
       at,
     },
   };
+}
+
+/**
+ * Issue bodies and comments may be longer than an inbound message: the agent gets the start
+ * and is told, in the text, that the rest is on GitHub (never cut silently).
+ */
+export function fitInbound(text: string): string {
+  if (text.length <= MAX_INBOUND_TEXT) return text;
+  const note = (rest: number) => `\n\n[… ${rest} more characters not shown here: read the full text on GitHub]`;
+  const keep = MAX_INBOUND_TEXT - note(text.length).length;
+  return text.slice(0, keep) + note(text.length - keep);
 }
 
 /** Bots (other apps, and this one) never make requests: no loops between bots. */
