@@ -70,6 +70,8 @@ describeWith(['tmux'], 'Discord channel (discord.js against a strict fake Discor
     // Streamed: messages were edited as the output grew.
     expect(discord.callsTo('PATCH /channels/:id/messages/:id').filter((c) => c.channelId === start.id).length).toBeGreaterThan(0);
     expect(rendered(start.id).some((m) => m.history.length > 0)).toBe(true);
+    // Paced: never more than the plugin's budget (4 sends and edits per 5 s) in the thread.
+    expect(discord.peakRate(start.id)).toBeLessThanOrEqual(4);
     expect(discord.calls.filter((c) => c.status === 429)).toEqual([]);
     expect(discord.unexpected()).toEqual([]);
   });

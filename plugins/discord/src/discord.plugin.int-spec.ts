@@ -164,6 +164,11 @@ describe('DiscordPlugin setup', () => {
     expect(fake.unexpected()).toEqual([]);
   });
 
+  it('fails to start, saying why, when the application may not use the Message Content intent (4014)', async () => {
+    await expect(start({ messageContentIntent: false })).rejects.toThrow('Used disallowed intents');
+    expect(fake.gateway.closes).toContainEqual({ code: 4014, reason: 'Disallowed intent(s).', by: 'server' });
+  });
+
   it('connects to DISCORD_GATEWAY_URL rather than the one GET /gateway/bot names', async () => {
     await start({ advertisedGatewayUrl: 'ws://127.0.0.1:9/nowhere' });
     expect(fake.gateway.connected).toBe(1);
