@@ -52,6 +52,21 @@ describeWith(['tmux'], 'Telegram channel (grammy against a strict fake Bot API)'
     expect((await patchbay.get<{ tasks: unknown[] }>('/api/tasks')).tasks).toHaveLength(0);
   });
 
+  it('lets the owner approve the pairing with a button from the /pair answer', async () => {
+    telegram.userSends({ chatId: OWNER.id, from: OWNER, text: '/pair' });
+    const answer = () => telegram.botMessages(OWNER.id).find((m) => m.reply_markup);
+    await waitUntil(() => answer() !== undefined, 'the /pair answer with buttons');
+    const [[button]] = answer()!.reply_markup!.inline_keyboard;
+    expect(button).toEqual({ text: 'Approve Mallory', callback_data: expect.stringMatching(/^pair:[A-Z2-9]{8}$/) });
+
+    telegram.userPresses({ chatId: OWNER.id, messageId: answer()!.message_id, from: OWNER, data: button.callback_data! });
+    const principals = async () => (await patchbay.get<{ principals: Array<{ name: string; role: string; identities: string[] }> }>('/api/principals')).principals;
+    await waitUntil(async () => (await principals()).some((p) => p.identities.includes(`telegram:${STRANGER.id}`)), 'Mallory to be let in');
+    expect((await principals()).find((p) => p.identities.includes(`telegram:${STRANGER.id}`))).toMatchObject({ name: 'Mallory', role: 'operator' });
+    await waitUntil(() => telegram.callsTo('answerCallbackQuery').length > 0, 'the button press to be answered');
+    expect(telegram.callsTo('answerCallbackQuery')[0].params.text).toBe('Mallory (telegram:999) is now operator.');
+  });
+
   it('streams a long answer into the group: split under 4096, code blocks whole, paced, final complete once', async () => {
     telegram.userSends({ chatId: GROUP, from: OWNER, text: 'explain the build' });
     await waitUntil(() => botTexts(GROUP).some((t) => t.includes('All steps done.')), 'the final answer', 60_000);
@@ -97,7 +112,8 @@ describeWith(['tmux'], 'Telegram channel (grammy against a strict fake Bot API)'
 
     telegram.userPresses({ chatId: chat, messageId: message.message_id, from: OWNER, data: button.callback_data! });
     await waitUntil(() => botTexts(chat).some((t) => t.includes('stopped by')), 'the run to end as stopped', 30_000);
-    await waitUntil(() => telegram.botMessages(chat).every((m) => !m.reply_markup), 'the Stop button to go');
+    const ofTheRun = () => telegram.botMessages(chat).filter((m) => m.message_id >= message.message_id);
+    await waitUntil(() => ofTheRun().every((m) => !m.reply_markup), 'the Stop button to go');
     expect(telegram.unexpected()).toEqual([]);
   });
 });

@@ -44,6 +44,11 @@ export const InboundAcceptedV1 = z.object({
   outcome: z.enum(['task', 'input', 'command', 'pairing', 'denied']),
   /** Text for the sender (a command's answer, a pairing code, why it was refused). */
   reply: z.string().optional(),
+  /** Buttons to show with the reply, each standing for a command (e.g. approve a pairing). */
+  buttons: z
+    .array(z.object({ id: z.string().min(1).max(64), label: z.string().min(1).max(64) }))
+    .max(10)
+    .optional(),
 });
 export type InboundAcceptedV1 = z.infer<typeof InboundAcceptedV1>;
 

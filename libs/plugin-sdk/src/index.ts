@@ -1,3 +1,4 @@
+export * from './channel/buttons';
 export * from './channel/channel';
 export * from './commands';
 export * from './render';

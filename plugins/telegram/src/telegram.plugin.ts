@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Bot, Context, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { InboundMessageV1 } from '@patchbay/contracts';
-import { ChannelCapabilities, ChannelContext, ChannelPlugin, OutboundMessage, RateLimitedError } from '@patchbay/plugin-sdk';
+import { ChannelCapabilities, ChannelContext, ChannelPlugin, commandOfButton, OutboundMessage, RateLimitedError } from '@patchbay/plugin-sdk';
 import { toTelegramHtml } from './telegram-format';
 
 export interface TelegramOptions {
@@ -123,14 +123,14 @@ export class TelegramPlugin implements ChannelPlugin {
     const thread = msg.is_topic_message ? msg.message_thread_id : undefined;
     const answer = await context.submit(this.inbound(ctx.update.update_id, msg.chat.id, thread, ctx.from!, msg.text!, msg.date));
     const reply = answer.queued ? 'Got it. Patchbay is busy or restarting; your message runs as soon as it is back.' : answer.reply;
-    if (reply) await ctx.reply(reply, thread ? { message_thread_id: thread } : {});
+    if (reply) await ctx.reply(reply, { ...(thread ? { message_thread_id: thread } : {}), ...markup({ text: reply, buttons: answer.buttons }) });
   }
 
-  /** Buttons carry commands (`stop`): pressed, they act as that command from the chat. */
+  /** Buttons carry commands (Stop, approve a pairing): pressed, they act as that command from the chat. */
   private async onButton(ctx: Context, context: ChannelContext): Promise<void> {
     const query = ctx.callbackQuery!;
     const message = query.message;
-    const command = BUTTON_COMMANDS[query.data!.split(':')[0]];
+    const command = commandOfButton(query.data!);
     if (!message || !command) {
       await ctx.answerCallbackQuery({ text: 'This button no longer works.' });
       return;
@@ -160,12 +160,10 @@ export class TelegramPlugin implements ChannelPlugin {
   }
 }
 
-/** What a pressed button means. */
-const BUTTON_COMMANDS: Record<string, string> = { stop: '/stop' };
-
+/** One button a row: labels like "Approve Mallory Smith" stay readable on a phone. */
 function markup(message: OutboundMessage) {
   if (!message.buttons?.length) return {};
-  return { reply_markup: { inline_keyboard: [message.buttons.map((b) => ({ text: b.label, callback_data: b.id.slice(0, 64) }))] } };
+  return { reply_markup: { inline_keyboard: message.buttons.map((b) => [{ text: b.label, callback_data: b.id }]) } };
 }
 
 function parseChat(chatId: string): { chat: number; thread?: number } {

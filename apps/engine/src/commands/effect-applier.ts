@@ -5,11 +5,20 @@ import { AccessStore, EngineStore, toTaskV1 } from '@patchbay/persistence';
 import { TMUX_BRIDGE_AGENT } from '@patchbay/agents';
 import { Clock } from '../clock';
 import { EngineService } from '../engine.service';
-import { CommandContext, Effect } from '@patchbay/plugin-sdk';
+import { approveButton, CommandContext, Effect, OutboundButton } from '@patchbay/plugin-sdk';
 
 /** How many stored output lines a chat that attaches late gets as catch-up. */
 const CATCH_UP_EVENTS = 200;
 const CATCH_UP_CHARS = 3_000;
+
+/** What a command answers: text, and buttons that stand for follow-up commands. */
+export interface CommandAnswer {
+  text: string;
+  buttons: OutboundButton[];
+}
+
+/** At most this many buttons go with an answer (platforms show a handful well). */
+const MAX_BUTTONS = 10;
 
 /** Performs the effects commands return and turns queries into text for the sender. */
 @Injectable()
@@ -23,16 +32,20 @@ export class EffectApplier {
   ) {}
 
   /** Runs the effects in order; the replies they produce, joined, answer the command. */
-  async apply(effects: Effect[], ctx: CommandContext, by: string): Promise<string> {
+  async apply(effects: Effect[], ctx: CommandContext, by: string): Promise<CommandAnswer> {
     const replies: string[] = [];
+    const buttons: OutboundButton[] = [];
     for (const effect of effects) {
-      const text = await this.applyOne(effect, ctx, by);
+      const answer = await this.applyOne(effect, ctx, by);
+      if (!answer) continue;
+      const { text, buttons: more = [] } = typeof answer === 'string' ? { text: answer } : answer;
       if (text) replies.push(text);
+      buttons.push(...more);
     }
-    return replies.join('\n\n');
+    return { text: replies.join('\n\n'), buttons: buttons.slice(0, MAX_BUTTONS) };
   }
 
-  private async applyOne(effect: Effect, ctx: CommandContext, by: string): Promise<string | null> {
+  private async applyOne(effect: Effect, ctx: CommandContext, by: string): Promise<string | CommandAnswer | null> {
     const chat = ctx.chat;
     switch (effect.kind) {
       case 'reply':
@@ -132,7 +145,7 @@ export class EffectApplier {
     return lines.length ? lines.join('\n') : 'No runner is connected.';
   }
 
-  private async show(what: Extract<Effect, { kind: 'show' }>['what'], ctx: CommandContext): Promise<string> {
+  private async show(what: Extract<Effect, { kind: 'show' }>['what'], ctx: CommandContext): Promise<string | CommandAnswer> {
     switch (what) {
       case 'status': {
         if (!ctx.session) return 'This chat has no session. Send a message to start one.';
@@ -150,9 +163,12 @@ export class EffectApplier {
       }
       case 'pairings': {
         const open = await this.access.openPairings(this.clock.now());
-        return open.length
-          ? open.map((p) => `${p.code} ${p.channel}:${p.platformUserId}${p.displayName ? ` (${p.displayName})` : ''} until ${p.expiresAt.slice(11, 16)} UTC`).join('\n')
-          : 'No open pairing requests.';
+        if (open.length === 0) return 'No open pairing requests.';
+        return {
+          text: open.map((p) => `${p.code} ${p.channel}:${p.platformUserId}${p.displayName ? ` (${p.displayName})` : ''} until ${p.expiresAt.slice(11, 16)} UTC`).join('\n'),
+          // Only those who may approve get to press (/pair needs the approve permission).
+          buttons: open.map((p) => approveButton(p.code, p.displayName ?? `${p.channel}:${p.platformUserId}`)),
+        };
       }
       case 'jobs':
         return this.job({ kind: 'listJobs' });

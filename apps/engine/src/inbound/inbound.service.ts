@@ -91,8 +91,10 @@ export class InboundService {
       session: bound ? { id: bound.id, agent: bound.agent, status: bound.status, model: bound.model } : null,
       agents: [...agentProfiles(this.config).keys()],
     };
-    const reply = await this.effects.apply(spec.run(ctx, args), ctx, sender.actor);
-    return this.handled(message, 'command', reply, sessionId);
+    const answer = await this.effects.apply(spec.run(ctx, args), ctx, sender.actor);
+    const handled = await this.handled(message, 'command', answer.text, sessionId);
+    // Buttons are not stored: a redelivered command gets its text only.
+    return handled.duplicate || answer.buttons.length === 0 ? handled : { ...handled, buttons: answer.buttons };
   }
 
   /** Several chats share the session: say who is talking. */

@@ -45,7 +45,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
       await plugin.start({
         submit: async (message) => {
           const answer = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
-          return 'queued' in answer ? { queued: true } : { reply: answer.reply };
+          return 'queued' in answer ? { queued: true } : { reply: answer.reply, buttons: answer.buttons };
         },
       });
     }

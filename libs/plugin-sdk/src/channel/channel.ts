@@ -46,7 +46,7 @@ export interface ChannelTransport {
 /** What the gateway gives a plugin when it starts it. */
 export interface ChannelContext {
   /** Hands a user's message to the engine; resolves with its answer (or `queued`). */
-  submit(message: InboundMessageV1): Promise<{ reply?: string; queued?: true }>;
+  submit(message: InboundMessageV1): Promise<{ reply?: string; buttons?: OutboundButton[]; queued?: true }>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Delivery, OutputEventV1 } from '@patchbay/contracts';
+import { stopButton } from '../channel/buttons';
 import { ChannelCapabilities, ChannelTransport, OutboundButton, RateLimitedError } from '../channel/channel';
 import { RendererClock, systemClock } from './clock';
 import { ChatPacer, chatPacer } from './pacer';
@@ -37,11 +38,6 @@ export interface ChatRendererOptions {
  * are never deleted). Only when the final answer is shorter than what streamed.
  */
 export const LEFTOVER_TEXT = '⋯';
-
-/** The button a live message carries while its run goes on (the plugin maps `stop` to /stop). */
-export function stopButton(sessionId: string): OutboundButton {
-  return { id: `stop:${sessionId}`, label: 'Stop' };
-}
 
 /** 429s in a row after which an operation is given up. */
 const MAX_RATE_LIMITED = 20;
