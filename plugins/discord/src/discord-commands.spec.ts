@@ -1,4 +1,4 @@
-import { buttonCommand, buttonRows, commandText, SLASH_COMMANDS } from './discord-commands';
+import { buttonRows, commandText, SLASH_COMMANDS } from './discord-commands';
 
 describe('commandText', () => {
   it('writes a command run as the text the engine parses, options in declared order', () => {
@@ -19,14 +19,12 @@ describe('commandText', () => {
 });
 
 describe('buttons', () => {
-  it('maps a pressed button to the command it carries', () => {
-    expect(buttonCommand('stop:s-42')).toBe('/stop');
-    expect(buttonCommand('launch:s-42')).toBeUndefined();
-  });
-
-  it('renders buttons as one action row, Stop in red, within Discord’s limits', () => {
+  it('renders buttons in action rows of five, Stop in red, within Discord’s limits', () => {
     expect(buttonRows(undefined)).toEqual([]);
     const [row] = buttonRows([{ id: `stop:${'s'.repeat(120)}`, label: 'Stop' }]);
     expect(row.components[0]).toEqual({ type: 2, style: 4, label: 'Stop', custom_id: `stop:${'s'.repeat(95)}` });
+    const approvals = Array.from({ length: 7 }, (_, i) => ({ id: `pair:CODE000${i}`, label: `Approve ${i}` }));
+    expect(buttonRows(approvals).map((r) => r.components.length)).toEqual([5, 2]);
+    expect(buttonRows(approvals)[1].components[1]).toMatchObject({ style: 2, custom_id: 'pair:CODE0006' });
   });
 });

@@ -59,25 +59,24 @@ export function commandText(name: string, options: readonly CommandOption[]): st
   return [`/${name}`, ...words].join(' ');
 }
 
-/** What a pressed button means: the command its id (`stop:<session>`) carries. */
-const BUTTON_COMMANDS: Record<string, string> = { stop: '/stop' };
+/** Discord's limits: 5 buttons a row, 5 rows a message. */
+const PER_ROW = 5;
+const MAX_ROWS = 5;
 
-export function buttonCommand(customId: string): string | undefined {
-  return BUTTON_COMMANDS[customId.split(':')[0]];
-}
-
-/** Buttons as one action row (Discord: at most 5 a row, custom ids up to 100 characters). */
+/** Buttons as action rows (custom ids up to 100 characters, labels up to 80). */
 export function buttonRows(buttons: readonly OutboundButton[] | undefined): Array<APIActionRowComponent<APIButtonComponentWithCustomId>> {
-  if (!buttons?.length) return [];
-  return [
-    {
+  const rows: Array<APIActionRowComponent<APIButtonComponentWithCustomId>> = [];
+  const shown = (buttons ?? []).slice(0, PER_ROW * MAX_ROWS);
+  for (let i = 0; i < shown.length; i += PER_ROW) {
+    rows.push({
       type: ComponentType.ActionRow,
-      components: buttons.slice(0, 5).map((b) => ({
+      components: shown.slice(i, i + PER_ROW).map((b) => ({
         type: ComponentType.Button,
         style: b.id.startsWith('stop:') ? ButtonStyle.Danger : ButtonStyle.Secondary,
         label: b.label.slice(0, 80),
         custom_id: b.id.slice(0, 100),
       })),
-    },
-  ];
+    });
+  }
+  return rows;
 }

@@ -20,7 +20,7 @@ let plugin: DiscordPlugin | undefined;
 let channelId: string;
 let guildId: string;
 let submitted: InboundMessageV1[];
-let answer: (message: InboundMessageV1) => { reply?: string; queued?: true };
+let answer: (message: InboundMessageV1) => { reply?: string; buttons?: Array<{ id: string; label: string }>; queued?: true };
 
 async function start(fakeOptions: FakeDiscordOptions = {}, prepare: (fake: FakeDiscord) => void = () => undefined): Promise<void> {
   fake = new FakeDiscord(fakeOptions);
@@ -145,6 +145,21 @@ describe('DiscordPlugin inbound', () => {
     // The renderer's edit without buttons takes the Stop button away.
     await plugin!.edit(channelId, messageId, { text: 'stopped' });
     expect(fake.botMessages(channelId)[0]).toMatchObject({ content: 'stopped', components: [] });
+  });
+
+  it('shows the buttons of an answer (approve a pairing) and acts on one as the command it carries', async () => {
+    answer = (m) =>
+      m.text === '/pair'
+        ? { reply: 'ABCD2345 telegram:999 (Mallory) until 12:00 UTC', buttons: [{ id: 'pair:ABCD2345', label: 'Approve Mallory' }] }
+        : { reply: 'Mallory (telegram:999) is now operator.' };
+    const dm = fake.dmWith(ADA);
+    fake.userSends({ channelId: dm.id, author: ADA, content: '/pair' });
+    await until(() => fake.botMessages(dm.id).length === 1, 'the /pair answer');
+    const [listed] = fake.botMessages(dm.id);
+    expect(listed.components).toEqual([{ type: 1, components: [{ type: 2, style: 2, label: 'Approve Mallory', custom_id: 'pair:ABCD2345' }] }]);
+    const press = fake.userPresses({ channelId: dm.id, messageId: listed.id, user: ADA, customId: 'pair:ABCD2345' });
+    await until(() => fake.interaction(press.id)?.original?.content === 'Mallory (telegram:999) is now operator.', 'the approval answer');
+    expect(submitted.map((m) => m.text)).toEqual(['/pair', '/pair approve ABCD2345']);
   });
 });
 

@@ -26,13 +26,14 @@ import {
   ChannelCapabilities,
   ChannelContext,
   ChannelPlugin,
+  commandOfButton,
   OutboundMessage,
   RateLimitedError,
   RendererClock,
   splitMessage,
   systemClock,
 } from '@patchbay/plugin-sdk';
-import { buttonCommand, buttonRows, commandText, SLASH_COMMANDS } from './discord-commands';
+import { buttonRows, commandText, SLASH_COMMANDS } from './discord-commands';
 import { ChannelRateLimits } from './discord-rate-limits';
 import { threadName, withoutMention } from './discord-text';
 
@@ -187,7 +188,7 @@ export class DiscordPlugin implements ChannelPlugin {
     if (interaction.isChatInputCommand()) {
       await this.answer(interaction, commandText(interaction.commandName, interaction.options.data), context);
     } else if (interaction.isButton()) {
-      const command = buttonCommand(interaction.customId);
+      const command = commandOfButton(interaction.customId);
       if (!command) await interaction.reply({ content: 'This button no longer works.', flags: MessageFlags.Ephemeral });
       else await this.answer(interaction, command, context);
     }
@@ -203,18 +204,22 @@ export class DiscordPlugin implements ChannelPlugin {
     await interaction.deferReply({ flags });
     const answer = await context.submit(this.inbound(interaction.id, interaction.channelId, interaction.user, text, interaction.createdAt));
     const [first, ...more] = splitMessage(answerText(answer) ?? 'Done.', this.capabilities.maxMessageLength);
-    await interaction.editReply({ content: first });
-    for (const part of more) await interaction.followUp({ content: part, flags });
+    // Buttons (approve a pairing) go under the last part.
+    const components = (last: boolean) => (last ? buttonRows(answer.buttons) : []);
+    await interaction.editReply({ content: first, components: components(more.length === 0) });
+    for (const [i, part] of more.entries()) await interaction.followUp({ content: part, flags, components: components(i === more.length - 1) });
   }
 
   /** The engine's answer to a message, in the chat, waiting out 429s. */
-  private async reply(chatId: string, answer: { reply?: string; queued?: true }): Promise<void> {
+  private async reply(chatId: string, answer: Answer): Promise<void> {
     const text = answerText(answer);
     if (!text) return;
-    for (const part of splitMessage(text, this.capabilities.maxMessageLength)) {
+    const parts = splitMessage(text, this.capabilities.maxMessageLength);
+    for (const [i, part] of parts.entries()) {
+      const buttons = i === parts.length - 1 ? answer.buttons : undefined;
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.send(chatId, { text: part });
+          await this.send(chatId, { text: part, buttons });
           break;
         } catch (error) {
           if (!(error instanceof RateLimitedError) || attempt >= 5) throw error;
@@ -245,7 +250,9 @@ export class DiscordPlugin implements ChannelPlugin {
   }
 }
 
-function answerText(answer: { reply?: string; queued?: true }): string | undefined {
+type Answer = Awaited<ReturnType<ChannelContext['submit']>>;
+
+function answerText(answer: Answer): string | undefined {
   return answer.queued ? BUSY : answer.reply;
 }
 
