@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { maxPerWindow } from '../libs/plugin-sdk/src/testing/memory-transport';
+import { FAKE_DISCORD_BOT_ID, FAKE_DISCORD_TOKEN, FakeDiscord } from '../test/fakes/discord/fake-discord-api';
 import { FAKE_BOT_TOKEN, FakeTelegramApi } from '../test/fakes/telegram/fake-telegram-api';
 import { LONG_ANSWER_AGENT, removeScratch, scratchDir } from '../test/support/patchbay-processes';
 import { LivePatchbay } from './live-patchbay';
@@ -10,6 +11,7 @@ const CHATS = 10;
 /** Sections of the long-answer agent: about 50 KB of markdown with as many code blocks. */
 const SECTIONS = 60;
 const OWNER = { id: 111, first_name: 'Ada' };
+const DISCORD_OWNER = { id: '2100000000000000001', username: 'ada', global_name: 'Ada' };
 /** A chat is done once the answer's last words show and no call went to it for this long. */
 const QUIET_MS = 3_000;
 
@@ -22,8 +24,8 @@ export interface BenchPlatform {
   say(chat: string, text: string): void;
   /** Texts the bot's messages in `chat` show now. */
   shown(chat: string): string[];
-  /** Sends and edits to `chat` (after `since`): when, how long, and the HTTP status. */
-  calls(chat: string, since: number): Array<{ at: number; finishedAt: number; status: number }>;
+  /** Sends and edits to `chat` (after `since`): when they arrived, and the HTTP status. */
+  calls(chat: string, since: number): Array<{ at: number; status: number }>;
   stop(): Promise<void>;
 }
 
@@ -45,7 +47,7 @@ export interface ChannelBenchRow {
  * after the agent's last byte each chat shows the final answer.
  */
 export async function benchChannels(): Promise<ChannelBenchRow[]> {
-  const platforms = [await telegramPlatform()];
+  const platforms = [await telegramPlatform(), await discordPlatform()];
   // Where the agent waits for the go and notes its last byte.
   const dir = scratchDir('bench-channels-agent');
   const gate = join(dir, 'go');
@@ -124,13 +126,34 @@ async function telegramPlatform(): Promise<BenchPlatform> {
     calls: (chat, since) =>
       fake.calls
         .filter((c) => ['sendMessage', 'editMessageText'].includes(c.method) && String(c.params.chat_id) === chat && c.at >= since && c.finishedAt !== undefined)
-        .map((c) => ({ at: c.at, finishedAt: c.finishedAt!, status: c.status })),
+        .map((c) => ({ at: c.at, status: c.status })),
     stop: () => fake.stop(),
   };
 }
 
-function lastCall(calls: Array<{ finishedAt: number }>): number {
-  return calls.reduce((latest, c) => Math.max(latest, c.finishedAt), 0);
+/** Discord: text channels of one guild; a mention with a command is answered in the channel. */
+async function discordPlatform(): Promise<BenchPlatform> {
+  const fake = new FakeDiscord();
+  const { apiUrl, gatewayUrl } = await fake.start();
+  const guild = fake.addGuild('bench');
+  const chats = Array.from({ length: CHATS }, (_, i) => fake.addTextChannel(guild.id, `bench-${i}`).id);
+  const messageRoutes = new Set(['POST /channels/:id/messages', 'PATCH /channels/:id/messages/:id']);
+  return {
+    name: 'Discord',
+    yaml: {
+      channel: `discord:\n  token: ${JSON.stringify(FAKE_DISCORD_TOKEN)}\n  apiUrl: ${JSON.stringify(apiUrl)}\n  gatewayUrl: ${JSON.stringify(gatewayUrl)}`,
+      owner: `discord:${DISCORD_OWNER.id}`,
+    },
+    chats,
+    say: (chat, text) => void fake.userSends({ channelId: chat, author: DISCORD_OWNER, content: `<@${FAKE_DISCORD_BOT_ID}> ${text}` }),
+    shown: (chat) => fake.botMessages(chat).map((m) => m.content),
+    calls: (chat, since) => fake.calls.filter((c) => messageRoutes.has(c.route ?? '') && c.channelId === chat && c.at >= since).map((c) => ({ at: c.at, status: c.status })),
+    stop: () => fake.stop(),
+  };
+}
+
+function lastCall(calls: Array<{ at: number }>): number {
+  return calls.reduce((latest, c) => Math.max(latest, c.at), 0);
 }
 
 async function onlySession(live: LivePatchbay): Promise<string> {
