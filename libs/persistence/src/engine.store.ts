@@ -187,6 +187,17 @@ export class EngineStore {
     });
   }
 
+  /** A new, empty session with `agent`, bound to the chat (which had none). */
+  async openSession(channel: string, chatId: string, agent: string): Promise<string> {
+    return this.em().transactional(async (em) => {
+      const id = newId();
+      em.create(SessionEntity, { id, agent, tmuxSession: `pb-${id}` });
+      em.create(BindingEntity, { id: newId(), channel, chatId, sessionId: id });
+      await em.flush();
+      return id;
+    });
+  }
+
   /** Binds a chat to a session (replacing what it followed), with how it wants output. */
   async bindChat(channel: string, chatId: string, sessionId: string, delivery: Delivery): Promise<void> {
     await this.em()

@@ -22,6 +22,8 @@ export type Effect =
   | { kind: 'unbind' }
   | { kind: 'control'; sessionId: string; action: 'stop' | 'kill' }
   | { kind: 'setAgent'; sessionId: string; agent: string }
+  /** A chat without a session opens one with this agent (its first message then runs there). */
+  | { kind: 'openSession'; agent: string }
   | { kind: 'setModel'; sessionId: string; model: string | null }
   | { kind: 'forgetAgentSession'; sessionId: string }
   | { kind: 'retry'; sessionId: string }

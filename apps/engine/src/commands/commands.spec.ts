@@ -82,6 +82,11 @@ describe('commands', () => {
     expect(run('agent')).toEqual([{ kind: 'reply', text: 'Session sess0001 uses claude. Agents: demo, claude, codex.' }]);
     expect(run('agent', ['codex'])[0]).toEqual({ kind: 'setAgent', sessionId: 'sess0001', agent: 'codex' });
     expect(run('agent', ['gpt9'])).toEqual([{ kind: 'reply', text: 'No agent "gpt9". Agents: demo, claude, codex.' }]);
+    expect(run('agent', ['codex', 'now'])).toEqual([{ kind: 'reply', text: 'Usage: /agent [name]' }]);
+    // A chat without a session opens one with the agent it names.
+    expect(run('agent', ['codex'], ctx('operator', null))).toEqual([{ kind: 'openSession', agent: 'codex' }]);
+    expect(run('agent', [], ctx('operator', null))[0]).toMatchObject({ kind: 'reply', text: expect.stringContaining('no session yet') });
+    expect(run('agent', ['gpt9'], ctx('operator', null))).toEqual([{ kind: 'reply', text: 'No agent "gpt9". Agents: demo, claude, codex.' }]);
     expect(run('model', ['opus'])[0]).toEqual({ kind: 'setModel', sessionId: 'sess0001', model: 'opus' });
     expect(run('model', ['default'])[0]).toEqual({ kind: 'setModel', sessionId: 'sess0001', model: null });
   });

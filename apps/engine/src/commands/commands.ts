@@ -56,13 +56,19 @@ const ENGINE_COMMANDS: Record<string, CommandSpec> = {
   agent: {
     needs: 'prompt',
     usage: '/agent [name]',
-    summary: 'show or choose the agent for this session',
-    run: (ctx, args) =>
-      withSession(ctx, (s) => {
-        if (args.length === 0) return reply(`Session ${s.id} uses ${s.agent}. Agents: ${ctx.agents.join(', ')}.`);
-        if (!ctx.agents.includes(args[0])) return reply(`No agent "${args[0]}". Agents: ${ctx.agents.join(', ')}.`);
-        return [{ kind: 'setAgent', sessionId: s.id, agent: args[0] }, { kind: 'reply', text: `Session ${s.id} now uses ${args[0]} for new messages.` }];
-      }),
+    summary: 'show or choose the agent for this session (in a chat without one: open it with that agent)',
+    run: (ctx, args) => {
+      if (args.length > 1) return reply('Usage: /agent [name]');
+      if (args[0] && !ctx.agents.includes(args[0])) return reply(`No agent "${args[0]}". Agents: ${ctx.agents.join(', ')}.`);
+      if (!ctx.session) {
+        if (!args[0]) return reply(`This chat has no session yet: its first message picks the agent by the routing rules. Agents: ${ctx.agents.join(', ')}.`);
+        if (!ctx.chat.chatId) return reply('Only a chat can open a session with /agent.');
+        return [{ kind: 'openSession', agent: args[0] }];
+      }
+      const s = ctx.session;
+      if (!args[0]) return reply(`Session ${s.id} uses ${s.agent}. Agents: ${ctx.agents.join(', ')}.`);
+      return [{ kind: 'setAgent', sessionId: s.id, agent: args[0] }, { kind: 'reply', text: `Session ${s.id} now uses ${args[0]} for new messages.` }];
+    },
   },
   model: {
     needs: 'prompt',

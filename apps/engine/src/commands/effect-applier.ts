@@ -75,6 +75,11 @@ export class EffectApplier {
       case 'setAgent':
         await this.store.updateSession(effect.sessionId, { agent: effect.agent, agentSessionId: null });
         return null;
+      case 'openSession': {
+        const sessionId = await this.store.openSession(chat.channel, chat.chatId!, effect.agent);
+        this.bus.publish('session.*.bindings', {}, [sessionId]);
+        return `Session ${sessionId} uses ${effect.agent}. Send a message to start.`;
+      }
       case 'setModel':
         await this.store.updateSession(effect.sessionId, { model: effect.model });
         return null;

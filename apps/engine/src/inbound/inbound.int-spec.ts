@@ -190,6 +190,18 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     });
   });
 
+  describe('choosing the agent', () => {
+    it('/agent <name> in a chat without a session opens one with that agent, where the next message runs', async () => {
+      const opened = await send(1, '/agent demo', 'fresh-chat');
+      expect(opened).toMatchObject({ outcome: 'command', reply: expect.stringMatching(/^Session [a-z0-9]+ uses demo\. Send a message to start\.$/) });
+      const next = await send(1, 'hello there', 'fresh-chat');
+      expect(next).toMatchObject({ outcome: 'task', sessionId: opened.sessionId ?? expect.any(String) });
+      const { task } = await bus.request('query.tasks.get', { id: next.taskId! });
+      expect(task).toMatchObject({ agent: 'demo', prompt: 'hello there' });
+      expect(opened.reply).toContain(next.sessionId!);
+    });
+  });
+
   describe('channels that vouch for their senders (GitHub)', () => {
     const fromGitHub = (user: string, text: string, vouch?: { role: 'operator'; reason: string }, chat = 'o/r#1', channel = 'github') =>
       bus.request('inbound.message', {
