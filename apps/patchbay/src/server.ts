@@ -1,7 +1,7 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { json } from 'express';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
 import { agentProfiles } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
@@ -57,7 +57,9 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
       app = http;
       // GitHub deliveries may be up to 25 MB (an issue and a comment of 65 KB each already pass
       // the default 100 KB); only that route takes them, keeping the raw bytes for the signature.
-      http.use('/webhooks/github', json({ limit: '25mb', verify: keepRawBody }));
+      // Wrapped: Nest skips its own JSON parser when it finds a middleware named jsonParser.
+      const githubJson = json({ limit: '25mb', verify: keepRawBody });
+      http.use('/webhooks/github', (req: IncomingMessage, res: ServerResponse, next: () => void) => githubJson(req, res, next));
       http.connectMicroservice({ strategy }, { inheritAppConfig: true });
       await http.startAllMicroservices();
       await http.listen(config.http.port, config.http.host);
