@@ -1,5 +1,5 @@
 import { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback } from '../http';
+import { closeServer, listenOnLoopback, readBody } from '../http';
 
 /**
  * A strict local fake of the Anthropic Messages API, good enough for the real `claude` CLI
@@ -207,7 +207,7 @@ export class FakeAnthropicApi {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const raw = (await readBody(req)).toString('utf8');
     const [path, query = ''] = (req.url ?? '/').split('?', 2);
     const record: RecordedRequest = {
       seq: this.recorded.length + 1,
@@ -484,15 +484,6 @@ function parseBody(raw: string): unknown {
   } catch {
     return raw;
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => parts.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** Text of every text block of the given role in a recorded request's conversation. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { closeServer, listenOnLoopback } from '../http';
+import { closeServer, listenOnLoopback, readBody } from '../http';
 import { ActionRowJson, CallbackBody, CommandJson, CommandsBody, MessageBody, ThreadBody } from './discord-bodies';
 import * as errors from './discord-errors';
 import { DiscordError } from './discord-errors';
@@ -397,7 +397,7 @@ export class FakeDiscord {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const path = url.pathname.replace(/^\/api\/v10(?=\/)/, '');
-    const raw = await readBody(req);
+    const raw = (await readBody(req)).toString('utf8');
     const call: RecordedCall = { seq: this.recorded.length + 1, at: this.clock(), method: req.method ?? 'GET', path, body: undefined, status: 0, expected: false };
     this.recorded.push(call);
     let headers: Record<string, string> = {};
@@ -842,15 +842,6 @@ function parseJson(raw: string, contentType: string | undefined): unknown {
   } catch {
     throw new DiscordError(400, 50109, 'The request body contains invalid JSON.');
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function iso(ms: number): string {

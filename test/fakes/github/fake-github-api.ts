@@ -1,6 +1,6 @@
 import { createPublicKey, KeyObject, randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback } from '../http';
+import { closeServer, listenOnLoopback, readBody } from '../http';
 
 /**
  * A strict local fake of the parts of GitHub's REST API (https://docs.github.com/rest) that
@@ -221,9 +221,7 @@ export class FakeGitHubApi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = (await readBody(req)).toString('utf8');
     const call: RecordedCall = { method, path: url.pathname, route: null, status: 0, body: undefined, at: this.now() };
     this.calls.push(call);
     let answer: [number, unknown, Record<string, string>?];

@@ -1,7 +1,7 @@
 import { ClientRequest, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import { closeServer, listenOnLoopback } from '../http';
+import { closeServer, listenOnLoopback, readBody } from '../http';
 import {
   codePointLength,
   detectEntities,
@@ -1766,16 +1766,6 @@ function parseEntitiesArg(raw: string): MessageEntity[] {
 
 function dropUndefined(object: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('aborted')));
-  });
 }
 
 /** Turns a request into the server's string arguments (query string first, then the body). */
