@@ -50,7 +50,7 @@ describe('loadConfig', () => {
       maxAttempts: 2,
       telegram: { mode: 'polling' },
       discord: { threadPerSession: true },
-      github: { mode: 'webhook', pollIntervalSeconds: 60, repos: [], label: 'patchbay', trustedLogins: [], pullRequests: false },
+      github: { mode: 'webhook', pollIntervalSeconds: 60, repos: [], label: 'patchbay', trustedLogins: [] },
       agents: {},
     });
   });

@@ -197,8 +197,6 @@ export const ConfigSchema = z
         handle: z.string().regex(/^[\w-]+(\[bot\])?$/, 'a GitHub login, without the @').optional(),
         /** Logins trusted to start runs besides collaborators with write permission. */
         trustedLogins: z.array(z.string().min(1)).default([]),
-        /** Open a pull request from the task's branch when a run ends with commits. */
-        pullRequests: z.boolean().default(false),
       })
       .strict()
       .refine((github) => !github.appId === !github.privateKey, { message: 'a GitHub App needs both appId and privateKey', path: ['privateKey'] })
