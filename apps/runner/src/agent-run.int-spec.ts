@@ -44,7 +44,7 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     const journal = await RunJournal.create(join(root, request.runId), { request, runnerId: 'runner-test', acceptedAt: new Date().toISOString() });
     const run = new AgentRun(journal, profile, { tmux, runnerId: 'runner-test', publish: (event) => events.push(event) });
     runs.push(run);
-    await run.start(root);
+    await run.start({ cwd: root, publish: async () => null });
     return { run, request, events, journal, profile, session: `pb-${request.sessionId}` };
   }
 
@@ -187,7 +187,7 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
       const events: OutputEventV1[] = [];
       const run = new AgentRun(found.journal, started.profile, { tmux, runnerId: 'runner-two', publish: (e) => events.push(e) }, found.batches);
       runs.push(run);
-      await run.adopt(found.batches, engineLastSeq);
+      await run.adopt(found.batches, engineLastSeq, { cwd: root, publish: async () => null });
       return { run, events };
     }
 

@@ -10,7 +10,7 @@ import { LineTail, TailLine } from './line-tail';
 import { envScript, RUN_FILES, runScript, terminalScript } from './run-script';
 import { JournalBatch, RunJournal } from './run-journal';
 import { TerminalScreen } from './terminal-screen';
-import type { RunOutcome } from './workspaces';
+import { PublishError, Published, RunOutcome, Workspace } from './workspaces';
 
 /** A safety net only: fs.watch normally reports every write at once. */
 const RESCAN_MS = 2_000;
@@ -29,6 +29,9 @@ export interface RunDeps {
   runnerId: string;
   publish: (event: OutputEventV1) => void;
 }
+
+/** What a run needs of its workspace: where to work, and publishing the work at the end. */
+export type RunWorkspace = Pick<Workspace, 'cwd' | 'publish'>;
 
 export interface InputResult {
   delivered: boolean;
@@ -61,6 +64,7 @@ export class AgentRun {
   private ended = false;
   private endedWith?: AgentEvent['type'];
   private detached = false;
+  private workspace?: RunWorkspace;
   /** Checks run one after another, so output is emitted once and in order. */
   private checks: Promise<void> = Promise.resolve();
   private resolveDone!: () => void;
@@ -109,11 +113,12 @@ export class AgentRun {
   }
 
   /** Starts the agent in tmux; throws (after reporting the failure as the run's end) if tmux could not. */
-  async start(workdir: string): Promise<void> {
+  async start(workspace: RunWorkspace): Promise<void> {
+    this.workspace = workspace;
     if (this.bridged) return this.startBridge();
     const { request, profile } = this;
     const dir = this.journal.dir;
-    const options = { runId: request.runId, sessionId: request.sessionId, taskId: request.taskId, agent: request.agent, cwd: workdir, runDir: dir };
+    const options = { runId: request.runId, sessionId: request.sessionId, taskId: request.taskId, agent: request.agent, cwd: workspace.cwd, runDir: dir };
     const argv = agentArgv(profile, request.prompt, { resume: request.resume ?? undefined });
     const script = join(dir, RUN_FILES.script);
     await writeFile(script, this.interactive ? terminalScript({ ...options, argv }) : runScript({ ...options, argv }));
@@ -180,7 +185,8 @@ export class AgentRun {
    * may not have (it keeps each seq once), rebuilds the parser or screen from the output
    * already handled, and continues from there.
    */
-  async adopt(journaled: JournalBatch[], engineLastSeq: number): Promise<void> {
+  async adopt(journaled: JournalBatch[], engineLastSeq: number, workspace: RunWorkspace): Promise<void> {
+    this.workspace = workspace;
     this.republish(journaled, engineLastSeq);
     const offset = journaled.at(-1)?.offset ?? 0;
     await this.replayUpTo(offset);
@@ -367,7 +373,33 @@ export class AgentRun {
     const ending = stop
       ? [...closing.filter((e) => e.type !== 'final' && e.type !== 'error'), { type: 'error' as const, code: stop.code, text: stop.text, exitCode }]
       : closing;
-    this.end(...this.takePendingText(), ...ending);
+    const final = ending.findIndex((e) => e.type === 'final');
+    if (final < 0) {
+      this.end(...this.takePendingText(), ...ending);
+      return;
+    }
+    // The agent is gone: its time limits no longer apply while its work is pushed.
+    clearTimeout(this.deadline);
+    clearTimeout(this.idle);
+    const published = await this.publish();
+    // The runner let go meanwhile: the next one adopts the run and pushes (again, harmlessly).
+    if (this.detached) return;
+    this.end(...this.takePendingText(), ...ending.slice(0, final), ...published, ...ending.slice(final));
+  }
+
+  /**
+   * The status that tells what the run pushed, or why the push failed: a line before the
+   * final answer, never in its place (the answer matters more than the branch).
+   */
+  private async publish(): Promise<AgentEvent[]> {
+    try {
+      const pushed = await this.workspace?.publish();
+      return pushed ? [{ type: 'status', state: 'pushed', branch: pushed.branch, text: pushedText(pushed) }] : [];
+    } catch (error) {
+      if (error instanceof PublishError) return [{ type: 'status', state: 'push_failed', branch: error.branch, text: error.message }];
+      this.logger.error(`run ${this.request.runId}: publishing its branch: ${(error as Error).message}`);
+      return [];
+    }
   }
 
   /** Emits the run's last events and lets go of everything. */
@@ -453,6 +485,11 @@ export class AgentRun {
     this.journal.append(events, offset);
     for (const event of events) this.deps.publish(event);
   }
+}
+
+/** `pushed branch patchbay/abc (2 commits) to origin` */
+export function pushedText({ branch, commits, remote }: Published): string {
+  return `pushed branch ${branch} (${commits} ${commits === 1 ? 'commit' : 'commits'}) to ${remote}`;
 }
 
 async function size(file: string): Promise<number> {

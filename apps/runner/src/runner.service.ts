@@ -221,7 +221,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     this.track(run, workspace);
     try {
-      await run.start(workspace.cwd);
+      await run.start(workspace);
       this.logger.log(`run ${run.request.runId} started: agent ${run.request.agent} in ${run.tmuxSession}`);
     } catch (error) {
       this.logger.error(`run ${run.request.runId} could not start: ${(error as Error).message}`);
@@ -246,8 +246,9 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
       const lastSeq = await this.engineLastSeq(journal.request.sessionId);
       this.hold(run);
       if (journal.startedAt) {
-        this.track(run, this.workspaces.handle(profile, journal.request));
-        await run.adopt(batches, lastSeq);
+        const workspace = this.workspaces.handle(profile, journal.request);
+        this.track(run, workspace);
+        await run.adopt(batches, lastSeq, workspace);
         this.logger.log(`adopted run ${journal.request.runId} in ${run.tmuxSession}`);
       } else {
         run.republish(batches, lastSeq);

@@ -18,7 +18,7 @@ describe('Workspaces', () => {
     args: [],
     env: {},
     mode: 'text',
-    worktree: { repo, base: 'HEAD', cleanup },
+    worktree: { repo, base: 'HEAD', cleanup, push: false },
   });
   const request = (sessionId: string, taskId = newId()): RunRequestV1 => ({ runId: newId(), taskId, sessionId, agent: 'x', prompt: 'p', nextSeq: 1 });
 
@@ -89,7 +89,7 @@ describe('Workspaces', () => {
   });
 
   it('fails with git’s own message when the repository does not exist', async () => {
-    const missing: AgentProfile = { ...profile('never'), worktree: { repo: join(root, 'nope'), base: 'HEAD', cleanup: 'never' } };
+    const missing: AgentProfile = { ...profile('never'), worktree: { repo: join(root, 'nope'), base: 'HEAD', cleanup: 'never', push: false } };
     await expect(workspaces.prepare(missing, request('sess0006'))).rejects.toThrow(/git .* failed: .*(not a git repository|cannot change to|No such file)/i);
   });
 });

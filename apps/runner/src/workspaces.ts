@@ -4,14 +4,49 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentProfile } from '@patchbay/agents';
 import { RunRequestV1 } from '@patchbay/contracts';
-import { GitClient } from '@patchbay/git';
+import { GitClient, GitError } from '@patchbay/git';
 
 export type RunOutcome = 'done' | 'failed';
 
+/** The remote a task branch is pushed to. */
+const REMOTE = 'origin';
+
+/** A task branch that went to the remote. */
+export interface Published {
+  branch: string;
+  /** Commits the task made on its branch. */
+  commits: number;
+  remote: string;
+}
+
+/** Publishing the task branch failed; the message says why, without credentials. */
+export class PublishError extends Error {
+  constructor(
+    readonly branch: string,
+    readonly remote: string,
+    reason: string,
+  ) {
+    super(`could not push branch ${branch} to ${remote}: ${reason}`);
+    this.name = 'PublishError';
+  }
+}
+
 export interface Workspace {
   cwd: string;
+  /**
+   * After a successful run: pushes the task branch to `origin` when the profile says
+   * `worktree.push` and the task committed on it. Null when nothing was pushed; a
+   * PublishError when the push failed.
+   */
+  publish(): Promise<Published | null>;
   /** After the run: removes a worktree if the profile's cleanup policy says so. */
   release(outcome: RunOutcome): Promise<void>;
+}
+
+/** Where a session's latest task branch started: its commits are the ones after it. */
+interface BranchStart {
+  branch: string;
+  commit: string;
 }
 
 /**
@@ -31,9 +66,9 @@ export class Workspaces {
   /** Creates (or re-enters) the run's workspace. */
   async prepare(profile: AgentProfile, request: RunRequestV1): Promise<Workspace> {
     const worktree = profile.worktree;
-    if (!worktree) return { cwd: profile.cwd ?? process.cwd(), release: async () => {} };
+    if (!worktree) return this.plain(profile);
     const path = this.pathOf(request);
-    const branch = `patchbay/${request.taskId}`;
+    const branch = branchOf(request);
     const lastBranchFile = `${path}.branch`;
     if (!(await this.git.branchExists(worktree.repo, branch))) {
       if (existsSync(path)) {
@@ -44,6 +79,8 @@ export class Workspaces {
         await this.git.addWorktree(worktree.repo, path, branch, previous ?? worktree.base);
       }
       await writeFile(lastBranchFile, branch);
+      const start: BranchStart = { branch, commit: await this.git.commitOf(worktree.repo, `refs/heads/${branch}`) };
+      await writeFile(`${path}.start`, JSON.stringify(start));
       this.logger.log(`task ${request.taskId}: worktree ${path} on branch ${branch}`);
     }
     return this.handle(profile, request);
@@ -52,10 +89,11 @@ export class Workspaces {
   /** The workspace of a run that already started (a restarted runner adopting it). */
   handle(profile: AgentProfile, request: RunRequestV1): Workspace {
     const worktree = profile.worktree;
-    if (!worktree) return { cwd: profile.cwd ?? process.cwd(), release: async () => {} };
+    if (!worktree) return this.plain(profile);
     const path = this.pathOf(request);
     return {
       cwd: path,
+      publish: () => (worktree.push ? this.publish(worktree.repo, path, branchOf(request)) : Promise.resolve(null)),
       release: async (outcome) => {
         if (worktree.cleanup === 'never' || (worktree.cleanup === 'on_success' && outcome !== 'done')) return;
         // The branch keeps the work; the next run of the session adds the folder again from it.
@@ -64,7 +102,33 @@ export class Workspaces {
     };
   }
 
+  private plain(profile: AgentProfile): Workspace {
+    return { cwd: profile.cwd ?? process.cwd(), publish: async () => null, release: async () => {} };
+  }
+
+  private async publish(repo: string, path: string, branch: string): Promise<Published | null> {
+    const start = await readFile(`${path}.start`, 'utf8').then((text) => JSON.parse(text) as BranchStart, () => null);
+    if (start?.branch !== branch) {
+      // Another task of the session made its branch since (this one is a retry): its commits cannot be told apart.
+      this.logger.warn(`${branch}: where it started is not known; not pushed`);
+      return null;
+    }
+    try {
+      const commits = await this.git.commitsAfter(repo, start.commit, branch);
+      if (commits === 0) return null;
+      await this.git.push(repo, REMOTE, branch);
+      this.logger.log(`pushed ${branch} (${commits} commit(s)) to ${REMOTE}`);
+      return { branch, commits, remote: REMOTE };
+    } catch (error) {
+      throw new PublishError(branch, REMOTE, error instanceof GitError ? error.stderr.trim() || error.message : (error as Error).message);
+    }
+  }
+
   private pathOf(request: RunRequestV1): string {
     return join(this.home, 'worktrees', request.sessionId);
   }
+}
+
+function branchOf(request: RunRequestV1): string {
+  return `patchbay/${request.taskId}`;
 }

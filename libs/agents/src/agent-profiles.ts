@@ -34,7 +34,7 @@ export interface AgentProfile {
   timeoutSeconds?: number;
   idleTimeoutSeconds?: number;
   description?: string;
-  worktree?: { repo: string; base: string; cleanup: 'always' | 'on_success' | 'never' };
+  worktree?: { repo: string; base: string; cleanup: 'always' | 'on_success' | 'never'; push: boolean };
   /** How this CLI takes the options above; only built-in agents know. */
   flags?: FlagTemplates;
 }

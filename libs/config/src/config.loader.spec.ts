@@ -50,7 +50,7 @@ describe('loadConfig', () => {
       maxAttempts: 2,
       telegram: { mode: 'polling' },
       discord: { threadPerSession: true },
-      github: { mode: 'webhook', pollIntervalSeconds: 60, repos: [], label: 'patchbay', trustedLogins: [] },
+      github: { mode: 'webhook', pollIntervalSeconds: 60, repos: [], label: 'patchbay', trustedLogins: [], pullRequests: false },
       agents: {},
     });
   });
@@ -62,6 +62,11 @@ describe('loadConfig', () => {
     expect(config.tmux).toEqual({});
     expect(config.access.owners).toEqual(['local:*']);
     expect(config.agents.claude).toEqual({ allowedTools: ['Read', 'Edit', 'Bash'] });
+  });
+
+  it('gives an agent worktree its defaults: from HEAD, removed on success, not pushed', () => {
+    write('patchbay.yaml', 'agents: { coder: { command: x, worktree: { repo: /srv/app } } }');
+    expect(load().config.agents.coder.worktree).toEqual({ repo: '/srv/app', base: 'HEAD', cleanup: 'on_success', push: false });
   });
 
   it('wants a GitHub App id and its private key together', () => {

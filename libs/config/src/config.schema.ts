@@ -44,6 +44,11 @@ export const AgentConfigSchema = z
         base: z.string().min(1).default('HEAD'),
         /** When to remove the worktree after a task (its branch always stays). */
         cleanup: z.enum(['always', 'on_success', 'never']).default('on_success'),
+        /**
+         * After a successful run that committed on its branch, push the branch to the
+         * repository's `origin`, with the credentials its git config has (for a pull request).
+         */
+        push: z.boolean().default(false),
       })
       .strict()
       .optional(),
@@ -197,6 +202,8 @@ export const ConfigSchema = z
         handle: z.string().regex(/^[\w-]+(\[bot\])?$/, 'a GitHub login, without the @').optional(),
         /** Logins trusted to start runs besides collaborators with write permission. */
         trustedLogins: z.array(z.string().min(1)).default([]),
+        /** Open a pull request from the task's branch when an issue's run ends done after pushing it (`worktree.push`). */
+        pullRequests: z.boolean().default(false),
       })
       .strict()
       .refine((github) => !github.appId === !github.privateKey, { message: 'a GitHub App needs both appId and privateKey', path: ['privateKey'] })

@@ -61,6 +61,14 @@ const outputBase = {
   at: isoTime,
 };
 
+/**
+ * A run's lifecycle steps: waiting for a slot, started, resumed after a runner restart;
+ * and, after a successful run that committed on its task branch, the branch pushed (or the
+ * push failed), just before the final event.
+ */
+export const RunState = z.enum(['waiting', 'started', 'resumed', 'pushed', 'push_failed']);
+export type RunState = z.infer<typeof RunState>;
+
 export const OutputEventV1 = z.discriminatedUnion('type', [
   z.object({ ...outputBase, type: z.literal('text'), text: z.string() }),
   z.object({
@@ -70,15 +78,22 @@ export const OutputEventV1 = z.discriminatedUnion('type', [
     input: z.string(),
   }),
   z.object({ ...outputBase, type: z.literal('tool_result'), tool: z.string(), text: z.string() }),
-  z.object({
-    ...outputBase,
-    type: z.literal('status'),
-    text: z.string(),
-    /** Set by the runner on lifecycle steps: waiting for a slot, started, resumed after a restart. */
-    state: z.enum(['waiting', 'started', 'resumed']).optional(),
-    /** The agent's own session id (claude's session_id, codex's thread), for resuming it. */
-    agentSessionId: z.string().optional(),
-  }),
+  z
+    .object({
+      ...outputBase,
+      type: z.literal('status'),
+      text: z.string(),
+      /** Set by the runner on lifecycle steps (RunState). */
+      state: RunState.optional(),
+      /** pushed / push_failed: the task's branch (`patchbay/<task>`), for a pull request. */
+      branch: z.string().min(1).optional(),
+      /** The agent's own session id (claude's session_id, codex's thread), for resuming it. */
+      agentSessionId: z.string().optional(),
+    })
+    .refine((e) => (e.state === 'pushed' || e.state === 'push_failed') === (e.branch !== undefined), {
+      message: 'branch is set exactly on pushed and push_failed statuses',
+      path: ['branch'],
+    }),
   z.object({
     ...outputBase,
     type: z.literal('final'),
