@@ -100,6 +100,28 @@ describe('ChatRenderer', () => {
       expect(t.transport.calls.filter((c) => c.kind === 'edit').map((c) => c.messageId)).toEqual(['2']);
     });
 
+    it('shows the pushed branch after the answer, keeping the answer that streamed across tool lines', async () => {
+      const t = setup('live');
+      t.renderer.push(t.run.text('Looking.'));
+      t.renderer.push(t.run.tool('Bash', 'git commit -am fix'));
+      t.renderer.push(t.run.text('Fixed the typo.'));
+      await t.clock.advance(1000);
+      t.renderer.push(t.run.pushed('patchbay/task0001'));
+      t.renderer.push(t.run.final('Fixed the typo.'));
+      await t.done();
+      expect(t.shown()).toEqual(['Looking.\n▸ Bash: git commit -am fix\nFixed the typo.\n⇡ pushed branch patchbay/task0001 (1 commit) to origin']);
+      expect(t.calls()).toEqual(['send@0', 'edit@1000']);
+    });
+
+    it('tells a final-only chat what was pushed, after the answer', async () => {
+      const t = setup('final');
+      t.renderer.push(t.run.text('Fixed.'));
+      t.renderer.push(t.run.pushed('patchbay/task0001'));
+      t.renderer.push(t.run.final('Fixed.'));
+      await t.done();
+      expect(t.shown()).toEqual(['Fixed.\n⇡ pushed branch patchbay/task0001 (1 commit) to origin']);
+    });
+
     it('ends a run that never said so when the next one starts', async () => {
       const t = setup('final');
       t.renderer.push(t.run.text('lost run'));

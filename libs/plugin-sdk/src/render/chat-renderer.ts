@@ -4,7 +4,7 @@ import { stopButton } from '../channel/buttons';
 import { ChannelCapabilities, ChannelTransport, OutboundButton, RateLimitedError } from '../channel/channel';
 import { RendererClock, systemClock } from './clock';
 import { ChatPacer, chatPacer } from './pacer';
-import { NO_OUTPUT, RunDocument, errorLine, statusLine, toolLine } from './run-document';
+import { NO_OUTPUT, RunDocument, errorLine, isClosingStatus, statusLine, toolLine } from './run-document';
 import { OpenFence, fenceSafeEnd, openFenceAfter, splitParts } from './split';
 
 export interface RendererLogger {
@@ -51,7 +51,8 @@ const MAX_BACKOFF_MS = 30_000;
  *
  * - A run shows its text, tool calls (`▸ Bash: ls -la`), waiting/started statuses and a
  *   final error line; the run's `final` answer wins over streamed text that differs
- *   (RunDocument.withFinal). The next run starts a new message.
+ *   (RunDocument.withFinal), and what became of its branch (`⇡ pushed branch …`) follows
+ *   the answer. The next run starts a new message.
  * - live: a message sent, then edited as output grows (paced by ChatPacer, identical
  *   edits skipped); a message that would outgrow maxMessageLength is frozen at a good cut
  *   (splitParts: code blocks closed and reopened) and a new one continues. When the run
@@ -145,7 +146,8 @@ export class ChatRenderer {
       case 'status': {
         const line = statusLine(event);
         if (!line) return;
-        run.doc.addLine(line);
+        if (isClosingStatus(event)) run.doc.addClosingLine(line);
+        else run.doc.addLine(line);
         break;
       }
       case 'tool_result':
@@ -172,15 +174,15 @@ export class ChatRenderer {
     run.ended = true;
     if (how && 'answer' in how) {
       const { text, answerStart } = run.doc.withFinal(how.answer);
-      run.finalDoc = text.trimEnd();
+      run.finalDoc = run.doc.closed(text).trimEnd();
       run.answerStart = answerStart;
-      run.finalOnly = how.answer.trim() ? how.answer.trimEnd() : NO_OUTPUT;
+      run.finalOnly = run.doc.closed(how.answer.trim() ? how.answer.trimEnd() : NO_OUTPUT).trimEnd();
     } else if (how) {
-      run.finalDoc = run.doc.withLine(how.error).trimEnd();
+      run.finalDoc = run.doc.closed(run.doc.withLine(how.error)).trimEnd();
       run.answerStart = run.doc.text.length;
       run.finalOnly = how.error;
     } else {
-      run.finalDoc = run.doc.text.trimEnd();
+      run.finalDoc = run.doc.closed(run.doc.text).trimEnd();
       run.answerStart = run.doc.text.length;
     }
   }

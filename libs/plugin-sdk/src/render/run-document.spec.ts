@@ -1,4 +1,4 @@
-import { NO_OUTPUT, RunDocument, errorLine, statusLine, toolLine } from './run-document';
+import { NO_OUTPUT, RunDocument, errorLine, isClosingStatus, statusLine, toolLine } from './run-document';
 
 describe('the lines a run shows', () => {
   it('shows a tool call as one short line', () => {
@@ -9,7 +9,12 @@ describe('the lines a run shows', () => {
     expect(long).toBe(`▸ Grep: ${'x'.repeat(119)}…`);
   });
 
-  it('shows only the statuses that say the run waits in line or started', () => {
+  it('shows only the statuses that say the run waits in line or started, or what became of its branch', () => {
+    expect(statusLine({ state: 'pushed', text: 'pushed branch patchbay/a1b2 (2 commits) to origin' })).toBe('⇡ pushed branch patchbay/a1b2 (2 commits) to origin');
+    expect(statusLine({ state: 'push_failed', text: 'could not push branch patchbay/a1b2 to origin: denied' })).toBe(
+      '⚠ could not push branch patchbay/a1b2 to origin: denied',
+    );
+    expect([isClosingStatus({ state: 'pushed' }), isClosingStatus({ state: 'push_failed' }), isClosingStatus({ state: 'started' })]).toEqual([true, true, false]);
     expect(statusLine({ state: 'waiting', text: 'position 2 in line' })).toBe('⏳ position 2 in line');
     expect(statusLine({ state: 'started', text: 'started agent claude' })).toBe('▶ started agent claude');
     expect(statusLine({ state: 'started', text: '' })).toBe('▶ started');
@@ -24,6 +29,15 @@ describe('the lines a run shows', () => {
 });
 
 describe('RunDocument', () => {
+  it('puts closing lines after whatever ends the run, and nothing when there are none', () => {
+    const doc = new RunDocument();
+    expect(doc.closed('The answer.')).toBe('The answer.');
+    doc.addClosingLine('⇡ pushed branch patchbay/a1b2 (1 commit) to origin');
+    expect(doc.closed('The answer.')).toBe('The answer.\n⇡ pushed branch patchbay/a1b2 (1 commit) to origin\n');
+    expect(doc.closed('')).toBe('⇡ pushed branch patchbay/a1b2 (1 commit) to origin\n');
+    expect(doc.text).toBe('');
+  });
+
   it('joins text deltas and puts each line on a line of its own', () => {
     const doc = new RunDocument();
     doc.addLine('▶ started');

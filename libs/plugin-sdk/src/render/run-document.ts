@@ -14,11 +14,25 @@ export function toolLine(event: Pick<Event<'tool_call'>, 'tool' | 'input'>): str
   return shown ? `▸ ${event.tool}: ${shown}` : `▸ ${event.tool}`;
 }
 
-/** A status a chat shows: only that the run waits in line or started; null for the rest. */
+/**
+ * A status a chat shows: that the run waits in line or started, or what became of its
+ * branch (pushed, or the push failed); null for the rest.
+ */
 export function statusLine(event: Pick<Event<'status'>, 'state' | 'text'>): string | null {
   if (event.state === 'waiting') return `⏳ ${event.text.trim() || 'waiting in line'}`;
   if (event.state === 'started') return `▶ ${event.text.trim() || 'started'}`;
+  if (event.state === 'pushed') return `⇡ ${event.text.trim() || 'pushed the branch'}`;
+  if (event.state === 'push_failed') return `⚠ ${event.text.trim() || 'could not push the branch'}`;
   return null;
+}
+
+/**
+ * Statuses about what a run left behind, sent just before its final answer: a chat shows
+ * them after the answer (RunDocument.addClosingLine), where they neither split the
+ * answer from the text that streamed it nor hide it.
+ */
+export function isClosingStatus(event: Pick<Event<'status'>, 'state'>): boolean {
+  return event.state === 'pushed' || event.state === 'push_failed';
 }
 
 /** An error as a chat shows it. */
@@ -38,6 +52,8 @@ export class RunDocument {
   private streamed = '';
   /** Where the text after the last line (status, tool) starts; null when a line came last. */
   private segmentStart: number | null = null;
+  /** Lines shown once the run ended, after everything else (`closed`). */
+  private readonly closing: string[] = [];
 
   addText(delta: string): void {
     if (!delta) return;
@@ -49,6 +65,18 @@ export class RunDocument {
   addLine(line: string): void {
     this.text += `${this.separator()}${line}\n`;
     this.segmentStart = null;
+  }
+
+  /** A line for the end of the run (isClosingStatus); `closed` puts it there. */
+  addClosingLine(line: string): void {
+    this.closing.push(line);
+  }
+
+  /** `ending` (the run's last document or answer) followed by the closing lines. */
+  closed(ending: string): string {
+    if (this.closing.length === 0) return ending;
+    const separator = ending === '' || ending.endsWith('\n') ? '' : '\n';
+    return `${ending}${separator}${this.closing.join('\n')}\n`;
   }
 
   /**

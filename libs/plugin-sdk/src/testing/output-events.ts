@@ -1,4 +1,4 @@
-import type { OutputEventV1 } from '@patchbay/contracts';
+import type { OutputEventV1, RunState } from '@patchbay/contracts';
 
 /**
  * OutputEventV1s of one session for specs, seq counting on across runs:
@@ -24,6 +24,7 @@ export class OutputEvents {
       tool: (tool, input) => ({ ...base(), type: 'tool_call', tool, input }),
       toolResult: (tool, text) => ({ ...base(), type: 'tool_result', tool, text }),
       status: (text, state) => ({ ...base(), type: 'status', text, ...(state && { state }) }),
+      pushed: (branch, text = `pushed branch ${branch} (1 commit) to origin`) => ({ ...base(), type: 'status', state: 'pushed', branch, text }),
       final: (text) => ({ ...base(), type: 'final', text, durationMs: 1000, exitCode: 0 }),
       error: (code, text) => ({ ...base(), type: 'error', code, text, exitCode: null }),
     };
@@ -34,7 +35,9 @@ export interface RunEvents {
   text(text: string): OutputEventV1;
   tool(tool: string, input: string): OutputEventV1;
   toolResult(tool: string, text: string): OutputEventV1;
-  status(text: string, state?: 'waiting' | 'started' | 'resumed'): OutputEventV1;
+  status(text: string, state?: Exclude<RunState, 'pushed' | 'push_failed'>): OutputEventV1;
+  /** The runner pushed the task branch (just before the final). */
+  pushed(branch: string, text?: string): OutputEventV1;
   final(text: string): OutputEventV1;
   error(code: string, text: string): OutputEventV1;
 }
