@@ -1,6 +1,10 @@
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FAKE_GITHUB_TOKEN, FakeGitHubApi } from './fake-github-api';
 
 const ADA = { login: 'ada', id: 1, type: 'User' as const };
@@ -74,6 +78,52 @@ describe('FakeGitHubApi (with the real Octokit)', () => {
   it('answers unknown routes 404 and lists them as unexpected', async () => {
     await expect(octokit.request('GET /repos/{owner}/{repo}/hooks', { owner: 'o', repo: 'r' })).rejects.toMatchObject({ status: 404 });
     expect(github.unexpected()).toMatchObject([{ method: 'GET', path: '/repos/o/r/hooks', route: null }]);
+  });
+});
+
+describe('FakeGitHubApi pull requests, on a repository backed by a bare git repository', () => {
+  const github = new FakeGitHubApi();
+  const root = mkdtempSync(join(tmpdir(), 'pb-fake-pulls-'));
+  const bare = join(root, 'origin.git');
+  const work = join(root, 'work');
+  let octokit: Octokit;
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, stdio: 'ignore' });
+  const open = (head: string, base = 'trunk') => octokit.rest.pulls.create({ owner: 'o', repo: 'r', title: 'Change', head, base, body: 'For #1' });
+  const refusal = (errors: unknown[]) => ({ status: 422, message: expect.stringContaining('Validation Failed'), response: { data: { errors } } });
+
+  beforeAll(async () => {
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'trunk', bare]);
+    execFileSync('git', ['init', '-q', '-b', 'trunk', work]);
+    git(work, 'commit', '-q', '--allow-empty', '-m', 'first');
+    git(work, 'push', '-q', bare, 'trunk');
+    octokit = new Octokit({ auth: FAKE_GITHUB_TOKEN, baseUrl: await github.start() });
+    github.addRepo('o/r', 1, { gitDir: bare });
+  });
+
+  afterAll(async () => {
+    await github.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("names the bare repository's HEAD as the default branch", async () => {
+    expect((await octokit.rest.repos.get({ owner: 'o', repo: 'r' })).data).toMatchObject({ full_name: 'o/r', default_branch: 'trunk' });
+  });
+
+  it('opens a pull request only from a branch that was pushed and has commits, once per head and base', async () => {
+    await expect(open('feature')).rejects.toMatchObject(refusal([{ resource: 'PullRequest', field: 'head', code: 'invalid' }]));
+    git(work, 'push', '-q', bare, 'trunk:refs/heads/feature');
+    await expect(open('feature')).rejects.toMatchObject(refusal([{ resource: 'PullRequest', code: 'custom', message: 'No commits between trunk and feature' }]));
+    git(work, 'commit', '-q', '--allow-empty', '-m', 'work');
+    git(work, 'push', '-q', bare, 'HEAD:refs/heads/feature');
+    await expect(open('feature', 'nope')).rejects.toMatchObject(refusal([{ resource: 'PullRequest', field: 'base', code: 'invalid' }]));
+    const { data } = await open('o:feature');
+    expect(data).toMatchObject({ number: 1, html_url: 'https://github.com/o/r/pull/1', head: { ref: 'feature' }, base: { ref: 'trunk' } });
+    expect(github.pulls).toEqual([{ repo: 'o/r', number: 1, title: 'Change', head: 'feature', base: 'trunk', body: 'For #1' }]);
+    await expect(open('feature')).rejects.toMatchObject(refusal([{ resource: 'PullRequest', code: 'custom', message: 'A pull request already exists for o:feature.' }]));
+    await expect(octokit.rest.pulls.create({ owner: 'o', repo: 'r', head: 'feature', base: 'trunk' } as never)).rejects.toMatchObject(
+      refusal([{ resource: 'PullRequest', field: 'title', code: 'missing_field' }]),
+    );
+    expect(github.unexpected()).toEqual([]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createPublicKey, KeyObject, randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { closeServer, listenOnLoopback, readBody } from '../http';
@@ -13,13 +14,19 @@ import { closeServer, listenOnLoopback, readBody } from '../http';
  *     that is not RS256-signed by the configured App's key, names another App, or is expired.
  *   - 404 "Not Found" for unknown repositories, issues, comments, and for a repository the
  *     credential cannot see (an installation token of another installation).
- *   - 422 "Validation Failed" for a comment body over 65536 characters or an empty one.
+ *   - 422 "Validation Failed" for a comment body over 65536 characters or an empty one;
+ *     for a pull request whose head or base branch does not exist, whose head already has
+ *     an open pull request into that base, or (git-backed) whose head has no commits over
+ *     its base, with GitHub's `errors` entries.
+ *   - Branches: a repository backed by a bare git repository on disk (`addRepo(…, { gitDir
+ *     })`) has exactly the branches that repository has, its HEAD being the default branch;
+ *     otherwise only its default branch (`main` unless told).
  *   - 403 secondary rate limit, with `retry-after` (seconds), when a credential makes more
  *     than `contentPerMinute` content-creating requests (POST, PATCH, PUT, DELETE) in any
  *     60 s (refused ones do not count; creating installation tokens does not count).
  *   - Any other route: 404 "Not Found", recorded and listed by `unexpected()`.
  *
- * Routes: GET /user; GET /app, GET /repos/{o}/{r}/installation, POST
+ * Routes: GET /user; GET /repos/{o}/{r}; GET /app, GET /repos/{o}/{r}/installation, POST
  * /app/installations/{id}/access_tokens (app JWT); GET
  * /repos/{o}/{r}/collaborators/{login}/permission; GET /repos/{o}/{r}/issues/{n}; POST
  * /repos/{o}/{r}/issues/{n}/comments; PATCH /repos/{o}/{r}/issues/comments/{id}; GET|POST
@@ -80,6 +87,9 @@ interface Repo {
   fullName: string;
   id: number;
   installationId: number;
+  defaultBranch: string;
+  /** A bare git repository whose branches are this repository's. */
+  gitDir?: string;
   issues: Map<number, FakeIssue>;
   permissions: Map<string, string>;
   events: Array<Record<string, unknown>>;
@@ -142,8 +152,11 @@ export class FakeGitHubApi {
     return this.options.app ? { login: `${this.options.app.slug}[bot]`, id: 9_000_000 + this.options.app.id, type: 'Bot' } : this.tokenUser;
   }
 
-  addRepo(fullName: string, installationId = 1): void {
-    this.repos.set(fullName.toLowerCase(), { fullName, id: this.nextId++, installationId, issues: new Map(), permissions: new Map(), events: [] });
+  /** A repository; with `gitDir` its branches are those of that bare git repository (a test pushes to it). */
+  addRepo(fullName: string, installationId = 1, branches: { gitDir?: string; defaultBranch?: string } = {}): void {
+    const { gitDir } = branches;
+    const defaultBranch = branches.defaultBranch ?? (gitDir ? git(gitDir, 'symbolic-ref', '--short', 'HEAD') : 'main');
+    this.repos.set(fullName.toLowerCase(), { fullName, id: this.nextId++, installationId, defaultBranch, gitDir, issues: new Map(), permissions: new Map(), events: [] });
   }
 
   /** An issue (or, with `pull`, a pull request) as GitHub has it, e.g. from a webhook example. */
@@ -304,6 +317,31 @@ export class FakeGitHubApi {
     return repo;
   }
 
+  /** The branch's commit; null when the repository has no such branch. */
+  private branchSha(repo: Repo, branch: string): string | null {
+    if (!repo.gitDir) return branch === repo.defaultBranch ? '0'.repeat(40) : null;
+    try {
+      return git(repo.gitDir, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
+    } catch {
+      return null;
+    }
+  }
+
+  /** POST /pulls the way GitHub validates it; the head's commit when it is fine. */
+  private checkPull(repo: Repo, head: string, base: string): string {
+    const invalid = (field: string) => new HttpError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', field, code: 'invalid' }] });
+    const custom = (message: string) => new HttpError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message }] });
+    const owner = repo.fullName.split('/')[0];
+    // `owner:branch` names a fork's branch; the fake has no forks.
+    const [headOwner, branch] = head.includes(':') ? head.split(':', 2) : [owner, head];
+    const headSha = headOwner.toLowerCase() === owner.toLowerCase() ? this.branchSha(repo, branch) : null;
+    if (this.branchSha(repo, base) === null) throw invalid('base');
+    if (headSha === null) throw invalid('head');
+    if ([...repo.issues.values()].some((i) => i.pull?.head === branch && i.pull.base === base)) throw custom(`A pull request already exists for ${owner}:${branch}.`);
+    if (repo.gitDir && git(repo.gitDir, 'rev-list', '--count', `${base}..${branch}`) === '0') throw custom(`No commits between ${base} and ${branch}`);
+    return headSha;
+  }
+
   private issueJson(repo: Repo, issue: FakeIssue): Record<string, unknown> {
     const html = `https://github.com/${repo.fullName}/${issue.pull ? 'pull' : 'issues'}/${issue.number}`;
     return {
@@ -352,6 +390,11 @@ export class FakeGitHubApi {
     route('GET', '/user', ({ caller }) => {
       if (caller.kind !== 'token') throw new HttpError(403, 'Resource not accessible by integration');
       return [200, caller.user];
+    });
+    route('GET', '/repos/{o}/{r}', ({ params: [o, r], caller }) => {
+      const repo = this.visibleRepo(o, r, caller);
+      const [owner, name] = repo.fullName.split('/');
+      return [200, { id: repo.id, name, full_name: repo.fullName, owner: { login: owner }, private: false, html_url: `https://github.com/${repo.fullName}`, default_branch: repo.defaultBranch }];
     });
     route('GET', '/app', () => [200, { id: this.options.app!.id, slug: this.options.app!.slug, name: this.options.app!.slug }], 'app');
     route('GET', '/repos/{o}/{r}/installation', ({ params: [o, r] }) => [200, { id: this.visibleRepo(o, r, { kind: 'app', key: 'app' }).installationId }], 'app');
@@ -430,11 +473,14 @@ export class FakeGitHubApi {
     });
     route('POST', '/repos/{o}/{r}/pulls', ({ params: [o, r], body, caller }) => {
       const repo = this.visibleRepo(o, r, caller);
-      if (typeof body.title !== 'string' || typeof body.head !== 'string' || typeof body.base !== 'string') throw new HttpError(422, 'Validation Failed');
+      const missing = ['title', 'head', 'base'].find((field) => typeof body[field] !== 'string' || !body[field]);
+      if (missing) throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', field: missing, code: 'missing_field' }] });
+      const sha = this.checkPull(repo, body.head, body.base);
+      const head = body.head.includes(':') ? body.head.split(':', 2)[1] : body.head;
       const number = Math.max(0, ...repo.issues.keys()) + 1;
-      const pull = { repo: repo.fullName, number, title: body.title, head: body.head, base: body.base, body: String(body.body ?? '') };
+      const pull = { repo: repo.fullName, number, title: body.title, head, base: body.base, body: String(body.body ?? '') };
       this.pulls.push(pull);
-      this.addIssue(repo.fullName, { number, title: body.title, body: pull.body, user: userOf(caller), pull: { head: body.head, base: body.base, sha: randomBytes(20).toString('hex') } });
+      this.addIssue(repo.fullName, { number, title: body.title, body: pull.body, user: userOf(caller), pull: { head, base: body.base, sha } });
       return [201, this.issueJson(repo, repo.issues.get(number)!)];
     });
   }
@@ -449,6 +495,10 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+function git(gitDir: string, ...args: string[]): string {
+  return execFileSync('git', ['--git-dir', gitDir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
 /** GitHub's page and per_page (30 by default, at most 100). */
