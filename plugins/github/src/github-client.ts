@@ -21,6 +21,18 @@ export interface GitHubIdentity {
   handles: string[];
 }
 
+export interface NewPull {
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+}
+
+export interface OpenedPull {
+  number: number;
+  url: string;
+}
+
 /** A repository item as the REST API lists it; only what polling reads is typed. */
 export type RestItem = Record<string, unknown>;
 
@@ -153,6 +165,21 @@ export class GitHubClient {
     return comments;
   }
 
+  /** The branch pull requests go into unless told otherwise. */
+  async defaultBranch(repo: string): Promise<string> {
+    const { owner, name } = split(repo);
+    const { data } = await (await this.client(repo)).rest.repos.get({ owner, repo: name });
+    return data.default_branch;
+  }
+
+  /** Opens a pull request from `head` (a branch of the repository itself) into `base`. */
+  async createPull(repo: string, pull: NewPull): Promise<OpenedPull> {
+    const { owner, name } = split(repo);
+    const octokit = await this.client(repo);
+    const { data } = await this.content(() => octokit.rest.pulls.create({ owner, repo: name, ...pull }));
+    return { number: data.number, url: data.html_url };
+  }
+
   /** The repository's open pull requests, newest first. */
   async openPulls(repo: string): Promise<RestItem[]> {
     const { owner, name } = split(repo);
@@ -201,7 +228,7 @@ function split(repo: string): { owner: string; name: string } {
   return { owner, name };
 }
 
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;
 }

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
 import { VirtualClock } from '@patchbay/plugin-sdk/testing';
 import { exampleDelivery } from '../../../test/fakes/github/github-deliveries';
@@ -21,6 +25,7 @@ const options = (apiUrl: string, extra: Partial<GitHubOptions> = {}): GitHubOpti
   repos: [],
   label: 'bug',
   trustedLogins: [],
+  pullRequests: false,
   ...extra,
 });
 
@@ -165,6 +170,55 @@ describe('GitHubPlugin against the fake GitHub API (real Octokit, real webhook e
     expect(limited.calls).toHaveLength(90);
     expect(limited.calls.every((c) => c.status === 201)).toBe(true);
     await limited.stop();
+  });
+
+  it('with pullRequests: opens a pull request from the branch a run pushed, links it, and tells a refusal on the issue', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pb-github-pulls-'));
+    const bare = join(root, 'origin.git');
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { stdio: 'ignore' });
+    git('init', '-q', '--bare', '-b', 'main', bare);
+    git('init', '-q', '-b', 'main', join(root, 'work'));
+    git('-C', join(root, 'work'), 'commit', '-q', '--allow-empty', '-m', 'first');
+    git('-C', join(root, 'work'), 'push', '-q', bare, 'main');
+    git('-C', join(root, 'work'), 'commit', '-q', '--allow-empty', '-m', 'the fix');
+    git('-C', join(root, 'work'), 'push', '-q', bare, 'HEAD:refs/heads/patchbay/task0001');
+    const api = new FakeGitHubApi();
+    const url = await api.start();
+    api.addRepo(REPO, 1, { gitDir: bare });
+    api.addIssue(REPO, { number: 1, title: 'Spelling error in the README file', body: 'typo', user: CODERTOCAT });
+    api.addIssue(REPO, { number: 2, title: 'Update the README', body: '', user: CODERTOCAT, pull: { head: 'changes', base: 'main', sha: 'ec26c3e' } });
+    const plugin = new GitHubPlugin(options(url, { pullRequests: true }));
+    let seq = 0;
+    /** A run of `chat` that pushed `branch` and ended done. */
+    const pushedRun = (chat: string, runId: string, branch: string) => {
+      const base = { sessionId: 'sess0001', taskId: 'task0001', runId, at: new Date().toISOString() };
+      plugin.onSessionEvent(chat, { ...base, seq: ++seq, type: 'status', state: 'pushed', branch, text: `pushed branch ${branch} (1 commit) to origin` });
+      plugin.onSessionEvent(chat, { ...base, seq: ++seq, type: 'final', text: 'Fixed.', durationMs: 1_000, exitCode: 0 });
+    };
+    const said = (issue: number, start: string) => api.comments(REPO, issue).filter((c) => c.body.startsWith(start));
+
+    pushedRun(`${REPO}#1`, 'run00001', 'patchbay/task0001');
+    await until(() => said(1, '**Pull request**').length === 1, 'the link to the pull request');
+    expect(api.pulls).toEqual([{ repo: REPO, number: 3, title: 'Patchbay: Spelling error in the README file', head: 'patchbay/task0001', base: 'main', body: expect.stringMatching(/^For #1\.\n/) }]);
+    expect(said(1, '**Pull request**')[0].body).toBe(`**Pull request** #3 opened from \`patchbay/task0001\` into \`main\`: https://github.com/${REPO}/pull/3\n${COMMENT_MARKER}`);
+
+    pushedRun(`${REPO}#1`, 'run00002', 'patchbay/task0001');
+    pushedRun(`${REPO}#1`, 'run00003', 'patchbay/never-pushed');
+    await until(() => said(1, 'Could not open').length === 2, 'the two refusals');
+    expect(said(1, 'Could not open').map((c) => c.body.split('\n')[0])).toEqual([
+      `Could not open a pull request from \`patchbay/task0001\`: A pull request already exists for Codertocat:patchbay/task0001.`,
+      'Could not open a pull request from `patchbay/never-pushed`: GitHub has no such branch in this repository (is it the worktree repository’s origin?)',
+    ]);
+
+    // A review task's chat is the pull request itself.
+    pushedRun(`${REPO}#2`, 'run00004', 'patchbay/task0001');
+    await until(() => said(2, '**Done**').length === 1, 'the review summary');
+    await plugin.stop();
+    expect(api.pulls).toHaveLength(1);
+    expect(said(2, '**Pull request**')).toEqual([]);
+    expect(api.unexpected()).toEqual([]);
+    await api.stop();
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('polling: finds labels, mentions and new pull requests, through the same path and dedup', async () => {

@@ -9,6 +9,7 @@ import { GitHubInbox, InboxResult } from './github-inbox';
 import { GitHubPoller } from './github-poller';
 import { verifySignature } from './github-signature';
 import { RecentIds } from './recent-ids';
+import { PullRequestOpener } from './pull-requests';
 import { RunStatusReporter } from './run-status';
 import { TrustPolicy } from './trust-policy';
 
@@ -21,6 +22,8 @@ export interface GitHubOptions extends GitHubAuth {
   trustedLogins: string[];
   /** The name people @mention; the token's login or the App's slug by default. */
   handle?: string;
+  /** Open a pull request from an issue's task branch once its run pushed it and ended done. */
+  pullRequests: boolean;
 }
 
 /** A webhook delivery as it reached POST /webhooks/github. */
@@ -41,7 +44,8 @@ export class InvalidDeliveryError extends Error {}
  * GitHub as a channel: an issue or pull request is a chat (`owner/repo#number`). Issues
  * with the label, mentions of the bot and review requests come in by webhook (or polling)
  * through GitHubInbox; output goes out as one comment per run, edited in place, plus
- * status labels and a summary comment (RunStatusReporter). Every content-creating call of
+ * status labels and a summary comment (RunStatusReporter), and with `pullRequests` a pull
+ * request from a pushed task branch (PullRequestOpener). Every content-creating call of
  * every issue shares one ContentPacer, under GitHub's secondary limits.
  */
 export class GitHubPlugin implements ChannelPlugin {
@@ -68,12 +72,27 @@ export class GitHubPlugin implements ChannelPlugin {
     clock: RendererClock = systemClock,
   ) {
     this.client = new GitHubClient(options, new ContentPacer(CONTENT_LIMITS, clock), clock);
-    this.status = new RunStatusReporter({
-      labels: (chatId) => this.client.labels(...issueOf(chatId)),
-      addLabel: (chatId, label) => this.client.addLabel(...issueOf(chatId), label),
-      removeLabel: (chatId, label) => this.client.removeLabel(...issueOf(chatId), label),
-      comment: async (chatId, body) => void (await this.send(chatId, { text: body })),
-    });
+    const comment = async (chatId: string, body: string) => void (await this.send(chatId, { text: body }));
+    const pulls = options.pullRequests
+      ? new PullRequestOpener({
+          issue: async (chatId) => {
+            const item = await this.client.issue(...issueOf(chatId));
+            return { number: Number(item.number), title: String(item.title), isPull: item.pull_request !== undefined };
+          },
+          defaultBranch: (chatId) => this.client.defaultBranch(issueOf(chatId)[0]),
+          createPull: (chatId, pull) => this.client.createPull(issueOf(chatId)[0], pull),
+          comment,
+        })
+      : undefined;
+    this.status = new RunStatusReporter(
+      {
+        labels: (chatId) => this.client.labels(...issueOf(chatId)),
+        addLabel: (chatId, label) => this.client.addLabel(...issueOf(chatId), label),
+        removeLabel: (chatId, label) => this.client.removeLabel(...issueOf(chatId), label),
+        comment,
+      },
+      pulls,
+    );
   }
 
   async start(context: ChannelContext): Promise<void> {
@@ -130,7 +149,7 @@ export class GitHubPlugin implements ChannelPlugin {
     await this.client.updateComment(issueOf(chatId)[0], Number(messageId), withMarker(message.text));
   }
 
-  /** Status labels and the summary comment follow the run. */
+  /** Status labels, the summary comment and (with pullRequests) a pull request follow the run. */
   onSessionEvent(chatId: string, event: OutputEventV1): void {
     this.status.update(chatId, event);
   }

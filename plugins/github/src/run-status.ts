@@ -45,23 +45,36 @@ export interface IssueLabels {
   comment(chatId: string, body: string): Promise<void>;
 }
 
+/** More to do per run on the issue, in step with the reporter (the pull request opener). */
+export interface RunFollower {
+  /** Each new event of the chat (repeats are filtered out before). */
+  follow(event: OutputEventV1): void;
+  /** After the summary of a run's end (its final or error event). */
+  ended(chatId: string, event: OutputEventV1): Promise<void>;
+}
+
 /**
  * Shows each issue's run on the issue: one status label (status:queued, status:in_progress,
  * status:done, status:failed, status:cancelled) kept in step with the run, and a summary
- * comment when the run ends. Per issue one change at a time; a status that is overtaken
- * before it was applied is skipped. Repeated events (same seq) change nothing.
+ * comment when the run ends, then whatever the follower does at the end. Per issue one
+ * change at a time; a status that is overtaken before it was applied is skipped. Repeated
+ * events (same seq) change nothing.
  */
 export class RunStatusReporter {
   private readonly logger = new Logger(RunStatusReporter.name);
   private readonly chats = new Map<string, { lastSeq: Map<string, number>; wanted: RunStatus | null; work: Promise<void> }>();
 
-  constructor(private readonly issues: IssueLabels) {}
+  constructor(
+    private readonly issues: IssueLabels,
+    private readonly follower?: RunFollower,
+  ) {}
 
   update(chatId: string, event: OutputEventV1): void {
     let chat = this.chats.get(chatId);
     if (!chat) this.chats.set(chatId, (chat = { lastSeq: new Map(), wanted: null, work: Promise.resolve() }));
     if (event.seq <= (chat.lastSeq.get(event.sessionId) ?? 0)) return;
     chat.lastSeq.set(event.sessionId, event.seq);
+    this.follower?.follow(event);
     const status = runStatusOf(event);
     if (!status) return;
     const summary = summaryOf(event);
@@ -69,7 +82,9 @@ export class RunStatusReporter {
     state.wanted = status;
     state.work = state.work.then(async () => {
       await this.apply(chatId, state);
-      if (summary) await this.issues.comment(chatId, summary).catch((error) => this.logger.warn(`${chatId}: summary: ${(error as Error).message}`));
+      if (!summary) return;
+      await this.issues.comment(chatId, summary).catch((error) => this.logger.warn(`${chatId}: summary: ${(error as Error).message}`));
+      await this.follower?.ended(chatId, event).catch((error) => this.logger.warn(`${chatId}: after the run: ${(error as Error).message}`));
     });
   }
 
