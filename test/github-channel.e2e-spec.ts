@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { deliveryHeaders, exampleDelivery } from './fakes/github/github-deliveries';
 import { FAKE_GITHUB_TOKEN, FakeGitHubApi, FakeUser } from './fakes/github/fake-github-api';
@@ -12,6 +13,15 @@ const CODERTOCAT: FakeUser = { login: 'Codertocat', id: 21031067, type: 'User' }
 const MALLORY: FakeUser = { login: 'mallory', id: 666, type: 'User' };
 const AGENT = join(__dirname, 'fixtures', 'long-answer-agent.js');
 const agentConfig = { defaultAgent: 'long', agents: { long: { command: process.execPath, args: [AGENT], env: { LONG_ANSWER_SECTIONS: '3' } } } };
+
+/** A comment on an issue, as GitHub delivers it. */
+const mention = (body: string, id: number, user = CODERTOCAT, issue = 1) => {
+  const payload = exampleDelivery('issue_comment', 'created');
+  payload.issue.number = issue;
+  payload.comment = { ...payload.comment, id, body, user: { ...payload.comment.user, login: user.login, id: user.id } };
+  payload.sender = payload.comment.user;
+  return payload;
+};
 
 /**
  * GitHub as a channel, end to end: real webhook deliveries (@octokit/webhooks-examples),
@@ -52,13 +62,6 @@ describeWith(['tmux'], 'GitHub channel (webhooks and polling, Octokit against a 
     };
     const tasks = async () => (await patchbay.get<{ tasks: Array<{ id: string; status: string; sessionId: string; prompt: string }> }>('/api/tasks')).tasks;
     const botComments = (issue: number) => github.comments(REPO, issue).filter((c) => c.user.login === 'patchbay-bot');
-    const mention = (body: string, id: number, user = CODERTOCAT, issue = 1) => {
-      const payload = exampleDelivery('issue_comment', 'created');
-      payload.issue.number = issue;
-      payload.comment = { ...payload.comment, id, body, user: { ...payload.comment.user, login: user.login, id: user.id } };
-      payload.sender = payload.comment.user;
-      return payload;
-    };
 
     it('runs a task for an issue opened with the label: one progress comment edited in place, a summary, status labels', async () => {
       const started = Date.now();
@@ -137,6 +140,82 @@ describeWith(['tmux'], 'GitHub channel (webhooks and polling, Octokit against a 
       const [task] = await tasks();
       expect(task.prompt).toMatch(/^here is the whole log:\n/);
       expect(task.prompt).toMatch(/\[… \d+ more characters not shown here: read the full text on GitHub\]$/);
+    });
+  });
+
+  describe('pull requests from pushed task branches', () => {
+    const github = new FakeGitHubApi();
+    let patchbay: PatchbayInstance;
+    let origin = '';
+
+    beforeAll(async () => {
+      patchbay = PatchbayInstance.prepare('github-pulls');
+      // The agent's repository, whose origin is the bare repository behind the fake's Codertocat/Hello-World.
+      origin = join(patchbay.dir, 'origin.git');
+      const repo = join(patchbay.dir, 'repo');
+      const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { stdio: 'ignore' });
+      git('init', '-q', '--bare', '-b', 'main', origin);
+      git('init', '-q', '-b', 'main', repo);
+      git('-C', repo, 'commit', '-q', '--allow-empty', '-m', 'first');
+      git('-C', repo, 'remote', 'add', 'origin', origin);
+      git('-C', repo, 'push', '-q', 'origin', 'main');
+      const apiUrl = await github.start();
+      github.addRepo(REPO, 1, { gitDir: origin });
+      github.setPermission(REPO, 'Codertocat', 'write');
+      github.addIssue(REPO, { number: 1, id: 444500041, title: 'Spelling error in the README file', body: 'typo', user: CODERTOCAT, labels: ['bug'] });
+      await patchbay.start({
+        defaultAgent: 'coder',
+        agents: { coder: { command: process.execPath, args: [join(__dirname, 'fixtures', 'committing-agent.js')], worktree: { repo, push: true } } },
+        github: { token: FAKE_GITHUB_TOKEN, apiUrl, webhookSecret: SECRET, label: 'bug', pullRequests: true },
+      });
+    });
+
+    afterAll(async () => {
+      await patchbay?.stop();
+      await github.stop();
+    });
+
+    const post = (event: string, payload: unknown) => {
+      const body = JSON.stringify(payload);
+      return fetch(`${patchbay.url}/webhooks/github`, { method: 'POST', headers: deliveryHeaders(event, body, SECRET), body });
+    };
+    const tasks = async () => (await patchbay.get<{ tasks: Array<{ id: string; status: string }> }>('/api/tasks')).tasks;
+    const botComments = () => github.comments(REPO, 1).filter((c) => c.user.login === 'patchbay-bot');
+    const originHas = (branch: string) => {
+      try {
+        execFileSync('git', ['--git-dir', origin, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+
+    it("opens a pull request from the branch the issue's agent committed on and the runner pushed, and links it", async () => {
+      expect((await post('issues', exampleDelivery('issues', 'opened'))).status).toBe(202);
+      await waitUntil(() => github.pulls.length === 1, 'the pull request', 60_000);
+      const [task] = await tasks();
+      const branch = `patchbay/${task.id}`;
+      expect(originHas(branch)).toBe(true);
+      expect(github.pulls).toEqual([
+        { repo: REPO, number: 2, title: 'Patchbay: Spelling error in the README file', head: branch, base: 'main', body: expect.stringMatching(/^For #1\.\n/) },
+      ]);
+      await waitUntil(() => botComments().some((c) => c.body.startsWith('**Pull request** #2')), 'the link on the issue');
+      const [progress, summary, link] = botComments();
+      expect(progress.body).toContain(`Committed fix-${task.id}.txt.\n⇡ pushed branch ${branch} (1 commit) to origin`);
+      expect(summary.body).toMatch(/^\*\*Done\*\*/);
+      expect(link.body).toContain(`opened from \`${branch}\` into \`main\`: https://github.com/${REPO}/pull/2`);
+      expect(github.labels(REPO, 1)).toEqual(['bug', 'status:done']);
+    });
+
+    it('opens none for a run that committed nothing', async () => {
+      expect((await post('issue_comment', mention('@patchbay-bot have another look [no-commit]', 9101))).status).toBe(202);
+      await waitUntil(async () => (await tasks()).filter((t) => t.status === 'done').length === 2, 'the second task', 60_000);
+      await waitUntil(() => botComments().filter((c) => c.body.startsWith('**Done**')).length === 2, 'the second summary');
+      const [second] = await tasks();
+      expect(originHas(`patchbay/${second.id}`)).toBe(false);
+      expect(github.pulls).toHaveLength(1);
+      expect(botComments().filter((c) => c.body.startsWith('Could not open'))).toEqual([]);
+      expect(github.unexpected()).toEqual([]);
     });
   });
 
