@@ -8,7 +8,7 @@ import { TmuxClient } from '@patchbay/tmux';
 import { FileTail } from './file-tail';
 import { LineTail, TailLine } from './line-tail';
 import { envScript, RUN_FILES, runScript, terminalScript } from './run-script';
-import { JournalBatch, RunJournal } from './run-journal';
+import { HeldFinal, JournalBatch, RunJournal } from './run-journal';
 import { TerminalScreen } from './terminal-screen';
 import { PublishError, Published, RunOutcome, Workspace } from './workspaces';
 
@@ -65,6 +65,11 @@ export class AgentRun {
   private endedWith?: AgentEvent['type'];
   private detached = false;
   private workspace?: RunWorkspace;
+  /**
+   * A final answer the agent printed before it exited (claude does), held back while the
+   * run may still push its branch: the pushed status must come first, and nothing after.
+   */
+  private held?: HeldFinal;
   /** Checks run one after another, so output is emitted once and in order. */
   private checks: Promise<void> = Promise.resolve();
   private resolveDone!: () => void;
@@ -79,8 +84,10 @@ export class AgentRun {
   ) {
     // A bridge watches someone else's tmux session, named by the request's prompt.
     this.tmuxSession = profile.mode === 'bridge' ? journal.request.prompt.trim() : `pb-${journal.request.sessionId}`;
-    const last = journaled.at(-1)?.events.at(-1);
+    // A batch may carry only a held final: the numbering goes on from the last event.
+    const last = journaled.flatMap((batch) => batch.events).at(-1);
     this.seq = last ? last.seq + 1 : journal.request.nextSeq;
+    this.held = journaled.findLast((batch) => batch.held)?.held;
   }
 
   get request(): RunRequestV1 {
@@ -92,9 +99,9 @@ export class AgentRun {
     return this.endedWith === 'final' ? 'done' : 'failed';
   }
 
-  /** The run's final or error event went out (the agent may still be exiting). */
+  /** The run's final or error event went out, or is held (the agent may still be exiting). */
   get hasEnded(): boolean {
-    return this.ended;
+    return this.ended || this.held !== undefined;
   }
 
   /** Output comes from the pane and input is typed into it (terminal mode, and bridges). */
@@ -324,17 +331,25 @@ export class AgentRun {
     this.touched();
     const parser = this.parserOf();
     const batch: AgentEvent[] = [];
+    let held: HeldFinal | undefined;
     for (const { line } of lines) {
       for (const event of parser.line(line)) {
         if (event.type === 'text') {
           this.pendingText += event.text;
+        } else if (event.type === 'final' && this.profile.worktree?.push) {
+          batch.push(...this.takePendingText());
+          held = event;
         } else {
           batch.push(...this.takePendingText(), event);
         }
       }
     }
     const offset = lines[lines.length - 1].end;
-    if (batch.length > 0 || this.pendingText.length >= TEXT_COALESCE_MAX) {
+    if (held) {
+      this.held = held;
+      // Journaled with the output it came from: a restarted runner holds it again.
+      this.send([...batch, ...this.takePendingText()], offset, held);
+    } else if (batch.length > 0 || this.pendingText.length >= TEXT_COALESCE_MAX) {
       this.send([...batch, ...this.takePendingText()], offset);
     } else if (this.pendingText && !this.textTimer) {
       this.textTimer = setTimeout(() => {
@@ -370,9 +385,12 @@ export class AgentRun {
         ? [{ type: 'final', text: this.terminal().tail(40), durationMs, exitCode }]
         : [{ type: 'error', code: 'agent_failed', text: `agent ${this.request.agent} exited with status ${exitCode}`, exitCode }]
       : this.parserOf().end({ exitCode, durationMs, stderrTail });
-    const ending = stop
-      ? [...closing.filter((e) => e.type !== 'final' && e.type !== 'error'), { type: 'error' as const, code: stop.code, text: stop.text, exitCode }]
-      : closing;
+    // A held final stands, as it would have had it gone out at once.
+    const ending = this.held
+      ? [{ ...this.held, exitCode }]
+      : stop
+        ? [...closing.filter((e) => e.type !== 'final' && e.type !== 'error'), { type: 'error' as const, code: stop.code, text: stop.text, exitCode }]
+        : closing;
     const final = ending.findIndex((e) => e.type === 'final');
     if (final < 0) {
       this.end(...this.takePendingText(), ...ending);
@@ -470,7 +488,7 @@ export class AgentRun {
    * Nothing follows a run's final or error event (claude prints its result before it exits,
    * so a later stop must not add a second ending).
    */
-  private send(all: AgentEvent[], offset: number): void {
+  private send(all: AgentEvent[], offset: number, held?: HeldFinal): void {
     if (this.finished || this.ended) return;
     const end = all.findIndex((e) => TERMINAL_EVENT_TYPES.has(e.type));
     const bodies = end >= 0 ? all.slice(0, end + 1) : all;
@@ -478,17 +496,17 @@ export class AgentRun {
       this.ended = true;
       this.endedWith = all[end].type;
     }
-    if (bodies.length === 0) return;
+    if (bodies.length === 0 && !held) return;
     const { sessionId, taskId, runId } = this.request;
     const at = new Date().toISOString();
     const events = bodies.map((body) => ({ ...body, sessionId, taskId, runId, seq: this.seq++, at }) as OutputEventV1);
-    this.journal.append(events, offset);
+    this.journal.append(events, offset, held);
     for (const event of events) this.deps.publish(event);
   }
 }
 
 /** `pushed branch patchbay/abc (2 commits) to origin` */
-export function pushedText({ branch, commits, remote }: Published): string {
+function pushedText({ branch, commits, remote }: Published): string {
   return `pushed branch ${branch} (${commits} ${commits === 1 ? 'commit' : 'commits'}) to ${remote}`;
 }
 

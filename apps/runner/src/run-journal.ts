@@ -85,8 +85,8 @@ export class RunJournal {
    * One line per batch, written in one synchronous call before the events go out: a torn
    * last line (a crash mid-write) is dropped whole and its events are produced again.
    */
-  append(events: OutputEventV1[], offset: number): void {
-    appendFileSync(join(this.dir, FILES.events), `${JSON.stringify({ events, offset } satisfies JournalBatch)}\n`);
+  append(events: OutputEventV1[], offset: number, held?: HeldFinal): void {
+    appendFileSync(join(this.dir, FILES.events), `${JSON.stringify({ events, offset, ...(held && { held }) } satisfies JournalBatch)}\n`);
   }
 
   async markDone(): Promise<void> {
@@ -100,10 +100,15 @@ export class RunJournal {
   }
 }
 
+/** A final answer parsed before the agent exited, not numbered yet (AgentRun holds it). */
+export type HeldFinal = Omit<Extract<OutputEventV1, { type: 'final' }>, 'sessionId' | 'taskId' | 'runId' | 'seq' | 'at'>;
+
 export interface JournalBatch {
   events: OutputEventV1[];
   /** Bytes of the agent's output fully turned into events once this batch was sent. */
   offset: number;
+  /** The final answer the output up to `offset` gave, held until the agent exits. */
+  held?: HeldFinal;
 }
 
 async function readBatches(dir: string): Promise<JournalBatch[]> {

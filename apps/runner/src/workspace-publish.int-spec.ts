@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bus, InProcessTransport } from '@patchbay/bus';
@@ -61,6 +61,14 @@ describeWith(['tmux'], 'RunnerService: publishing the task branch (real git, rea
         pusher: agent({ repo, push: true }),
         keeper: agent({ repo }),
         failing: agent({ repo: unreachable, push: true }),
+        // Like claude: prints its result (the final answer) first, then exits.
+        early: {
+          command: 'bash',
+          args: ['-c', `{\n${AGENT}\n} >&2\necho '{"type":"result","subtype":"success","is_error":false,"result":"Done early.","duration_ms":5}'\nwhile [ ! -e "$0/$1.exit" ]; do sleep 0.05; done`, home, '{prompt}'],
+          mode: 'structured',
+          format: 'claude',
+          worktree: { repo, cleanup: 'never', push: true },
+        },
       },
     });
     bus.subscribe('session.*.output', (event) => void events.push(event));
@@ -92,9 +100,10 @@ describeWith(['tmux'], 'RunnerService: publishing the task branch (real git, rea
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(events)}`);
     }
   }
+  /** The run's events once it ended, each seq once (as the engine keeps them: an adopted run publishes some again). */
   async function ended(r: RunRequestV1): Promise<OutputEventV1[]> {
     await until(() => of(r).some((e) => e.type === 'final' || e.type === 'error'), `run ${r.runId} to end`);
-    return of(r);
+    return of(r).filter((e, i, all) => all.findIndex((f) => f.seq === e.seq) === i);
   }
   const kinds = (all: OutputEventV1[]) => all.map((e) => (e.type === 'status' ? `status:${e.state}` : e.type)).filter((k, i, a) => k !== 'text' || a[i - 1] !== 'text');
 
@@ -130,6 +139,22 @@ describeWith(['tmux'], 'RunnerService: publishing the task branch (real git, rea
     expect(failed).toMatchObject({ branch: `patchbay/${run.taskId}`, text: expect.stringMatching(new RegExp(`^could not push branch patchbay/${run.taskId} to origin: .+`)) });
     expect(failed.text).not.toContain('s3cret');
     expect(all.at(-1)).toMatchObject({ type: 'final', text: 'start commit\nend commit' });
+  });
+
+  it('holds a final printed before the agent exits until the branch is pushed, across a runner restart', async () => {
+    const run = request('early', 'commit');
+    await runner.accept(run);
+    const journal = join(home, 'runs', run.runId, 'events.jsonl');
+    await until(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"held"'), 'the held final in the journal');
+    expect(of(run).some((e) => e.type === 'final')).toBe(false);
+    await runner.onModuleDestroy();
+    runner = new RunnerService(config, bus, new TmuxClient(socket));
+    await runner.onApplicationBootstrap();
+    writeFileSync(join(home, 'commit.exit'), '');
+    const all = await ended(run);
+    expect(kinds(all)).toEqual(['status:started', 'status:resumed', 'status:pushed', 'final']);
+    expect(all.at(-1)).toMatchObject({ type: 'final', text: 'Done early.', exitCode: 0 });
+    expect(originHas(`patchbay/${run.taskId}`)).toBe(true);
   });
 
   it('pushes the branch of a run adopted by a restarted runner', async () => {
