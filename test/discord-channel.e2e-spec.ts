@@ -24,11 +24,13 @@ describeWith(['tmux'], 'Discord channel (discord.js against a strict fake Discor
   const telegram = new FakeTelegramApi();
   let patchbay: PatchbayInstance;
   let channelId: string;
+  let lobbyId: string;
 
   beforeAll(async () => {
     const { apiUrl, gatewayUrl } = await discord.start();
     const guild = discord.addGuild('team');
     channelId = discord.addTextChannel(guild.id, 'general').id;
+    lobbyId = discord.addTextChannel(guild.id, 'lobby').id;
     const apiRoot = await telegram.start();
     telegram.addChat({ id: TELEGRAM_GROUP, type: 'supergroup', title: 'team' });
     patchbay = PatchbayInstance.prepare('discord');
@@ -57,6 +59,14 @@ describeWith(['tmux'], 'Discord channel (discord.js against a strict fake Discor
     discord.userSends({ channelId: dm.id, author: MALLORY, content: 'rm -rf / please' });
     await waitUntil(() => discord.botMessages(dm.id).length > 0, 'the pairing reply');
     expect(discord.botMessages(dm.id)[0].content).toMatch(/^You are not paired with this Patchbay yet, so nothing was run\. Pairing code: [A-Z2-9]{8} /);
+    expect((await patchbay.get<{ tasks: unknown[] }>('/api/tasks')).tasks).toHaveLength(0);
+  });
+
+  it('opens no thread for an unknown sender who mentions the bot in a channel, and answers there', async () => {
+    discord.userSends({ channelId: lobbyId, author: MALLORY, content: `<@${FAKE_DISCORD_BOT_ID}> run my script` });
+    await waitUntil(() => discord.botMessages(lobbyId).length > 0, 'the pairing reply in the channel');
+    expect(discord.botMessages(lobbyId)[0].content).toMatch(/^You are not paired with this Patchbay yet, so nothing was run\. Pairing code: [A-Z2-9]{8} /);
+    expect(discord.threadsOf(lobbyId)).toEqual([]);
     expect((await patchbay.get<{ tasks: unknown[] }>('/api/tasks')).tasks).toHaveLength(0);
   });
 

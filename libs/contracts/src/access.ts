@@ -38,6 +38,13 @@ export const PairApproveV1 = z.object({
 });
 export type PairApproveV1 = z.infer<typeof PairApproveV1>;
 
+/** Who a channel's user is to Patchbay, asked before a platform side effect (a Discord thread). */
+export const RoleQueryV1 = z.object({
+  channel: z.string().min(1).max(40),
+  senderId: z.string().min(1).max(200),
+});
+export type RoleQueryV1 = z.infer<typeof RoleQueryV1>;
+
 export const PrincipalV1 = z.object({
   id: z.string(),
   name: z.string(),

@@ -49,6 +49,8 @@ export const contracts = {
   'access.pairings': request(m.Empty, z.object({ pending: z.array(a.PairingRequestV1) })),
   'access.pair.approve': request(a.PairApproveV1, a.PrincipalV1),
   'access.principals': request(m.Empty, z.object({ principals: z.array(a.PrincipalV1) })),
+  /** The role a channel's user has now (null: unknown, would get a pairing code). */
+  'access.role': request(a.RoleQueryV1, z.object({ role: a.Role.nullable() })),
   'access.audit': request(m.ListQueryV1, z.object({ entries: z.array(a.AuditEntryV1) })),
   'query.sessions.list': request(m.ListQueryV1, m.SessionListV1),
   'query.sessions.get': request(m.ByIdV1, m.SessionFoundV1),

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { InboundMessageV1 } from '@patchbay/contracts';
 import { RateLimitedError } from '@patchbay/plugin-sdk';
+import { EngineStub } from '@patchbay/plugin-sdk/testing';
 import { FAKE_DISCORD_BOT_ID, FAKE_DISCORD_TOKEN, FakeDiscord, FakeDiscordOptions } from '../../../test/fakes/discord/fake-discord-api';
 import { DiscordPlugin } from './discord.plugin';
 
@@ -13,6 +14,7 @@ import { DiscordPlugin } from './discord.plugin';
 jest.setTimeout(20_000);
 
 const ADA = { id: '2100000000000000001', username: 'ada', global_name: 'Ada' };
+const MALLORY = { id: '2100000000000000666', username: 'mallory', global_name: 'Mallory' };
 const MENTION = `<@${FAKE_DISCORD_BOT_ID}>`;
 
 let fake: FakeDiscord;
@@ -29,12 +31,8 @@ async function start(fakeOptions: FakeDiscordOptions = {}, prepare: (fake: FakeD
   guildId = fake.addGuild('team').id;
   channelId = fake.addTextChannel(guildId, 'general').id;
   plugin = new DiscordPlugin({ token: FAKE_DISCORD_TOKEN, apiUrl, gatewayUrl, guildId });
-  await plugin.start({
-    submit: async (message) => {
-      submitted.push(message);
-      return answer(message);
-    },
-  });
+  // Ada is paired (an operator); anyone else is unknown to Patchbay.
+  await plugin.start(new EngineStub((message) => (submitted.push(message), answer(message)), { [ADA.id]: 'operator' }));
 }
 
 beforeEach(() => {
@@ -98,6 +96,14 @@ describe('DiscordPlugin inbound', () => {
     // Its own answers came back over the gateway (MESSAGE_CREATE) and started nothing.
     expect(fake.botMessages(first.id).map((m) => m.content)).toEqual(['got: start', 'got: and now this']);
     expect(fake.threadsOf(channelId)).toHaveLength(1);
+  });
+
+  it('opens no thread for someone who may not start work: the message goes from the channel, answered there', async () => {
+    answer = () => ({ reply: 'You are not paired with this Patchbay yet, so nothing was run. Pairing code: ABCD2345' });
+    fake.userSends({ channelId, author: MALLORY, content: `${MENTION} run my script` });
+    await until(() => fake.botMessages(channelId).length === 1, 'the pairing answer in the channel');
+    expect(submitted.map((m) => [m.chatId, m.text])).toEqual([[channelId, 'run my script']]);
+    expect(fake.threadsOf(channelId)).toEqual([]);
   });
 
   it('answers a typed /command after a mention in the channel itself, without a thread', async () => {

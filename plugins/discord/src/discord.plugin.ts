@@ -21,7 +21,7 @@ import {
   User,
   WebSocketOptions,
 } from 'discord.js';
-import { InboundMessageV1 } from '@patchbay/contracts';
+import { InboundMessageV1, ROLE_ALLOWS } from '@patchbay/contracts';
 import {
   ChannelCapabilities,
   ChannelContext,
@@ -161,13 +161,25 @@ export class DiscordPlugin implements ChannelPlugin {
     } else if (channel.type === ChannelType.GuildText || channel.type === ChannelType.GuildAnnouncement) {
       if (!mentioned) return;
       text = withoutMention(text, botId) || '/help';
-      if (this.options.threadPerSession !== false && !text.startsWith('/')) chatId = await this.threadFor(message, text);
+      if (this.options.threadPerSession !== false && !text.startsWith('/') && (await this.mayStart(message.author.id, context))) {
+        chatId = await this.threadFor(message, text);
+      }
     } else {
       return;
     }
     if (!text) return;
     const answer = await context.submit(this.inbound(message.id, chatId, message.author, text, message.createdAt));
     await this.reply(chatId, answer);
+  }
+
+  /**
+   * Whether the sender may start work, so a thread is worth opening: strangers (who get a
+   * pairing code) and viewers do not get one. Unknown when the engine is away: the message
+   * is queued for it, so the thread is opened.
+   */
+  private async mayStart(senderId: string, context: ChannelContext): Promise<boolean> {
+    const role = await context.roleOf(senderId).catch(() => 'operator' as const);
+    return role !== null && ROLE_ALLOWS[role].has('prompt');
   }
 
   /** The thread for the conversation a message starts (its id is the message's). */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Update } from 'grammy/types';
 import type { InboundMessageV1 } from '@patchbay/contracts';
 import { FAKE_BOT_TOKEN, FakeTelegramApi } from '../../../test/fakes/telegram/fake-telegram-api';
+import { EngineStub } from '@patchbay/plugin-sdk/testing';
 import { TelegramPlugin, WebhookSecretError } from './telegram.plugin';
 
 jest.setTimeout(20_000);
@@ -30,12 +31,7 @@ describe('TelegramPlugin in webhook mode', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/telegram`;
     plugin = new TelegramPlugin({ token: FAKE_BOT_TOKEN, apiRoot, mode: 'webhook', webhookUrl: url, webhookSecret: 'hook-secret_1' });
-    await plugin.start({
-      submit: async (message) => {
-        submitted.push(message);
-        return { reply: `got ${message.text}` };
-      },
-    });
+    await plugin.start(new EngineStub((message) => (submitted.push(message), { reply: `got ${message.text}` })));
   });
 
   afterAll(async () => {

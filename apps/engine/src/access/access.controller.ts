@@ -1,18 +1,25 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { AppError, OnBusRequest } from '@patchbay/bus';
-import { ListQueryV1, PairApproveV1, PrincipalV1 } from '@patchbay/contracts';
+import { ListQueryV1, PairApproveV1, PrincipalV1, Role, RoleQueryV1 } from '@patchbay/contracts';
 import { AccessStore } from '@patchbay/persistence';
 import { Clock } from '../clock';
+import { AccessService } from './access.service';
 import { ENGINE_QUEUE } from '../engine.constants';
 
-/** Pairing and access administration for the CLI and HTTP API (owners only, on loopback). */
+/** Pairing and access administration for the CLI and HTTP API (owners only, on loopback), and roles for channels. */
 @Controller()
 export class AccessController {
   constructor(
     private readonly store: AccessStore,
     private readonly clock: Clock,
+    private readonly access: AccessService,
   ) {}
+
+  @OnBusRequest('access.role', { queue: ENGINE_QUEUE })
+  async role(@Payload() query: RoleQueryV1): Promise<{ role: Role | null }> {
+    return { role: await this.access.roleOf(query.channel, query.senderId) };
+  }
 
   @OnBusRequest('access.pairings', { queue: ENGINE_QUEUE })
   async pairings() {

@@ -53,9 +53,8 @@ export class AccessService implements OnApplicationBootstrap {
     // Patchbay's own channels (the scheduler) act with what an owner set up.
     if (INTERNAL_CHANNELS.has(message.channel)) return { actor, name, principalId: null, role: 'operator' };
     const known = await this.store.sender(message.channel, message.sender.id);
-    const wildcard = this.wildcardRole(message.channel);
     const vouch = message.sender.vouch && VOUCHING_CHANNELS.has(message.channel) ? message.sender.vouch : undefined;
-    const role = best(best(known?.role ?? null, wildcard), vouch?.role ?? null);
+    const role = best(best(known?.role ?? null, this.wildcardRole(message.channel)), vouch?.role ?? null);
     // The name people see on the platform, which is how others in a shared session know them.
     const sender: Sender = { actor, name: message.sender.name ?? known?.name ?? message.sender.id, principalId: known?.principalId ?? null, role };
     if (vouch) {
@@ -65,6 +64,13 @@ export class AccessService implements OnApplicationBootstrap {
       await this.audit(sender, 'vouch', message.chatId, 'deny', `channel ${message.channel} may not vouch for senders`);
     }
     return sender;
+  }
+
+  /** The role a channel's user has from the config and pairing (no vouching: that comes with a message). */
+  async roleOf(channel: string, senderId: string): Promise<Role | null> {
+    if (INTERNAL_CHANNELS.has(channel)) return 'operator';
+    const known = await this.store.sender(channel, senderId);
+    return best(known?.role ?? null, this.wildcardRole(channel));
   }
 
   /**

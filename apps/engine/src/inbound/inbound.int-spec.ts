@@ -122,6 +122,12 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
       expect(await store.bindings(session)).toHaveLength(3);
     });
 
+    it("tells a channel a user's role before anything is submitted (null for strangers)", async () => {
+      const roleOf = async (senderId: string, channel = 'telegram') => (await bus.request('access.role', { channel, senderId })).role;
+      expect(await Promise.all(['1', '2', '3', '99'].map((id) => roleOf(id)))).toEqual(['owner', 'operator', 'viewer', null]);
+      expect(await roleOf('1', 'discord')).toBeNull();
+    });
+
     it('audits every decision', async () => {
       const { entries } = await bus.request('access.audit', { limit: 500 });
       expect(entries).toContainEqual(expect.objectContaining({ actor: 'telegram:3', action: 'prompt', decision: 'deny', detail: 'role viewer' }));

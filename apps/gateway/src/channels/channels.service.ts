@@ -47,6 +47,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
           const answer = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
           return 'queued' in answer ? { queued: true } : { reply: answer.reply, buttons: answer.buttons };
         },
+        roleOf: async (senderId) => (await this.bus.request('access.role', { channel: plugin.id, senderId })).role,
       });
     }
   }

@@ -1,4 +1,4 @@
-import type { InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
+import type { InboundMessageV1, OutputEventV1, Role } from '@patchbay/contracts';
 
 /** What a platform allows; the renderer shapes output to fit. */
 export interface ChannelCapabilities {
@@ -47,6 +47,13 @@ export interface ChannelTransport {
 export interface ChannelContext {
   /** Hands a user's message to the engine; resolves with its answer (or `queued`). */
   submit(message: InboundMessageV1): Promise<{ reply?: string; buttons?: OutboundButton[]; queued?: true }>;
+  /**
+   * The role the platform user `senderId` has on this channel (null: unknown, a message from
+   * them gets a pairing code). For side effects before a message is submitted, like opening
+   * a thread; the engine still decides on the message itself. Rejects when the engine is not
+   * reachable.
+   */
+  roleOf(senderId: string): Promise<Role | null>;
 }
 
 /**

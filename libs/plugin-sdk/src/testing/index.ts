@@ -2,3 +2,4 @@ export * from './conformance';
 export * from './memory-transport';
 export * from './virtual-clock';
 export * from './output-events';
+export * from './engine-stub';
