@@ -81,11 +81,15 @@ describe('Workspaces', () => {
     expect(git(ws.cwd, 'branch', '--show-current')).toBe(`patchbay/${second.taskId}`);
   });
 
-  it('gives parallel sessions separate trees', async () => {
-    const [a, b] = await Promise.all([workspaces.prepare(profile('never'), request('sessaaaa')), workspaces.prepare(profile('never'), request('sessbbbb'))]);
-    expect(a.cwd).not.toBe(b.cwd);
+  it('gives parallel sessions separate trees, however many start at once', async () => {
+    // git cannot add worktrees to one repository side by side: Workspaces takes them in turn.
+    const sessions = ['sessaaaa', 'sessbbbb', 'sesscccc', 'sessdddd', 'sesseeee', 'sessffff', 'sessgggg', 'sesshhhh'];
+    const all = await Promise.all(sessions.map((s) => workspaces.prepare(profile('never'), request(s))));
+    expect(new Set(all.map((ws) => ws.cwd)).size).toBe(sessions.length);
+    const [a, b] = all;
     writeFileSync(join(a.cwd, 'only-a.txt'), 'a');
     expect(existsSync(join(b.cwd, 'only-a.txt'))).toBe(false);
+    await Promise.all(all.map((ws) => ws.release('done')));
   });
 
   it('fails with git’s own message when the repository does not exist', async () => {

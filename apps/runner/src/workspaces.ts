@@ -57,6 +57,11 @@ interface BranchStart {
  */
 export class Workspaces {
   private readonly logger = new Logger(Workspaces.name);
+  /**
+   * Worktree changes per repository, one at a time: `git worktree add` reads the metadata
+   * of the repository's other worktrees and fails when one is being written alongside.
+   */
+  private readonly repoQueues = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly home: string,
@@ -70,7 +75,8 @@ export class Workspaces {
     const path = this.pathOf(request);
     const branch = branchOf(request);
     const lastBranchFile = `${path}.branch`;
-    if (!(await this.git.branchExists(worktree.repo, branch))) {
+    await this.serially(worktree.repo, async () => {
+      if (await this.git.branchExists(worktree.repo, branch)) return;
       if (existsSync(path)) {
         await this.git.newBranchHere(path, branch);
       } else {
@@ -82,7 +88,7 @@ export class Workspaces {
       const start: BranchStart = { branch, commit: await this.git.commitOf(worktree.repo, `refs/heads/${branch}`) };
       await writeFile(`${path}.start`, JSON.stringify(start));
       this.logger.log(`task ${request.taskId}: worktree ${path} on branch ${branch}`);
-    }
+    });
     return this.handle(profile, request);
   }
 
@@ -97,7 +103,7 @@ export class Workspaces {
       release: async (outcome) => {
         if (worktree.cleanup === 'never' || (worktree.cleanup === 'on_success' && outcome !== 'done')) return;
         // The branch keeps the work; the next run of the session adds the folder again from it.
-        await this.git.removeWorktree(worktree.repo, path).catch((error) => this.logger.warn((error as Error).message));
+        await this.serially(worktree.repo, () => this.git.removeWorktree(worktree.repo, path)).catch((error) => this.logger.warn((error as Error).message));
       },
     };
   }
@@ -122,6 +128,12 @@ export class Workspaces {
     } catch (error) {
       throw new PublishError(branch, REMOTE, error instanceof GitError ? error.stderr.trim() || error.message : (error as Error).message);
     }
+  }
+
+  private serially<T>(repo: string, work: () => Promise<T>): Promise<T> {
+    const done = (this.repoQueues.get(repo) ?? Promise.resolve()).then(work);
+    this.repoQueues.set(repo, done.catch(() => undefined));
+    return done;
   }
 
   private pathOf(request: RunRequestV1): string {
