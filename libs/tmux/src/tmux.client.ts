@@ -13,6 +13,10 @@ export class TmuxError extends Error {
   }
 }
 
+/** What a client says when the server went away under it (it was exiting). */
+const SERVER_GONE = /server exited unexpectedly|lost server/;
+const NEW_SESSION_ATTEMPTS = 5;
+
 /**
  * Every tmux command Patchbay runs goes through here. `socket` selects a named tmux server
  * (`tmux -L <socket>`); without it the user's default server, so `tmux attach` just works.
@@ -39,9 +43,22 @@ export class TmuxClient {
     }
   }
 
-  /** Starts a detached session running `command` (a shell command line) in `cwd`. */
+  /**
+   * Starts a detached session running `command` (a shell command line) in `cwd`. A server
+   * whose last session just ended is exiting and drops the client ("server exited
+   * unexpectedly"); the next try starts a fresh server.
+   */
   async newSession(session: string, command: string, cwd: string): Promise<void> {
-    await this.exec(['new-session', '-d', '-s', session, '-c', cwd, '-x', '200', '-y', '50', command]);
+    const argv = ['new-session', '-d', '-s', session, '-c', cwd, '-x', '200', '-y', '50', command];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.exec(argv);
+        return;
+      } catch (error) {
+        if (!(error instanceof TmuxError && SERVER_GONE.test(error.stderr)) || attempt >= NEW_SESSION_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
   }
 
   /**
