@@ -422,7 +422,8 @@ export class AgentRun {
 
   /** Emits the run's last events and lets go of everything. */
   private end(...events: AgentEvent[]): void {
-    if (this.finished) return;
+    // Let go of (a check in flight when the runner stopped): the next runner ends it, from the journal.
+    if (this.finished || this.detached) return;
     const offset = this.lines?.position ?? this.paneTail?.position ?? 0;
     this.send(events, offset);
     this.finished = true;
@@ -489,7 +490,7 @@ export class AgentRun {
    * so a later stop must not add a second ending).
    */
   private send(all: AgentEvent[], offset: number, held?: HeldFinal): void {
-    if (this.finished || this.ended) return;
+    if (this.finished || this.ended || this.detached) return;
     const end = all.findIndex((e) => TERMINAL_EVENT_TYPES.has(e.type));
     const bodies = end >= 0 ? all.slice(0, end + 1) : all;
     if (end >= 0) {
