@@ -1,42 +1,33 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bus, InProcessTransport } from '@patchbay/bus';
 import { ConfigSchema } from '@patchbay/config';
-import { newId, OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
-import { TmuxClient } from '@patchbay/tmux';
-import { removeTmuxServer } from '../../../test/support/patchbay-processes';
+import { newId, RunRequestV1 } from '@patchbay/contracts';
 import { describeWith } from '../../../test/support/services';
+import { SpecRunner } from '../../../test/support/spec-runner';
 import { RunnerService } from './runner.service';
 
 jest.setTimeout(30_000);
 
 describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (real tmux)', () => {
-  const socket = `pbtest-${newId(8)}`;
   const home = mkdtempSync(join(tmpdir(), 'pb-runner-'));
-  const bus = new Bus(new InProcessTransport(), { prefix: 'pbtest', requestTimeoutMs: 5_000 });
-  const events: OutputEventV1[] = [];
+  const spec = new SpecRunner();
+  const { bus } = spec;
   let activeRuns = -1;
   let runner: RunnerService;
 
   beforeAll(async () => {
-    const config = ConfigSchema.parse({
-      home,
-      runner: { id: 'runner-spec', capacity: 1 },
-      agents: { gate: { command: 'bash', args: ['-c', 'echo "start $1"; while [ ! -e "$0/$1.go" ]; do sleep 0.05; done; echo "end $1"', home, '{prompt}'] } },
-    });
-    bus.subscribe('session.*.output', (event) => void events.push(event));
     bus.subscribe('runner.heartbeat', (beat) => void (activeRuns = beat.activeRuns));
-    runner = new RunnerService(config, bus, new TmuxClient(socket));
-    await runner.onApplicationBootstrap();
+    runner = await spec.start(
+      ConfigSchema.parse({
+        home,
+        runner: { id: 'runner-spec', capacity: 1 },
+        agents: { gate: { command: 'bash', args: ['-c', 'echo "start $1"; while [ ! -e "$0/$1.go" ]; do sleep 0.05; done; echo "end $1"', home, '{prompt}'] } },
+      }),
+    );
   });
 
-  afterAll(async () => {
-    await runner.onModuleDestroy();
-    await bus.close();
-    removeTmuxServer(socket);
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => spec.stop(home));
 
   const request = (prompt: string, extra: Partial<RunRequestV1> = {}): RunRequestV1 => ({
     runId: newId(),
@@ -47,7 +38,7 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
     nextSeq: 1,
     ...extra,
   });
-  const of = (r: RunRequestV1) => events.filter((e) => e.runId === r.runId);
+  const of = (r: RunRequestV1) => spec.of(r);
   async function until(condition: () => boolean, what: string): Promise<void> {
     for (const deadline = Date.now() + 10_000; !condition(); await new Promise((r) => setTimeout(r, 20))) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

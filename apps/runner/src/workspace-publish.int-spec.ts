@@ -1,13 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bus, InProcessTransport } from '@patchbay/bus';
-import { ConfigSchema, PatchbayConfig } from '@patchbay/config';
+import { ConfigSchema } from '@patchbay/config';
 import { newId, OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
-import { TmuxClient } from '@patchbay/tmux';
-import { removeTmuxServer } from '../../../test/support/patchbay-processes';
 import { describeWith } from '../../../test/support/services';
+import { SpecRunner } from '../../../test/support/spec-runner';
 import { RunnerService } from './runner.service';
 
 jest.setTimeout(30_000);
@@ -27,13 +25,11 @@ const AGENT = [
 ].join('\n');
 
 describeWith(['tmux'], 'RunnerService: publishing the task branch (real git, real tmux)', () => {
-  const socket = `pbtest-${newId(8)}`;
   const root = mkdtempSync(join(tmpdir(), 'pb-publish-'));
   const home = join(root, 'home');
   const origin = join(root, 'origin.git');
-  const bus = new Bus(new InProcessTransport(), { prefix: 'pbtest', requestTimeoutMs: 5_000 });
-  const events: OutputEventV1[] = [];
-  let config: PatchbayConfig;
+  const spec = new SpecRunner();
+  const { bus, events } = spec;
   let runner: RunnerService;
 
   /** A repository with one commit whose origin is `originUrl`. */
@@ -54,7 +50,7 @@ describeWith(['tmux'], 'RunnerService: publishing the task branch (real git, rea
     // Nothing listens there; the URL carries a secret that must never be shown.
     const unreachable = repository('unreachable', 'https://patchbay:s3cret-token@127.0.0.1:9/nothing.git');
     const agent = (worktree: Record<string, unknown>) => ({ command: 'bash', args: ['-c', AGENT, home, '{prompt}'], worktree: { cleanup: 'never', ...worktree } });
-    config = ConfigSchema.parse({
+    const config = ConfigSchema.parse({
       home,
       runner: { id: 'runner-publish', capacity: 4 },
       agents: {
@@ -71,22 +67,15 @@ describeWith(['tmux'], 'RunnerService: publishing the task branch (real git, rea
         },
       },
     });
-    bus.subscribe('session.*.output', (event) => void events.push(event));
     // A restarted runner waits for an engine before it adopts runs.
     bus.respond('engine.status', async () => ({ database: { ok: true, detail: 'spec' } }));
-    runner = new RunnerService(config, bus, new TmuxClient(socket));
-    await runner.onApplicationBootstrap();
+    runner = await spec.start(config);
   });
 
-  afterAll(async () => {
-    await runner.onModuleDestroy();
-    await bus.close();
-    removeTmuxServer(socket);
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => spec.stop(root));
 
   const request = (agent: string, prompt: string): RunRequestV1 => ({ runId: newId(), taskId: newId(), sessionId: newId(), agent, prompt, nextSeq: 1 });
-  const of = (r: RunRequestV1) => events.filter((e) => e.runId === r.runId);
+  const of = (r: RunRequestV1) => spec.of(r);
   const originHas = (branch: string) => {
     try {
       git(origin, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`);
@@ -147,9 +136,7 @@ describeWith(['tmux'], 'RunnerService: publishing the task branch (real git, rea
     const journal = join(home, 'runs', run.runId, 'events.jsonl');
     await until(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"held"'), 'the held final in the journal');
     expect(of(run).some((e) => e.type === 'final')).toBe(false);
-    await runner.onModuleDestroy();
-    runner = new RunnerService(config, bus, new TmuxClient(socket));
-    await runner.onApplicationBootstrap();
+    runner = await spec.restart();
     writeFileSync(join(home, 'commit.exit'), '');
     const all = await ended(run);
     expect(kinds(all)).toEqual(['status:started', 'status:resumed', 'status:pushed', 'final']);
@@ -161,9 +148,7 @@ describeWith(['tmux'], 'RunnerService: publishing the task branch (real git, rea
     const run = request('pusher', 'commit gate');
     await runner.accept(run);
     await until(() => of(run).some((e) => e.type === 'text'), 'the agent to start');
-    await runner.onModuleDestroy();
-    runner = new RunnerService(config, bus, new TmuxClient(socket));
-    await runner.onApplicationBootstrap();
+    runner = await spec.restart();
     writeFileSync(join(home, 'commit gate.go'), '');
     const all = await ended(run);
     expect(all).toContainEqual(expect.objectContaining({ type: 'status', state: 'resumed', text: expect.stringContaining('runner-publish') }));
