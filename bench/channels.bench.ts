@@ -18,9 +18,10 @@ const QUIET_MS = 3_000;
 /** What the bench needs of a platform's fake: chats, a user who speaks, and the calls made. */
 export interface BenchPlatform {
   name: string;
-  /** patchbay.yaml lines for this channel (and its owner under `access`). */
-  yaml: { channel: string; owner: string };
-  chats: string[];
+  /** patchbay.yaml lines for this channel, and its users under `access.owners`. */
+  yaml: { channel: string; owners: string[] };
+  /** The chats, by kind: a table row each. */
+  kinds: Array<{ kind: string; chats: string[] }>;
   say(chat: string, text: string): void;
   /** Texts the bot's messages in `chat` show now. */
   shown(chat: string): string[];
@@ -41,10 +42,10 @@ export interface ChannelBenchRow {
 }
 
 /**
- * One session, a ~50 KB answer with code blocks, followed by 10 chats on each platform at
- * once (the first starts it, the others `/attach`): what reaching all of them costs in API
- * calls, how hard any one chat is hit, whether the platform ever said 429, and how long
- * after the agent's last byte each chat shows the final answer.
+ * One session, a ~50 KB answer with code blocks, followed by 10 chats of each kind on each
+ * platform at once (the first starts it, the others `/attach`): what reaching all of them
+ * costs in API calls, how hard any one chat is hit, whether the platform ever said 429, and
+ * how long after the agent's last byte each chat shows the final answer.
  */
 export async function benchChannels(): Promise<ChannelBenchRow[]> {
   const platforms = [await telegramPlatform(), await discordPlatform()];
@@ -55,13 +56,13 @@ export async function benchChannels(): Promise<ChannelBenchRow[]> {
   let live: LivePatchbay | null = null;
   try {
     live = await LivePatchbay.start({ name: 'bench-channels', yaml: channelsYaml(platforms) });
-    const [first, ...rest] = platforms;
-    first.say(first.chats[0], 'write the long answer');
-    await waitFor(() => first.shown(first.chats[0]).some((t) => t.includes('Waiting for the go.')), 'the run to start', 60_000).catch((error: Error) => {
-      throw new Error(`${error.message}; the chat shows: ${JSON.stringify(first.shown(first.chats[0]))}`);
+    const [first, ...followers] = platforms.flatMap((platform) => platform.kinds.flatMap(({ chats }) => chats.map((chat) => ({ platform, chat }))));
+    first.platform.say(first.chat, 'write the long answer');
+    const started = () => first.platform.shown(first.chat).some((t) => t.includes('Waiting for the go.'));
+    await waitFor(started, 'the run to start', 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}; the chat shows: ${JSON.stringify(first.platform.shown(first.chat))}`);
     });
     const sessionId = await onlySession(live);
-    const followers = [...first.chats.slice(1).map((chat) => ({ platform: first, chat })), ...rest.flatMap((p) => p.chats.map((chat) => ({ platform: p, chat })))];
     for (const { platform, chat } of followers) platform.say(chat, `/attach ${sessionId}`);
     await waitFor(() => followers.every(({ platform, chat }) => platform.shown(chat).length > 0), 'every chat to attach', 60_000);
 
@@ -71,21 +72,7 @@ export async function benchChannels(): Promise<ChannelBenchRow[]> {
     const { lastByteAt, bytes } = JSON.parse(readFileSync(doneFile, 'utf8')) as { lastByteAt: number; bytes: number };
     const rows: ChannelBenchRow[] = [];
     for (const platform of platforms) {
-      const settled = () =>
-        platform.chats.every((chat) => platform.shown(chat).some((t) => t.includes('All steps done.')) && Date.now() - lastCall(platform.calls(chat, start)) > QUIET_MS);
-      await waitFor(settled, `every ${platform.name} chat to show the final answer`, 600_000);
-      const perChat = platform.chats.map((chat) => platform.calls(chat, start));
-      const finals = perChat.map((calls) => lastCall(calls.filter((c) => c.status === 200)) - lastByteAt);
-      rows.push({
-        platform: platform.name,
-        chats: platform.chats.length,
-        outputKb: Math.round(bytes / 1000),
-        calls: perChat.reduce((n, calls) => n + calls.length, 0),
-        peakPerSecondPerChat: Math.max(...perChat.map((calls) => maxPerWindow(calls.map((c) => c.at), 1_000))),
-        rateLimited: perChat.reduce((n, calls) => n + calls.filter((c) => c.status === 429).length, 0),
-        finalP50: percentile(finals, 50),
-        finalMax: Math.max(...finals),
-      });
+      for (const { kind, chats } of platform.kinds) rows.push(await settledRow(platform, kind, chats, start, { lastByteAt, bytes }));
     }
     return rows;
   } catch (error) {
@@ -106,22 +93,56 @@ export async function benchChannels(): Promise<ChannelBenchRow[]> {
       `    args: [${JSON.stringify(LONG_ANSWER_AGENT)}]`,
       `    env: ${JSON.stringify(env)}`,
       'access:',
-      `  owners: [${list.map((p) => JSON.stringify(p.yaml.owner)).join(', ')}]`,
+      `  owners: ${JSON.stringify(list.flatMap((p) => p.yaml.owners))}`,
       ...list.map((p) => p.yaml.channel),
     ].join('\n');
   }
 }
 
+/** Waits until every chat of a kind shows the final answer and went quiet; then what it took. */
+async function settledRow(
+  platform: BenchPlatform,
+  kind: string,
+  chats: string[],
+  since: number,
+  agent: { lastByteAt: number; bytes: number },
+): Promise<ChannelBenchRow> {
+  const settled = () => chats.every((chat) => platform.shown(chat).some((t) => t.includes('All steps done.')) && Date.now() - lastCall(platform.calls(chat, since)) > QUIET_MS);
+  await waitFor(settled, `every ${platform.name} ${kind} to show the final answer`, 600_000);
+  const perChat = chats.map((chat) => platform.calls(chat, since));
+  const finals = perChat.map((calls) => lastCall(calls.filter((c) => c.status === 200)) - agent.lastByteAt);
+  return {
+    platform: `${platform.name} ${kind}`,
+    chats: chats.length,
+    outputKb: Math.round(agent.bytes / 1000),
+    calls: perChat.reduce((n, calls) => n + calls.length, 0),
+    peakPerSecondPerChat: Math.max(...perChat.map((calls) => maxPerWindow(calls.map((c) => c.at), 1_000))),
+    rateLimited: perChat.reduce((n, calls) => n + calls.filter((c) => c.status === 429).length, 0),
+    finalP50: percentile(finals, 50),
+    finalMax: Math.max(...finals),
+  };
+}
+
+/** Telegram: supergroups (Ada writes in each) and private chats (each with a user of its own). */
 async function telegramPlatform(): Promise<BenchPlatform> {
   const fake = new FakeTelegramApi();
   const apiRoot = await fake.start();
-  const chats = Array.from({ length: CHATS }, (_, i) => -1001000 - i);
-  for (const id of chats) fake.addChat({ id, type: 'supergroup', title: `bench ${id}` });
+  const groups = Array.from({ length: CHATS }, (_, i) => -1001000 - i);
+  for (const id of groups) fake.addChat({ id, type: 'supergroup', title: `bench ${id}` });
+  // A private chat's id is its user's.
+  const users = Array.from({ length: CHATS }, (_, i) => ({ id: 2001 + i, first_name: `User ${i}` }));
+  for (const user of users) fake.addChat({ id: user.id, type: 'private', first_name: user.first_name });
   return {
     name: 'Telegram',
-    yaml: { channel: `telegram:\n  token: ${JSON.stringify(FAKE_BOT_TOKEN)}\n  apiRoot: ${JSON.stringify(apiRoot)}`, owner: `telegram:${OWNER.id}` },
-    chats: chats.map(String),
-    say: (chat, text) => void fake.userSends({ chatId: Number(chat), from: OWNER, text }),
+    yaml: {
+      channel: `telegram:\n  token: ${JSON.stringify(FAKE_BOT_TOKEN)}\n  apiRoot: ${JSON.stringify(apiRoot)}`,
+      owners: [OWNER, ...users].map((u) => `telegram:${u.id}`),
+    },
+    kinds: [
+      { kind: 'groups', chats: groups.map(String) },
+      { kind: 'private chats', chats: users.map((u) => String(u.id)) },
+    ],
+    say: (chat, text) => void fake.userSends({ chatId: Number(chat), from: users.find((u) => String(u.id) === chat) ?? OWNER, text }),
     shown: (chat) => fake.botMessages(Number(chat)).map((m) => m.text),
     calls: (chat, since) =>
       fake.calls
@@ -142,9 +163,9 @@ async function discordPlatform(): Promise<BenchPlatform> {
     name: 'Discord',
     yaml: {
       channel: `discord:\n  token: ${JSON.stringify(FAKE_DISCORD_TOKEN)}\n  apiUrl: ${JSON.stringify(apiUrl)}\n  gatewayUrl: ${JSON.stringify(gatewayUrl)}`,
-      owner: `discord:${DISCORD_OWNER.id}`,
+      owners: [`discord:${DISCORD_OWNER.id}`],
     },
-    chats,
+    kinds: [{ kind: 'channels', chats }],
     say: (chat, text) => void fake.userSends({ channelId: chat, author: DISCORD_OWNER, content: `<@${FAKE_DISCORD_BOT_ID}> ${text}` }),
     shown: (chat) => fake.botMessages(chat).map((m) => m.content),
     calls: (chat, since) => fake.calls.filter((c) => messageRoutes.has(c.route ?? '') && c.channelId === chat && c.at >= since).map((c) => ({ at: c.at, status: c.status })),

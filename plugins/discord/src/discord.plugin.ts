@@ -74,6 +74,8 @@ export class DiscordPlugin implements ChannelPlugin {
     // Discord allows 5 messages (and 5 edits) per 5 s in a channel; 4 calls of either per
     // 5 s leaves room for the plugin's own replies in the same channel.
     rateBudget: { perChat: 4, windowMs: 5_000 },
+    // Discord's global limit is 50 requests a second per bot; the rest for replies and interactions.
+    accountBudget: { perWindow: 40, windowMs: 1_000 },
   };
   private readonly logger = new Logger(DiscordPlugin.name);
   private readonly client: Client;

@@ -43,7 +43,14 @@ export class TelegramPlugin implements ChannelPlugin {
       // Telegram allows about 20 messages a minute in a group (edits count too) and short
       // bursts of a few a second: 3 per 9 s keeps within both.
       rateBudget: { perChat: 3, windowMs: 9_000 },
+      // A bot may send about 30 messages a second in all; the rest for replies and buttons.
+      accountBudget: { perWindow: 25, windowMs: 1_000 },
     };
+  }
+
+  /** A private chat (a positive chat id) allows about one message a second: 3 per 3.5 s. */
+  rateBudgetOf(chatId: string): ChannelCapabilities['rateBudget'] {
+    return parseChat(chatId).chat > 0 ? PRIVATE_CHAT_BUDGET : this.capabilities.rateBudget;
   }
 
   async start(context: ChannelContext): Promise<void> {
@@ -159,6 +166,8 @@ export class TelegramPlugin implements ChannelPlugin {
     };
   }
 }
+
+const PRIVATE_CHAT_BUDGET = { perChat: 3, windowMs: 3_500 };
 
 /** One button a row: labels like "Approve Mallory Smith" stay readable on a phone. */
 function markup(message: OutboundMessage) {

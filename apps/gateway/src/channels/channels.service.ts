@@ -65,7 +65,8 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
       const key = this.key(binding, event.sessionId);
       let renderer = this.renderers.get(key);
       if (!renderer) {
-        renderer = new ChatRenderer({ transport: plugin, chatId: binding.chatId, capabilities: plugin.capabilities, delivery: binding.delivery });
+        const capabilities = { ...plugin.capabilities, rateBudget: plugin.rateBudgetOf?.(binding.chatId) ?? plugin.capabilities.rateBudget };
+        renderer = new ChatRenderer({ transport: plugin, chatId: binding.chatId, capabilities, delivery: binding.delivery });
         this.renderers.set(key, renderer);
       }
       renderer.push(event);

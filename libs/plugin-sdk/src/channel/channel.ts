@@ -12,6 +12,8 @@ export interface ChannelCapabilities {
   formatting: 'markdown' | 'html' | 'plain';
   /** Sends and edits per chat the renderer allows itself within `windowMs`. */
   rateBudget: { perChat: number; windowMs: number };
+  /** Sends and edits across all chats of the bot within `windowMs` (Telegram: about 30 a second). */
+  accountBudget?: { perWindow: number; windowMs: number };
 }
 
 export interface OutboundButton {
@@ -64,6 +66,8 @@ export interface ChannelContext {
 export interface ChannelPlugin extends ChannelTransport {
   readonly id: string;
   readonly capabilities: ChannelCapabilities;
+  /** The budget of one chat, where it differs from `capabilities.rateBudget` (Telegram: private chats allow more than groups). */
+  rateBudgetOf?(chatId: string): ChannelCapabilities['rateBudget'];
   start(context: ChannelContext): Promise<void>;
   stop(): Promise<void>;
   /**

@@ -1,7 +1,7 @@
 import type { Delivery } from '@patchbay/contracts';
 import type { ChannelCapabilities } from '../channel/channel';
 import { joinsTo } from '../testing/conformance';
-import { MemoryTransport } from '../testing/memory-transport';
+import { maxPerWindow, MemoryTransport } from '../testing/memory-transport';
 import { OutputEvents, RunEvents } from '../testing/output-events';
 import { VirtualClock } from '../testing/virtual-clock';
 import { ChatRenderer, ChatRendererOptions, LEFTOVER_TEXT } from './chat-renderer';
@@ -375,6 +375,24 @@ describe('ChatRenderer', () => {
   });
 
   describe('rate limits and failures', () => {
+    it('keeps all chats of a transport within its account budget, each chat still delivered whole', async () => {
+      const clock = new VirtualClock(0);
+      const capabilities = { rateBudget: { perChat: 20, windowMs: 1_000 }, accountBudget: { perWindow: 3, windowMs: 1_000 } };
+      const transport = new MemoryTransport({ clock, capabilities });
+      const chats = ['a', 'b', 'c', 'd', 'e'];
+      const renderers = chats.map((chatId) => new ChatRenderer({ transport, chatId, capabilities: transport.capabilities, delivery: 'live', clock }));
+      const events = new OutputEvents();
+      const run = events.run('run00001');
+      for (const renderer of renderers) {
+        renderer.push(run.text('Working on it.'));
+        renderer.push(run.final('All done.'));
+      }
+      await clock.run(Promise.all(renderers.map((r) => r.idle())));
+      for (const chatId of chats) expect(transport.messages(chatId).map((m) => m.text)).toEqual(['All done.']);
+      expect(maxPerWindow(transport.calls.map((c) => c.at), 1_000)).toBeLessThanOrEqual(3);
+      expect(transport.violations()).toEqual([]);
+    });
+
     it('waits retry_after after a 429, then tries the same send again: one message', async () => {
       const t = setup('live');
       t.transport.rateLimitNext(5000);

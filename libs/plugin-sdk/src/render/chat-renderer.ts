@@ -3,7 +3,7 @@ import type { Delivery, OutputEventV1 } from '@patchbay/contracts';
 import { stopButton } from '../channel/buttons';
 import { ChannelCapabilities, ChannelTransport, OutboundButton, RateLimitedError } from '../channel/channel';
 import { RendererClock, systemClock } from './clock';
-import { ChatPacer, chatPacer } from './pacer';
+import { accountPacer, ChatPacer, chatPacer } from './pacer';
 import { NO_OUTPUT, RunDocument, errorLine, isClosingStatus, statusLine, toolLine } from './run-document';
 import { OpenFence, fenceSafeEnd, openFenceAfter, splitParts } from './split';
 
@@ -78,6 +78,8 @@ export class ChatRenderer {
   private readonly clock: RendererClock;
   private readonly logger: RendererLogger;
   private readonly pacer: ChatPacer;
+  /** The bot's budget across chats, where the platform has one. */
+  private readonly account: ChatPacer | null;
   private readonly quietMs: number;
   private readonly maxDelayMs: number;
   private readonly attempts: number;
@@ -108,6 +110,7 @@ export class ChatRenderer {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? new Logger(ChatRenderer.name);
     this.pacer = chatPacer(options.transport, options.chatId, capabilities.rateBudget);
+    this.account = capabilities.accountBudget ? accountPacer(options.transport, capabilities.accountBudget) : null;
     this.quietMs = options.quietMs ?? 1000;
     this.maxDelayMs = options.maxDelayMs ?? 10_000;
     this.attempts = Math.max(1, options.attempts ?? 3);
@@ -254,11 +257,14 @@ export class ChatRenderer {
 
   private readyAt(op: Op, now: number): number {
     const retryAt = this.failure?.key === op.key ? this.failure.retryAt : 0;
-    return Math.max(this.pacer.readyAt(now, op.paced), retryAt);
+    return Math.max(this.pacer.readyAt(now, op.paced), this.account?.readyAt(now, false) ?? now, retryAt);
   }
 
   private async perform(op: Op): Promise<void> {
-    const answered = this.pacer.record(this.clock.now());
+    const startedAt = this.clock.now();
+    const answeredChat = this.pacer.record(startedAt);
+    const answeredAccount = this.account?.record(startedAt);
+    const answered = (at: number) => (answeredChat(at), answeredAccount?.(at));
     try {
       let messageId: string | undefined;
       try {

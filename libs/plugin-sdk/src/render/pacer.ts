@@ -61,6 +61,7 @@ export class ChatPacer {
 }
 
 const pacers = new WeakMap<object, Map<string, ChatPacer>>();
+const accountPacers = new WeakMap<object, ChatPacer>();
 
 /** The pacer of `chatId` on `transport` (created with `budget` the first time). */
 export function chatPacer(transport: object, chatId: string, budget: ChannelCapabilities['rateBudget']): ChatPacer {
@@ -68,5 +69,15 @@ export function chatPacer(transport: object, chatId: string, budget: ChannelCapa
   if (!chats) pacers.set(transport, (chats = new Map()));
   let pacer = chats.get(chatId);
   if (!pacer) chats.set(chatId, (pacer = new ChatPacer(budget.perChat, budget.windowMs)));
+  return pacer;
+}
+
+/**
+ * The budget all chats of `transport` share (a bot's overall limit): one window, no spacing
+ * of its own. Created with `budget` the first time.
+ */
+export function accountPacer(transport: object, budget: NonNullable<ChannelCapabilities['accountBudget']>): ChatPacer {
+  let pacer = accountPacers.get(transport);
+  if (!pacer) accountPacers.set(transport, (pacer = new ChatPacer(budget.perWindow, budget.windowMs)));
   return pacer;
 }
