@@ -23,6 +23,7 @@ import {
 } from 'discord.js';
 import { InboundMessageV1, ROLE_ALLOWS } from '@patchbay/contracts';
 import {
+  accountPaced,
   ChannelCapabilities,
   ChannelContext,
   ChannelPlugin,
@@ -233,7 +234,7 @@ export class DiscordPlugin implements ChannelPlugin {
       const buttons = i === parts.length - 1 ? answer.buttons : undefined;
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.send(chatId, { text: part, buttons });
+          await accountPaced(this, this.capabilities.accountBudget, () => this.send(chatId, { text: part, buttons }), this.clock);
           break;
         } catch (error) {
           if (!(error instanceof RateLimitedError) || attempt >= 5) throw error;

@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Bot, Context, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { InboundMessageV1 } from '@patchbay/contracts';
-import { ChannelCapabilities, ChannelContext, ChannelPlugin, commandOfButton, OutboundMessage, RateLimitedError } from '@patchbay/plugin-sdk';
+import { accountPaced, ChannelCapabilities, ChannelContext, ChannelPlugin, commandOfButton, OutboundMessage, RateLimitedError } from '@patchbay/plugin-sdk';
 import { toTelegramHtml } from './telegram-format';
 
 export interface TelegramOptions {
@@ -130,7 +130,11 @@ export class TelegramPlugin implements ChannelPlugin {
     const thread = msg.is_topic_message ? msg.message_thread_id : undefined;
     const answer = await context.submit(this.inbound(ctx.update.update_id, msg.chat.id, thread, ctx.from!, msg.text!, msg.date));
     const reply = answer.queued ? 'Got it. Patchbay is busy or restarting; your message runs as soon as it is back.' : answer.reply;
-    if (reply) await ctx.reply(reply, { ...(thread ? { message_thread_id: thread } : {}), ...markup({ text: reply, buttons: answer.buttons }) });
+    if (!reply) return;
+    // Counted with the renderers' sends: many chats answered at once stay under the bot's limit.
+    await accountPaced(this, this.capabilities.accountBudget, () =>
+      ctx.reply(reply, { ...(thread ? { message_thread_id: thread } : {}), ...markup({ text: reply, buttons: answer.buttons }) }),
+    );
   }
 
   /** Buttons carry commands (Stop, approve a pairing): pressed, they act as that command from the chat. */

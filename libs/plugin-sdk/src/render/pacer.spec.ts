@@ -1,4 +1,5 @@
-import { ChatPacer, chatPacer } from './pacer';
+import { VirtualClock } from '../testing/virtual-clock';
+import { accountPaced, accountPacer, ChatPacer, chatPacer } from './pacer';
 
 describe('ChatPacer', () => {
   it('allows at most perChat calls in any window', () => {
@@ -49,5 +50,26 @@ describe('ChatPacer', () => {
 
   it('refuses a budget it cannot keep', () => {
     expect(() => new ChatPacer(0, 1000)).toThrow(RangeError);
+  });
+});
+
+describe('accountPaced', () => {
+  it("waits for the transport's bot-wide budget, shared with its renderers, then runs the call", async () => {
+    const clock = new VirtualClock(0);
+    const transport = {};
+    const budget = { perWindow: 2, windowMs: 1000 };
+    // Two renderer calls just spent the budget.
+    accountPacer(transport, budget).record(0)(0);
+    accountPacer(transport, budget).record(0)(0);
+    const ran: number[] = [];
+    const reply = accountPaced(transport, budget, async () => void ran.push(clock.now()), clock);
+    await clock.advance(999);
+    expect(ran).toEqual([]);
+    await clock.advance(1);
+    await reply;
+    expect(ran).toEqual([1000]);
+    // And without a budget, at once.
+    await accountPaced({}, undefined, async () => void ran.push(clock.now()), clock);
+    expect(ran).toEqual([1000, 1000]);
   });
 });

@@ -1,4 +1,5 @@
 import type { ChannelCapabilities } from '../channel/channel';
+import { RendererClock, systemClock } from './clock';
 
 /**
  * The sends and edits one chat allows: at most `perChat` calls in any `windowMs` (a sliding
@@ -80,4 +81,27 @@ export function accountPacer(transport: object, budget: NonNullable<ChannelCapab
   let pacer = accountPacers.get(transport);
   if (!pacer) accountPacers.set(transport, (pacer = new ChatPacer(budget.perWindow, budget.windowMs)));
   return pacer;
+}
+
+/**
+ * Runs `call` (a plugin's own message, outside any renderer: the answer to a command) once
+ * the bot-wide budget of `transport` allows, counted with the renderers' calls.
+ */
+export async function accountPaced<T>(
+  transport: object,
+  budget: ChannelCapabilities['accountBudget'],
+  call: () => Promise<T>,
+  clock: RendererClock = systemClock,
+): Promise<T> {
+  if (!budget) return call();
+  const pacer = accountPacer(transport, budget);
+  for (let at = pacer.readyAt(clock.now(), false); at > clock.now(); at = pacer.readyAt(clock.now(), false)) {
+    await new Promise<void>((resolve) => clock.setTimer(at - clock.now(), resolve));
+  }
+  const answered = pacer.record(clock.now());
+  try {
+    return await call();
+  } finally {
+    answered(clock.now());
+  }
 }
