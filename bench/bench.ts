@@ -72,7 +72,7 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
   },
 
   async channels() {
-    console.log('\nChannels: one ~50 KB answer with code blocks, one session followed by 10 chats per platform (fake platforms, all-in-one)\n');
+    console.log('\nChannels: one ~50 KB answer with code blocks, one session followed by 10 chats of each kind (fake platforms, all-in-one)\n');
     printTable(
       ['platform', 'chats', 'output KB', 'API calls', 'peak calls/s in a chat', '429s', 'last byte → final p50 ms', 'last byte → final max ms'],
       (await benchChannels()).map((r) => [r.platform, String(r.chats), String(r.outputKb), String(r.calls), String(r.peakPerSecondPerChat), String(r.rateLimited), ms(r.finalP50), ms(r.finalMax)]),
