@@ -8,7 +8,8 @@ import { RendererClock, systemClock } from './clock';
  * (`spacingMs` apart), so a run's end finds a quarter free and its final answer goes out
  * at once. Shared by every renderer writing to the same chat of
  * the same transport (two sessions bound to one chat share its budget); other chats have
- * their own, so a 429 stalls only the chat it was for.
+ * their own, so a 429 stalls only the chat it was for. The same sliding window serves a
+ * bot's budget across chats (accountPacer) and GitHub's per-account limits (ContentPacer).
  */
 export class ChatPacer {
   /**
@@ -84,6 +85,16 @@ export function accountPacer(transport: object, budget: NonNullable<ChannelCapab
 }
 
 /**
+ * Resolves once `readyAt(now)` is now or earlier. Asked again after every wait: another
+ * caller may have taken the room meanwhile. Record the call at once after it resolves.
+ */
+export async function untilReady(readyAt: (now: number) => number, clock: RendererClock): Promise<void> {
+  for (let now = clock.now(), at = readyAt(now); at > now; now = clock.now(), at = readyAt(now)) {
+    await new Promise<void>((resolve) => clock.setTimer(at - now, resolve));
+  }
+}
+
+/**
  * Runs `call` (a plugin's own message, outside any renderer: the answer to a command) once
  * the bot-wide budget of `transport` allows, counted with the renderers' calls.
  */
@@ -95,9 +106,7 @@ export async function accountPaced<T>(
 ): Promise<T> {
   if (!budget) return call();
   const pacer = accountPacer(transport, budget);
-  for (let at = pacer.readyAt(clock.now(), false); at > clock.now(); at = pacer.readyAt(clock.now(), false)) {
-    await new Promise<void>((resolve) => clock.setTimer(at - clock.now(), resolve));
-  }
+  await untilReady((now) => pacer.readyAt(now, false), clock);
   const answered = pacer.record(clock.now());
   try {
     return await call();
