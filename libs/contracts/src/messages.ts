@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Role } from './access';
 import { ID_PATTERN } from './ids';
 
 const id = z.string().regex(ID_PATTERN, 'expected a lowercase id of 4-40 letters and digits');
@@ -19,10 +20,11 @@ export const InboundMessageV1 = z.object({
     name: z.string().max(200).optional(),
     /**
      * The channel checked this sender on its platform (GitHub: write permission on the
-     * repository, or a trusted login) and vouches that they may prompt. Only channels the
-     * engine lets vouch are believed (AccessService); the reason goes to the audit log.
+     * repository, or a trusted login; the HTTP API: a valid API token) and vouches for the
+     * role they have. Only channels the engine lets vouch are believed, each up to its own
+     * ceiling (AccessService); the reason goes to the audit log.
      */
-    vouch: z.object({ role: z.literal('operator'), reason: z.string().min(1).max(200) }).optional(),
+    vouch: z.object({ role: Role, reason: z.string().min(1).max(200) }).optional(),
   }),
   text: z.string().trim().min(1, 'text is empty').max(MAX_INBOUND_TEXT),
   /** Labels the platform attached (GitHub issue labels); routing rules can match them. */

@@ -53,15 +53,18 @@ export class AccessService implements OnApplicationBootstrap {
     // Patchbay's own channels (the scheduler) act with what an owner set up.
     if (INTERNAL_CHANNELS.has(message.channel)) return { actor, name, principalId: null, role: 'operator' };
     const known = await this.store.sender(message.channel, message.sender.id);
-    const vouch = message.sender.vouch && VOUCHING_CHANNELS.has(message.channel) ? message.sender.vouch : undefined;
+    const ceiling = VOUCH_CEILING[message.channel];
+    const offered = message.sender.vouch;
+    const vouch = offered && ceiling && RANK[offered.role] <= RANK[ceiling] ? offered : undefined;
     const role = best(best(known?.role ?? null, this.wildcardRole(message.channel)), vouch?.role ?? null);
     // The name people see on the platform, which is how others in a shared session know them.
     const sender: Sender = { actor, name: message.sender.name ?? known?.name ?? message.sender.id, principalId: known?.principalId ?? null, role };
     if (vouch) {
       sender.vouched = vouch.reason;
       await this.audit(sender, 'vouch', message.chatId, 'allow', `${message.channel} vouches (${vouch.role}): ${vouch.reason}`);
-    } else if (message.sender.vouch) {
-      await this.audit(sender, 'vouch', message.chatId, 'deny', `channel ${message.channel} may not vouch for senders`);
+    } else if (offered) {
+      const why = ceiling ? `channel ${message.channel} may vouch up to ${ceiling}, not ${offered.role}` : `channel ${message.channel} may not vouch for senders`;
+      await this.audit(sender, 'vouch', message.chatId, 'deny', why);
     }
     return sender;
   }
@@ -131,11 +134,12 @@ export class AccessService implements OnApplicationBootstrap {
 /** Channels whose messages Patchbay itself makes. */
 const INTERNAL_CHANNELS: ReadonlySet<string> = new Set(['schedule']);
 /**
- * Channels that check senders on their platform and may vouch for them (sender.vouch):
- * GitHub asks the repository's collaborator permissions. Any other channel's vouch is
- * ignored (and audited as refused).
+ * Channels that check senders themselves and may vouch for them (sender.vouch), each up
+ * to a highest role: GitHub asks the repository's collaborator permissions (operator at
+ * most); the HTTP API's `api` channel is a caller holding an API token, vouched for with
+ * that token's role. Any other vouch is ignored (and audited as refused).
  */
-const VOUCHING_CHANNELS: ReadonlySet<string> = new Set(['github']);
+const VOUCH_CEILING: Readonly<Record<string, Role>> = { github: 'operator', api: 'owner' };
 /** Public channels: unknown senders get no pairing code and no answer. */
 const SILENT_CHANNELS: ReadonlySet<string> = new Set(['github']);
 

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { INestMicroservice } from '@nestjs/common';
 import { Bus, BusModule, BusServer, DirectInboundQueue, NatsTransport } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
-import { InboundAcceptedV1, newId } from '@patchbay/contracts';
+import { InboundAcceptedV1, newId, Role } from '@patchbay/contracts';
 import { AccessStore, EngineStore } from '@patchbay/persistence';
 import { createTestDatabase } from '../../../../test/support/databases';
 import { describeWith, NATS_URL } from '../../../../test/support/services';
@@ -209,7 +209,7 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
   });
 
   describe('channels that vouch for their senders (GitHub)', () => {
-    const fromGitHub = (user: string, text: string, vouch?: { role: 'operator'; reason: string }, chat = 'o/r#1', channel = 'github') =>
+    const fromGitHub = (user: string, text: string, vouch?: { role: Role; reason: string }, chat = 'o/r#1', channel = 'github') =>
       bus.request('inbound.message', {
         channel,
         accountId: 'api.github.com',
@@ -242,6 +242,18 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
       expect(result.outcome).toBe('pairing');
       const { entries } = await bus.request('access.audit', { limit: 500 });
       expect(entries).toContainEqual(expect.objectContaining({ actor: 'telegram:503', action: 'vouch', decision: 'deny' }));
+    });
+
+    it('believes each channel only up to its ceiling: an API token may vouch owner, GitHub may not', async () => {
+      const owner = { role: 'owner' as const, reason: 'API token "admin"' };
+      expect(await fromGitHub('admin', '/pair', owner, 'api-chat', 'api')).toMatchObject({ outcome: 'command' });
+      expect(await fromGitHub('viewer', 'hello', { role: 'viewer', reason: 'API token "viewer"' }, 'api-chat-2', 'api')).toMatchObject({ outcome: 'denied' });
+      expect(await fromGitHub('504', 'hi', owner, 'o/r#5')).toMatchObject({ outcome: 'denied', reply: '' });
+      const { entries } = await bus.request('access.audit', { limit: 500 });
+      expect(entries).toContainEqual(expect.objectContaining({ actor: 'api:admin', action: 'vouch', decision: 'allow' }));
+      expect(entries).toContainEqual(
+        expect.objectContaining({ actor: 'github:504', action: 'vouch', decision: 'deny', detail: 'channel github may vouch up to operator, not owner' }),
+      );
     });
 
     it('/retry puts the last failed task back in the queue, and nothing else', async () => {
