@@ -152,6 +152,8 @@ for (const mode of MODES) {
       const page = await fetch(`${baseUrl}/`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      // No other site may frame the page (clickjacking).
+      expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
       expect(await page.text()).toContain('<script src="/dashboard.js"></script>');
       const script = await fetch(`${baseUrl}/dashboard.js`);
       expect(script.headers.get('content-type')).toContain('text/javascript');
