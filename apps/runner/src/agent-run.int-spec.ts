@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
@@ -91,6 +91,15 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     expect(events.at(-1)).toMatchObject({ type: 'final', exitCode: 0, text: expected.trimEnd() });
     expect((events.at(-1) as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(600);
     await until(() => !hasSession(session), 'the tmux session to end with its agent');
+  });
+
+  it("keeps a run's files to the runner's user: folders 0700, journal files 0600", async () => {
+    const { run, journal } = await startRun('echo private');
+    await run.done;
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    expect(mode(root)).toBe(0o700);
+    expect(mode(journal.dir)).toBe(0o700);
+    for (const name of ['run.json', 'events.jsonl']) expect(mode(join(journal.dir, name))).toBe(0o600);
   });
 
   it('ends a failing run with an agent_failed error carrying the exit status and stderr', async () => {

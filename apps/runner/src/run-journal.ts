@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
 
 /** What a run needs to be picked up again by a restarted runner. */
@@ -29,7 +29,10 @@ export class RunJournal {
   ) {}
 
   static async create(dir: string, meta: RunMeta): Promise<RunJournal> {
-    await mkdir(dir, { recursive: true });
+    // A run's files hold its prompt and output, which may be private: the owner's alone.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dirname(dir), 0o700);
+    await chmod(dir, 0o700);
     const journal = new RunJournal(dir, meta);
     await journal.saveMeta();
     return journal;
@@ -86,16 +89,16 @@ export class RunJournal {
    * last line (a crash mid-write) is dropped whole and its events are produced again.
    */
   append(events: OutputEventV1[], offset: number, held?: HeldFinal): void {
-    appendFileSync(join(this.dir, FILES.events), `${JSON.stringify({ events, offset, ...(held && { held }) } satisfies JournalBatch)}\n`);
+    appendFileSync(join(this.dir, FILES.events), `${JSON.stringify({ events, offset, ...(held && { held }) } satisfies JournalBatch)}\n`, { mode: 0o600 });
   }
 
   async markDone(): Promise<void> {
-    await writeFile(join(this.dir, FILES.done), new Date().toISOString());
+    await writeFile(join(this.dir, FILES.done), new Date().toISOString(), { mode: 0o600 });
   }
 
   private async saveMeta(): Promise<void> {
     const tmp = join(this.dir, `${FILES.meta}.tmp`);
-    await writeFile(tmp, JSON.stringify(this.meta, null, 2));
+    await writeFile(tmp, JSON.stringify(this.meta, null, 2), { mode: 0o600 });
     await rename(tmp, join(this.dir, FILES.meta));
   }
 }
