@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
@@ -94,6 +94,9 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
   });
 
   it("keeps a run's files to the runner's user: folders 0700, journal files 0600", async () => {
+    // A runs folder made by an earlier version, readable by all, is tightened at start.
+    chmodSync(root, 0o755);
+    await RunJournal.prepare(root);
     const { run, journal } = await startRun('echo private');
     await run.done;
     const mode = (path: string) => statSync(path).mode & 0o777;

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
 
 /** What a run needs to be picked up again by a restarted runner. */
@@ -28,11 +28,18 @@ export class RunJournal {
     private meta: RunMeta,
   ) {}
 
+  /**
+   * Makes the folder runs live in, once at start. A run's files hold its prompt and output,
+   * which may be private: the runner's user alone may read them (also a folder made before).
+   */
+  static async prepare(runsDir: string): Promise<void> {
+    await mkdir(runsDir, { recursive: true, mode: 0o700 });
+    await chmod(runsDir, 0o700);
+  }
+
   static async create(dir: string, meta: RunMeta): Promise<RunJournal> {
-    // A run's files hold its prompt and output, which may be private: the owner's alone.
+    // recursive: a run asked again after an engine restart finds its folder there.
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dirname(dir), 0o700);
-    await chmod(dir, 0o700);
     const journal = new RunJournal(dir, meta);
     await journal.saveMeta();
     return journal;

@@ -62,6 +62,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // Looked up once, not on every heartbeat (each lookup scans every PATH folder).
     this.installedAgents = [...this.profiles].filter(([, p]) => commandOnPath(p.command)).map(([name]) => name);
+    await RunJournal.prepare(this.runsDir);
     await this.adoptUnfinished();
     this.runnerSubs = [
       this.bus.respond('runner.*.resync', (request) => this.resync(request.sessionId, request.afterSeq), { params: [this.runnerId] }),

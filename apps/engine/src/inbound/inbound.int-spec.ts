@@ -208,8 +208,8 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     });
   });
 
-  describe('channels that vouch for their senders (GitHub)', () => {
-    const fromGitHub = (user: string, text: string, vouch?: { role: Role; reason: string }, chat = 'o/r#1', channel = 'github') =>
+  describe('channels that vouch for their senders (GitHub, API tokens)', () => {
+    const submitAs = (user: string, text: string, vouch?: { role: Role; reason: string }, chat = 'o/r#1', channel = 'github') =>
       bus.request('inbound.message', {
         channel,
         accountId: 'api.github.com',
@@ -222,15 +222,15 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     const vouch = { role: 'operator' as const, reason: 'login501 has write permission on o/r' };
 
     it('lets a vouched sender prompt as an operator, and audits why', async () => {
-      expect(await fromGitHub('501', 'fix the typo', vouch)).toMatchObject({ outcome: 'task' });
-      expect(await fromGitHub('501', '/pair', vouch)).toMatchObject({ outcome: 'denied', reply: 'You may not use /pair (your role: operator).' });
+      expect(await submitAs('501', 'fix the typo', vouch)).toMatchObject({ outcome: 'task' });
+      expect(await submitAs('501', '/pair', vouch)).toMatchObject({ outcome: 'denied', reply: 'You may not use /pair (your role: operator).' });
       const { entries } = await bus.request('access.audit', { limit: 500 });
       expect(entries).toContainEqual(expect.objectContaining({ actor: 'github:501', action: 'vouch', decision: 'allow', detail: `github vouches (operator): ${vouch.reason}` }));
     });
 
     it('refuses an unvouched GitHub sender without a pairing code or an answer', async () => {
       const pairingsBefore = (await bus.request('access.pairings', {})).pending.length;
-      const result = await fromGitHub('502', 'rm -rf /', undefined, 'o/r#2');
+      const result = await submitAs('502', 'rm -rf /', undefined, 'o/r#2');
       expect(result).toMatchObject({ outcome: 'denied', taskId: null, sessionId: null });
       expect(result.reply ?? '').toBe('');
       expect((await bus.request('access.pairings', {})).pending).toHaveLength(pairingsBefore);
@@ -238,7 +238,7 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     });
 
     it('ignores a vouch from any other channel, and audits the refusal', async () => {
-      const result = await fromGitHub('503', 'hi', vouch, 'chat-503', 'telegram');
+      const result = await submitAs('503', 'hi', vouch, 'chat-503', 'telegram');
       expect(result.outcome).toBe('pairing');
       const { entries } = await bus.request('access.audit', { limit: 500 });
       expect(entries).toContainEqual(expect.objectContaining({ actor: 'telegram:503', action: 'vouch', decision: 'deny' }));
@@ -246,9 +246,9 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
 
     it('believes each channel only up to its ceiling: an API token may vouch owner, GitHub may not', async () => {
       const owner = { role: 'owner' as const, reason: 'API token "admin"' };
-      expect(await fromGitHub('admin', '/pair', owner, 'api-chat', 'api')).toMatchObject({ outcome: 'command' });
-      expect(await fromGitHub('viewer', 'hello', { role: 'viewer', reason: 'API token "viewer"' }, 'api-chat-2', 'api')).toMatchObject({ outcome: 'denied' });
-      expect(await fromGitHub('504', 'hi', owner, 'o/r#5')).toMatchObject({ outcome: 'denied', reply: '' });
+      expect(await submitAs('admin', '/pair', owner, 'api-chat', 'api')).toMatchObject({ outcome: 'command' });
+      expect(await submitAs('viewer', 'hello', { role: 'viewer', reason: 'API token "viewer"' }, 'api-chat-2', 'api')).toMatchObject({ outcome: 'denied' });
+      expect(await submitAs('504', 'hi', owner, 'o/r#5')).toMatchObject({ outcome: 'denied', reply: '' });
       const { entries } = await bus.request('access.audit', { limit: 500 });
       expect(entries).toContainEqual(expect.objectContaining({ actor: 'api:admin', action: 'vouch', decision: 'allow' }));
       expect(entries).toContainEqual(
@@ -257,15 +257,15 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     });
 
     it('/retry puts the last failed task back in the queue, and nothing else', async () => {
-      const first = await fromGitHub('501', 'build it', vouch, 'o/r#3');
+      const first = await submitAs('501', 'build it', vouch, 'o/r#3');
       // No runner here: the task fails at once.
       await until(async () => (await bus.request('query.tasks.get', { id: first.taskId! })).task?.status === 'failed');
-      expect(await fromGitHub('501', '/retry', vouch, 'o/r#3')).toMatchObject({ outcome: 'command', reply: `Task ${first.taskId} runs again.` });
+      expect(await submitAs('501', '/retry', vouch, 'o/r#3')).toMatchObject({ outcome: 'command', reply: `Task ${first.taskId} runs again.` });
       await until(async () => (await bus.request('query.tasks.get', { id: first.taskId! })).task?.status === 'failed');
       const { task } = await bus.request('query.tasks.get', { id: first.taskId! });
       expect(task!.history!.map((h) => h.to)).toEqual(['new', 'routed', 'queued', 'failed', 'queued', 'failed']);
       expect(task!.history![4].reason).toBe('/retry by github:501');
-      expect(await fromGitHub('501', '/retry', undefined, 'o/r#4')).toMatchObject({ outcome: 'denied' });
+      expect(await submitAs('501', '/retry', undefined, 'o/r#4')).toMatchObject({ outcome: 'denied' });
     });
   });
 
