@@ -17,8 +17,22 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
   let root: string;
   const runs: AgentRun[] = [];
 
+  /** Patchbay's own secrets, in the runner's environment and in its tmux server's. */
+  const SECRETS = {
+    TELEGRAM_BOT_TOKEN: '123456789:AAtelegram-secret-in-runner-env',
+    GITHUB_TOKEN: 'ghp_runnerEnvSecret0123456789abcdefABCD',
+    GITHUB_WEBHOOK_SECRET: 'webhook-secret-in-runner-env',
+    PATCHBAY_API_TOKEN: 'api-token-in-runner-env',
+    PATCHBAY_BUS_SECRET: 'bus-secret-in-runner-env',
+  };
+  const PASSED = { PB_TEST_PASSED_KEY: 'passed-through-by-passEnv' };
+
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'pb-agent-run-'));
+    Object.assign(process.env, SECRETS, PASSED);
+    // Jest's process.env is the test's own copy: the tmux server gets the secrets explicitly,
+    // kept running by a session of its own.
+    execFileSync('tmux', ['-L', socket, 'new-session', '-d', '-s', 'pb-keep-server', 'sleep 600'], { env: { ...process.env } });
   });
 
   afterEach(async () => {
@@ -34,12 +48,13 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     // tmux leaves its socket file behind; it lives where tmux puts it by default.
     rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.()}`, socket), { force: true });
     rmSync(root, { recursive: true, force: true });
+    for (const name of Object.keys({ ...SECRETS, ...PASSED })) delete process.env[name];
   });
 
   /** Starts an agent that is `bash -c <script> agent <prompt>`, recording what it emits. */
   async function startRun(script: string, prompt = 'hello there', extra: Partial<AgentProfile> = {}) {
     const request: RunRequestV1 = { runId: newId(), taskId: newId(), sessionId: newId(), agent: 'bash-test', prompt, nextSeq: 5 };
-    const profile: AgentProfile = { command: 'bash', args: ['-c', script, 'agent', '{prompt}'], env: {}, mode: 'text', ...extra };
+    const profile: AgentProfile = { command: 'bash', args: ['-c', script, 'agent', '{prompt}'], env: {}, passEnv: [], mode: 'text', ...extra };
     const events: OutputEventV1[] = [];
     const journal = await RunJournal.create(join(root, request.runId), { request, runnerId: 'runner-test', acceptedAt: new Date().toISOString() });
     const run = new AgentRun(journal, profile, { tmux, runnerId: 'runner-test', publish: (event) => events.push(event) });
@@ -91,6 +106,19 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     expect(events.at(-1)).toMatchObject({ type: 'final', exitCode: 0, text: expected.trimEnd() });
     expect((events.at(-1) as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(600);
     await until(() => !hasSession(session), 'the tmux session to end with its agent');
+  });
+
+  it("gives the agent none of the runner's environment but the base variables, passEnv and the profile's env", async () => {
+    const { run, events } = await startRun('env', 'unused', { passEnv: Object.keys(PASSED), env: { PB_PROFILE_VAR: 'from-profile' } });
+    await run.done;
+    const printed = texts(events).join('');
+    for (const [name, value] of Object.entries(SECRETS)) {
+      expect(printed).not.toContain(`${name}=`);
+      expect(printed).not.toContain(value);
+    }
+    expect(printed).toContain('PB_TEST_PASSED_KEY=passed-through-by-passEnv\n');
+    expect(printed).toContain('PB_PROFILE_VAR=from-profile\n');
+    expect(printed).toContain(`PATH=${process.env.PATH}\n`);
   });
 
   it("keeps a run's files to the runner's user: folders 0700, journal files 0600", async () => {

@@ -7,7 +7,7 @@ import { AgentEvent, AgentProfile, agentArgv, createParser, StreamParser } from 
 import { TmuxClient } from '@patchbay/tmux';
 import { FileTail } from './file-tail';
 import { LineTail, TailLine } from './line-tail';
-import { envScript, RUN_FILES, runScript, terminalScript } from './run-script';
+import { envScript, RUN_FILES, runScript, scriptCommand, terminalScript } from './run-script';
 import { HeldFinal, JournalBatch, RunJournal } from './run-journal';
 import { TerminalScreen } from './terminal-screen';
 import { PublishError, Published, RunOutcome, Workspace } from './workspaces';
@@ -132,14 +132,14 @@ export class AgentRun {
     await chmod(script, 0o700);
     await writeFile(
       join(dir, RUN_FILES.env),
-      envScript(process.env, { ...profile.env, PATCHBAY_SESSION_ID: request.sessionId, PATCHBAY_TASK_ID: request.taskId }),
+      envScript(process.env, profile.passEnv, { ...profile.env, PATCHBAY_SESSION_ID: request.sessionId, PATCHBAY_TASK_ID: request.taskId }),
       { mode: 0o600 },
     );
     // A session left over from an earlier run whose runner is gone.
     await this.deps.tmux.killSession(this.tmuxSession);
     this.follow(0);
     try {
-      await this.deps.tmux.newSession(this.tmuxSession, `bash ${script}`, dir);
+      await this.deps.tmux.newSession(this.tmuxSession, scriptCommand(script), dir);
       if (this.interactive) {
         await this.deps.tmux.pipePaneTo(this.tmuxSession, join(dir, RUN_FILES.pane));
         await writeFile(join(dir, RUN_FILES.go), '');

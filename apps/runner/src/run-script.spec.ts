@@ -59,21 +59,50 @@ describe('envScript', () => {
 
   it('exports values that bash reads back unchanged', () => {
     const inherited = Object.fromEntries(TRICKY.map((value, i) => [`PB_VAR_${i}`, value]));
-    expect(sourced(envScript(inherited, {}), Object.keys(inherited))).toEqual(inherited);
+    expect(sourced(envScript(inherited, Object.keys(inherited), {}), Object.keys(inherited))).toEqual(inherited);
   });
 
   it('lets the overrides win over the inherited environment', () => {
-    const script = envScript({ PB_A: 'inherited', PB_B: 'kept' }, { PB_A: 'override', PB_C: "new 'one'" });
+    const script = envScript({ PB_A: 'inherited', PB_B: 'kept' }, ['PB_A', 'PB_B'], { PB_A: 'override', PB_C: "new 'one'" });
     expect(sourced(script, ['PB_A', 'PB_B', 'PB_C'])).toEqual({ PB_A: 'override', PB_B: 'kept', PB_C: "new 'one'" });
   });
 
-  it("leaves out the runner's own terminal, names bash cannot export, and unset values", () => {
-    const script = envScript(
-      { TMUX: '/tmp/tmux-0/default,1,0', TMUX_PANE: '%3', TERM_SESSION_ID: 'w0t0', 'BAD-NAME': 'x', '1ABC': 'x', 'A B': 'x', UNSET: undefined, _OK1: 'y' },
-      {},
-    );
+  it('passes the base variables and the passEnv names only, never the rest of the runner environment', () => {
+    const inherited = {
+      PATH: '/usr/bin',
+      HOME: '/home/pb',
+      USER: 'pb',
+      LOGNAME: 'pb',
+      SHELL: '/bin/bash',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      LC_TIME: 'en_GB.UTF-8',
+      TERM: 'xterm-256color',
+      TZ: 'UTC',
+      TMPDIR: '/tmp/pb',
+      ANTHROPIC_API_KEY: 'sk-ant-passed',
+      TELEGRAM_BOT_TOKEN: '123456:telegram',
+      GITHUB_TOKEN: 'ghp_secret',
+      PATCHBAY_API_TOKEN: 'api',
+      BASH_ENV: '/tmp/evil.sh',
+      TMUX: '/tmp/tmux-0/default,1,0',
+    };
+    const script = envScript(inherited, ['ANTHROPIC_API_KEY', 'NOT_SET_HERE'], {});
+    const { TELEGRAM_BOT_TOKEN, GITHUB_TOKEN, PATCHBAY_API_TOKEN, BASH_ENV, TMUX, ...passed } = inherited;
+    expect(sourced(script, Object.keys(inherited))).toEqual({
+      ...passed,
+      TELEGRAM_BOT_TOKEN: null,
+      GITHUB_TOKEN: null,
+      PATCHBAY_API_TOKEN: null,
+      BASH_ENV: null,
+      TMUX: null,
+    });
+    expect(script).not.toContain('NOT_SET_HERE');
+  });
+
+  it('leaves out names bash cannot export, and unset values', () => {
+    const script = envScript({ 'BAD-NAME': 'x', '1ABC': 'x', 'A B': 'x', UNSET: undefined, _OK1: 'y' }, ['BAD-NAME', '1ABC', 'A B', 'UNSET', '_OK1'], {});
     expect(script).toBe("export _OK1='y'\n");
-    expect(sourced(script, ['TMUX', 'TMUX_PANE', '_OK1'])).toEqual({ TMUX: null, TMUX_PANE: null, _OK1: 'y' });
   });
 });
 
@@ -96,7 +125,7 @@ describe('runScript', () => {
   function run(argv: string[], env: Record<string, string> = {}, workDir = cwd): number | null {
     const script = join(runDir, RUN_FILES.script);
     writeFileSync(script, runScript({ runId: 'run1', sessionId: 'sess1', taskId: 'task1', agent: 'test', argv, cwd: workDir, runDir }));
-    writeFileSync(join(runDir, RUN_FILES.env), envScript({ PATH: process.env.PATH }, env));
+    writeFileSync(join(runDir, RUN_FILES.env), envScript({ PATH: process.env.PATH }, [], env));
     return spawnSync('bash', [script], { encoding: 'utf8', env: {}, stdio: [...NO_STDIN] }).status;
   }
 

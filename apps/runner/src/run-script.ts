@@ -28,20 +28,36 @@ export const RUN_FILES = {
   go: 'go',
 } as const;
 
-/** Variables that describe the runner's own terminal, not the agent's. */
-const NOT_INHERITED = new Set(['TMUX', 'TMUX_PANE', 'TERM_SESSION_ID']);
+/** What every agent gets of the runner's environment: where programs are, who and where it is, its locale. */
+const BASE_ENV = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'TERM', 'TZ', 'TMPDIR']);
+const BASE_ENV_PREFIX = 'LC_';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * The agent's environment file. A tmux server keeps the environment it started with, so
- * the runner hands its own environment (API keys, ANTHROPIC_BASE_URL, PATH) over explicitly.
+ * The agent's environment file: an allowlist, never the runner's whole environment (which
+ * holds Patchbay's own tokens). The base variables, the names in `passEnv` (the profile's,
+ * e.g. ANTHROPIC_API_KEY) if the runner has them, then the profile's own values. run.sh is
+ * started under `env -i`, so nothing else reaches the agent from the tmux server either.
  */
-export function envScript(inherited: NodeJS.ProcessEnv, overrides: Record<string, string>): string {
+export function envScript(inherited: NodeJS.ProcessEnv, passEnv: readonly string[], overrides: Record<string, string>): string {
+  const passed = new Set(passEnv);
   const merged: Record<string, string> = {};
   for (const [key, value] of Object.entries(inherited)) {
-    if (value !== undefined && !NOT_INHERITED.has(key) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) merged[key] = value;
+    if (value === undefined || !ENV_NAME.test(key)) continue;
+    if (BASE_ENV.has(key) || key.startsWith(BASE_ENV_PREFIX) || passed.has(key)) merged[key] = value;
   }
   Object.assign(merged, overrides);
   return Object.entries(merged).map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join('');
+}
+
+/**
+ * The command tmux runs for a run script. A tmux server keeps the environment it started
+ * with (the first runner's, secrets and all) and hands it to every new pane: `env -i`
+ * drops it, keeping only the pane's TERM (tmux's own) and a PATH to find bash by; env.sh
+ * then sets the agent's environment.
+ */
+export function scriptCommand(script: string): string {
+  return `exec env -i TERM="$TERM" PATH="$PATH" bash ${shellQuote(script)}`;
 }
 
 /**

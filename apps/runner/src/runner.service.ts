@@ -242,7 +242,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     // Events published while no engine listens are lost, so adoption waits for one.
     if (found.length > 0) await this.waitForEngine(found.length);
     for (const { journal, batches } of found) {
-      const profile = this.profiles.get(journal.request.agent) ?? { command: 'true', args: [], env: {}, mode: 'text' };
+      const profile = this.profiles.get(journal.request.agent) ?? { command: 'true', args: [], env: {}, passEnv: [], mode: 'text' };
       const run = new AgentRun(journal, profile, this.deps, batches);
       const lastSeq = await this.engineLastSeq(journal.request.sessionId);
       this.hold(run);

@@ -17,6 +17,7 @@ describe('Workspaces', () => {
     command: 'x',
     args: [],
     env: {},
+    passEnv: [],
     mode: 'text',
     worktree: { repo, base: 'HEAD', cleanup, push: false },
   });
@@ -35,7 +36,7 @@ describe('Workspaces', () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('runs in the profile cwd when no worktree is configured', async () => {
-    const ws = await workspaces.prepare({ command: 'x', args: [], env: {}, mode: 'text', cwd: '/srv/app' }, request('sess0001'));
+    const ws = await workspaces.prepare({ command: 'x', args: [], env: {}, passEnv: [], mode: 'text', cwd: '/srv/app' }, request('sess0001'));
     expect(ws.cwd).toBe('/srv/app');
   });
 

@@ -5,7 +5,7 @@ import { ConfigError } from '@patchbay/config';
 import { AgentProfile, agentArgv, agentProfiles, commandOnPath, defaultAgentName, DEMO_AGENT } from './agent-profiles';
 
 /** A resolved profile with the usual defaults. */
-const profile = (fields: { command: string } & Partial<AgentProfile>): AgentProfile => ({ args: [], env: {}, mode: 'text', ...fields });
+const profile = (fields: { command: string } & Partial<AgentProfile>): AgentProfile => ({ args: [], env: {}, passEnv: [], mode: 'text', ...fields });
 
 describe('agentArgv', () => {
   it('replaces {prompt} in the arguments', () => {
@@ -67,6 +67,21 @@ describe('agentProfiles', () => {
     const claude = agentProfiles({ agents: { claude: { command: '/opt/bin/claude', env: { A: '1' } } } }).get('claude');
     expect(claude).toMatchObject({ command: '/opt/bin/claude', env: { A: '1' }, description: 'Claude Code', mode: 'structured' });
     expect(claude?.args.slice(0, 2)).toEqual(['-p', '--output-format']);
+  });
+
+  it("adds a configured passEnv to the built-in one, which names each CLI's own keys", () => {
+    const profiles = agentProfiles({ agents: { claude: { passEnv: ['HTTPS_PROXY', 'ANTHROPIC_API_KEY'] }, mine: { command: 'x' } } });
+    expect(profiles.get('claude')?.passEnv).toEqual([
+      'ANTHROPIC_API_KEY',
+      'ANTHROPIC_AUTH_TOKEN',
+      'ANTHROPIC_BASE_URL',
+      'ANTHROPIC_MODEL',
+      'CLAUDE_CONFIG_DIR',
+      'CLAUDE_CODE_OAUTH_TOKEN',
+      'HTTPS_PROXY',
+    ]);
+    expect(profiles.get('codex')?.passEnv).toEqual(['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CODEX_HOME']);
+    expect(profiles.get('mine')?.passEnv).toEqual([]);
   });
 
   it('adds configured args after the built-in ones, and renders model, permissions and resume', () => {

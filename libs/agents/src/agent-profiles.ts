@@ -23,6 +23,8 @@ export interface AgentProfile {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /** Names of the runner's environment variables handed to the agent (see AgentConfigSchema.passEnv). */
+  passEnv: string[];
   cwd?: string;
   mode: AgentMode;
   /** Set when mode is structured. */
@@ -49,6 +51,8 @@ const CLI_AGENTS: Record<string, AgentProfile> = {
     command: 'claude',
     args: ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'],
     env: {},
+    // Its login is under $CLAUDE_CONFIG_DIR, else ~/.claude (HOME is always passed).
+    passEnv: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_MODEL', 'CLAUDE_CONFIG_DIR', 'CLAUDE_CODE_OAUTH_TOKEN'],
     mode: 'structured',
     format: 'claude',
     description: 'Claude Code',
@@ -64,6 +68,8 @@ const CLI_AGENTS: Record<string, AgentProfile> = {
     command: 'codex',
     args: ['exec', '--json'],
     env: {},
+    // Its login is under $CODEX_HOME, else ~/.codex.
+    passEnv: ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CODEX_HOME'],
     mode: 'structured',
     format: 'codex',
     description: 'OpenAI Codex CLI',
@@ -73,6 +79,17 @@ const CLI_AGENTS: Record<string, AgentProfile> = {
     command: 'opencode',
     args: ['run', '--format', 'json'],
     env: {},
+    // Its config and login live under the XDG folders (~/.config/opencode, ~/.local/share/opencode).
+    passEnv: [
+      'ANTHROPIC_API_KEY',
+      'OPENAI_API_KEY',
+      'OPENCODE_CONFIG',
+      'OPENCODE_CONFIG_DIR',
+      'XDG_CONFIG_HOME',
+      'XDG_DATA_HOME',
+      'XDG_CACHE_HOME',
+      'XDG_STATE_HOME',
+    ],
     mode: 'structured',
     format: 'opencode',
     description: 'OpenCode',
@@ -84,6 +101,7 @@ const DEMO_PROFILE: AgentProfile = {
   command: process.execPath,
   args: [join(__dirname, 'demo-agent.js'), '{prompt}'],
   env: {},
+  passEnv: ['PATCHBAY_DEMO_DELAY_MS'],
   mode: 'text',
   description: 'built-in demo agent: a scripted answer, no AI (install an agent CLI for real work)',
 };
@@ -92,6 +110,7 @@ const TMUX_BRIDGE_PROFILE: AgentProfile = {
   command: 'tmux',
   args: [],
   env: {},
+  passEnv: [],
   mode: 'bridge',
   description: 'an existing tmux session, bridged to chats (/watch)',
 };
@@ -114,7 +133,7 @@ export function agentProfiles(config: Pick<PatchbayConfig, 'agents'>): Map<strin
     if (mode === 'structured' && !format) {
       throw new ConfigError(`agents.${name}: mode structured needs a format (claude, codex or opencode)`);
     }
-    const { args, env, ...rest } = entry;
+    const { args, env, passEnv, ...rest } = entry;
     profiles.set(name, {
       ...base,
       ...rest,
@@ -123,6 +142,7 @@ export function agentProfiles(config: Pick<PatchbayConfig, 'agents'>): Map<strin
       format,
       args: [...(base?.args ?? []), ...(args ?? [])],
       env: { ...base?.env, ...env },
+      passEnv: [...new Set([...(base?.passEnv ?? []), ...(passEnv ?? [])])],
     });
   }
   return profiles;

@@ -184,6 +184,11 @@ describe('loadConfig', () => {
       expect(loadError()).toMatch(`agents.foo.args (from ${file}): Invalid input: expected array, received string`);
     });
 
+    it('wants passEnv entries to be environment variable names', () => {
+      const file = write('patchbay.yaml', 'agents:\n  foo: { command: foo-cli, passEnv: [MY_KEY, "BAD-NAME"] }');
+      expect(loadError()).toMatch(`agents.foo.passEnv.1 (from ${file}): an environment variable name (letters, digits, _)`);
+    });
+
     it('reports an unknown key in a profile', () => {
       const file = write('patchbay.yaml', 'agents:\n  foo: { command: foo-cli, argz: [] }');
       expect(loadError()).toMatch(`agents.foo (from ${file}): unknown key(s) argz`);

@@ -12,6 +12,12 @@ export const AgentConfigSchema = z
     args: z.array(z.string()).optional(),
     /** Added to (and overriding) the built-in profile's environment. */
     env: z.record(z.string(), z.string()).optional(),
+    /**
+     * Names of the runner's environment variables the agent gets (its API keys, say), besides
+     * PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_*, TERM, TZ and TMPDIR; added to a built-in
+     * profile's list. Nothing else of the runner's environment reaches an agent.
+     */
+    passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _)')).optional(),
     cwd: z.string().optional(),
     /**
      * text: stdout lines become text events; structured: the CLI's JSON events are parsed
