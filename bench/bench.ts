@@ -7,6 +7,7 @@ import { cleanUpOnSignals, runCleanups } from './cleanup';
 import { benchFlow, FlowResult } from './flow.bench';
 import { benchIdle, idleRows } from './idle.bench';
 import { benchParsers } from './parse.bench';
+import { benchRedaction } from './redact.bench';
 import { ms, printTable } from './stats';
 import { benchTerminalInput } from './terminal-input.bench';
 import { NATS_URL, POSTGRES_URL } from '../test/support/services';
@@ -47,6 +48,12 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
         count(p.eventsPerSecond),
       ]),
     );
+  },
+
+  async redact() {
+    console.log('\nRedaction (in process, Redactor.fromConfig over 1 MB of agent output, ~2 s)\n');
+    const r = benchRedaction();
+    printTable(['text KB', 'secrets found', 'ms per pass p50', 'MB/s'], [[(r.bytes / 1000).toFixed(0), String(r.secretsFound), ms(r.msPerPassP50), (r.bytesPerSecond / 1e6).toFixed(1)]]);
   },
 
   async idle() {

@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       discord: { threadPerSession: true },
       github: { mode: 'webhook', pollIntervalSeconds: 60, repos: [], label: 'patchbay', trustedLogins: [], pullRequests: false },
       agents: {},
+      redact: { patterns: [] },
     });
   });
 
@@ -165,6 +166,11 @@ describe('loadConfig', () => {
   it('refuses a file whose top level is not a mapping', () => {
     const file = write('patchbay.yaml', '- http\n- bus\n');
     expect(loadError()).toBe(`${file}: expected a mapping of keys at the top level`);
+  });
+
+  it('names the index of a redact pattern that is not a valid regular expression', () => {
+    const file = write('patchbay.yaml', 'redact:\n  patterns: ["ACME[0-9]{6}", "(unclosed"]');
+    expect(loadError()).toMatch(`redact.patterns.1 (from ${file}): not a valid regular expression: Invalid regular expression: /(unclosed/`);
   });
 
   describe('agents', () => {

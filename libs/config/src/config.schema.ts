@@ -214,6 +214,28 @@ export const ConfigSchema = z
       .strict()
       .refine((github) => !github.appId === !github.privateKey, { message: 'a GitHub App needs both appId and privateKey', path: ['privateKey'] })
       .prefault({}),
+    // --- Redaction (libs/security) ---
+    /**
+     * Text leaving Patchbay (chats, SSE, the database, logs) has every configured secret and
+     * the well-known token shapes replaced; these regular expressions are redacted too.
+     */
+    redact: z
+      .object({
+        patterns: z
+          .array(
+            z.string().min(1).superRefine((source, ctx) => {
+              try {
+                new RegExp(source, 'g');
+              } catch (error) {
+                ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+              }
+            }),
+          )
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
+    // --- end redaction ---
     /** The agent new tasks use; left out, the first agent CLI found on PATH, else `demo`. */
     defaultAgent: z.string().min(1).optional(),
     agents: z

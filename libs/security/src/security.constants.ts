@@ -1,0 +1,2 @@
+/** The Redactor of this process, built from its config. */
+export const REDACTOR = Symbol('REDACTOR');
