@@ -6,6 +6,7 @@ import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, J
 import { agentProfiles } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
 import { EmbeddedDatabase } from '@patchbay/persistence';
+import { RedactingLogger, Redactor } from '@patchbay/security';
 import { AppModule } from './app.module';
 import { Role } from './roles';
 
@@ -24,6 +25,9 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   if (!allInOne && !config.bus.natsUrl) {
     throw new ConfigError(`patchbay start ${roles.join(' ')}: separate processes talk over NATS; set NATS_URL (bus.natsUrl)`);
   }
+  // Every log line of every role, from the first, without the config's secrets.
+  const redactingLogger = new RedactingLogger(Redactor.fromConfig(config));
+  Logger.overrideLogger(redactingLogger);
   // Fails fast on an agents: entry that is incomplete, before anything connects.
   agentProfiles(config);
   logger.log(`starting ${allInOne ? 'all-in-one' : roles.join(', ')} (config: ${file ?? 'defaults'}, home: ${config.home})`);
@@ -53,7 +57,7 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     let url: string | null = null;
     if (roles.includes('gateway')) {
       // rawBody: webhook signatures (GitHub's X-Hub-Signature-256) are over the exact bytes.
-      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false, rawBody: true });
+      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false, rawBody: true, logger: redactingLogger });
       app = http;
       // GitHub deliveries may be up to 25 MB (an issue and a comment of 65 KB each already pass
       // the default 100 KB); only that route takes them, keeping the raw bytes for the signature.
@@ -68,7 +72,7 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
       url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
       logger.log(`HTTP on ${url}`);
     } else {
-      const micro = await NestFactory.createMicroservice(module, { strategy });
+      const micro = await NestFactory.createMicroservice(module, { strategy, logger: redactingLogger });
       app = micro;
       await micro.listen();
     }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
 import { AgentProfile } from '@patchbay/agents';
+import { Redactor, TOKEN_SHAPES } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
 import { describeWith } from '../../../test/support/services';
 import { AgentRun } from './agent-run';
@@ -14,6 +15,8 @@ jest.setTimeout(20_000);
 describeWith(['tmux'], 'AgentRun in tmux', () => {
   const socket = `pbtest-${newId(8)}`;
   const tmux = new TmuxClient(socket);
+  /** What the runner's config would give: a configured secret, and the token shapes. */
+  const redactor = new Redactor(new Map([['configured-secret-value', 'github.webhookSecret']]), TOKEN_SHAPES);
   let root: string;
   const runs: AgentRun[] = [];
 
@@ -57,7 +60,7 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     const profile: AgentProfile = { command: 'bash', args: ['-c', script, 'agent', '{prompt}'], env: {}, passEnv: [], mode: 'text', ...extra };
     const events: OutputEventV1[] = [];
     const journal = await RunJournal.create(join(root, request.runId), { request, runnerId: 'runner-test', acceptedAt: new Date().toISOString() });
-    const run = new AgentRun(journal, profile, { tmux, runnerId: 'runner-test', publish: (event) => events.push(event) });
+    const run = new AgentRun(journal, profile, { tmux, runnerId: 'runner-test', redactor, publish: (event) => events.push(event) });
     runs.push(run);
     await run.start({ cwd: root, publish: async () => null });
     return { run, request, events, journal, profile, session: `pb-${request.sessionId}` };
@@ -119,6 +122,21 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     expect(printed).toContain('PB_TEST_PASSED_KEY=passed-through-by-passEnv\n');
     expect(printed).toContain('PB_PROFILE_VAR=from-profile\n');
     expect(printed).toContain(`PATH=${process.env.PATH}\n`);
+  });
+
+  it('redacts secrets in what it publishes and journals, also a token split across two streamed deltas', async () => {
+    const token = 'ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5';
+    const delta = `d() { printf '{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"%s"}}}\\n' "$1"; }`;
+    // The pause is longer than the runner's text coalescing: the halves arrive in separate reads.
+    const script = `${delta}; d "the token is ${token.slice(0, 15)}"; sleep 0.5; d "${token.slice(15)} and configured-secret-value. "`;
+    const { run, events, journal } = await startRun(script, 'unused', { mode: 'structured', format: 'claude' });
+    await run.done;
+    const text = texts(events).join('');
+    expect(text).toBe('the token is [redacted:github-token] and [redacted:github.webhookSecret]. ');
+    for (const piece of [token.slice(0, 15), token.slice(15), 'configured-secret-value']) {
+      expect(JSON.stringify(events)).not.toContain(piece);
+      expect(readFileSync(join(journal.dir, 'events.jsonl'), 'utf8')).not.toContain(piece);
+    }
   });
 
   it("keeps a run's files to the runner's user: folders 0700, journal files 0600", async () => {
@@ -225,7 +243,7 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
       started.run.detach();
       const [found] = (await RunJournal.unfinished(root)).filter((f) => f.journal.request.runId === started.request.runId);
       const events: OutputEventV1[] = [];
-      const run = new AgentRun(found.journal, started.profile, { tmux, runnerId: 'runner-two', publish: (e) => events.push(e) }, found.batches);
+      const run = new AgentRun(found.journal, started.profile, { tmux, runnerId: 'runner-two', redactor, publish: (e) => events.push(e) }, found.batches);
       runs.push(run);
       await run.adopt(found.batches, engineLastSeq, { cwd: root, publish: async () => null });
       return { run, events };

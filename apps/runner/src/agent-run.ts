@@ -4,6 +4,7 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OutputEventV1, RunRequestV1, TERMINAL_EVENT_TYPES } from '@patchbay/contracts';
 import { AgentEvent, AgentProfile, agentArgv, createParser, StreamParser } from '@patchbay/agents';
+import { Redactor } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
 import { FileTail } from './file-tail';
 import { LineTail, TailLine } from './line-tail';
@@ -27,6 +28,8 @@ const INPUT_CONFIRM_MS = 2_000;
 export interface RunDeps {
   tmux: TmuxClient;
   runnerId: string;
+  /** Every event is redacted before it is journaled or published. */
+  redactor: Redactor;
   publish: (event: OutputEventV1) => void;
 }
 
@@ -350,20 +353,27 @@ export class AgentRun {
       // Journaled with the output it came from: a restarted runner holds it again.
       this.send([...batch, ...this.takePendingText()], offset, held);
     } else if (batch.length > 0 || this.pendingText.length >= TEXT_COALESCE_MAX) {
-      this.send([...batch, ...this.takePendingText()], offset);
-    } else if (this.pendingText && !this.textTimer) {
+      this.send([...batch, ...this.takePendingText(true)], offset);
+    }
+    if (this.pendingText && !this.textTimer) {
       this.textTimer = setTimeout(() => {
         this.textTimer = undefined;
-        this.send(this.takePendingText(), this.lines!.position);
+        this.send(this.takePendingText(true), this.lines!.position);
       }, TEXT_COALESCE_MS);
     }
   }
 
-  private takePendingText(): AgentEvent[] {
+  /**
+   * The coalesced text deltas as one event. With `wholeWords`, only up to the last
+   * whitespace: an unfinished word waits for the deltas that finish it (or the next event,
+   * or the end), so a token is never split across two events, each redacted on its own.
+   */
+  private takePendingText(wholeWords = false): AgentEvent[] {
     clearTimeout(this.textTimer);
     this.textTimer = undefined;
-    const text = this.pendingText;
-    this.pendingText = '';
+    const cut = wholeWords && this.pendingText.length < TEXT_COALESCE_MAX ? afterLastWhitespace(this.pendingText) : this.pendingText.length;
+    const text = this.pendingText.slice(0, cut);
+    this.pendingText = this.pendingText.slice(cut);
     return text ? [{ type: 'text', text }] : [];
   }
 
@@ -500,8 +510,9 @@ export class AgentRun {
     if (bodies.length === 0 && !held) return;
     const { sessionId, taskId, runId } = this.request;
     const at = new Date().toISOString();
-    const events = bodies.map((body) => ({ ...body, sessionId, taskId, runId, seq: this.seq++, at }) as OutputEventV1);
-    this.journal.append(events, offset, held);
+    const { redactor } = this.deps;
+    const events = bodies.map((body) => ({ ...redactor.redactAll(body), sessionId, taskId, runId, seq: this.seq++, at }) as OutputEventV1);
+    this.journal.append(events, offset, held && redactor.redactAll(held));
     for (const event of events) this.deps.publish(event);
   }
 }
@@ -509,6 +520,11 @@ export class AgentRun {
 /** `pushed branch patchbay/abc (2 commits) to origin` */
 function pushedText({ branch, commits, remote }: Published): string {
   return `pushed branch ${branch} (${commits} ${commits === 1 ? 'commit' : 'commits'}) to ${remote}`;
+}
+
+function afterLastWhitespace(text: string): number {
+  const match = /\s(?=\S*$)/.exec(text);
+  return match ? match.index + 1 : 0;
 }
 
 async function size(file: string): Promise<number> {

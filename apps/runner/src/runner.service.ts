@@ -5,6 +5,7 @@ import { AppError, Bus, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { ControlResultV1, InputResultV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, TmuxSessionsV1 } from '@patchbay/contracts';
 import { AgentProfile, agentProfiles, commandOnPath } from '@patchbay/agents';
+import { REDACTOR, Redactor } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
 import { AgentRun, RunDeps } from './agent-run';
 import { RunJournal } from './run-journal';
@@ -42,11 +43,12 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
     private readonly bus: Bus,
     tmux: TmuxClient,
+    @Inject(REDACTOR) redactor: Redactor,
   ) {
     this.runnerId = config.runner.id ?? `runner-${hostname()}`;
     this.profiles = agentProfiles(config);
     this.workspaces = new Workspaces(config.home);
-    this.deps = { tmux, runnerId: this.runnerId, publish: (event) => this.bus.publish('session.*.output', event, [event.sessionId]) };
+    this.deps = { tmux, runnerId: this.runnerId, redactor, publish: (event) => this.bus.publish('session.*.output', event, [event.sessionId]) };
   }
 
   private get runsDir(): string {
