@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PersistenceModule } from '@patchbay/persistence';
+import { SecurityModule } from '@patchbay/security';
 import { AccessController } from './access/access.controller';
 import { AccessService } from './access/access.service';
 import { Clock } from './clock';
@@ -21,7 +22,7 @@ export class EngineModule {
   static forRoot(options: { databaseUrl: string; clock?: Clock }): DynamicModule {
     return {
       module: EngineModule,
-      imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SchedulesModule],
+      imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SchedulesModule, SecurityModule],
       controllers: [EngineController, QueriesController, AccessController],
       providers: [
         EngineService,

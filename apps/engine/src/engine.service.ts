@@ -8,6 +8,7 @@ import {
   RunRequestV1,
 } from '@patchbay/contracts';
 import { EngineStore, TaskEntity } from '@patchbay/persistence';
+import { REDACTOR, Redactor } from '@patchbay/security';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Clock } from './clock';
 import { Router } from './routing/router';
@@ -53,6 +54,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly clock: Clock,
     private readonly router: Router,
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
+    @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {
     this.startedAt = clock.now().getTime();
   }
@@ -145,7 +147,9 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
    * `final` sees the task done. The session is freed once the event is stored (the next run
    * numbers its events after it).
    */
-  async recordOutput(event: OutputEventV1): Promise<void> {
+  async recordOutput(received: OutputEventV1): Promise<void> {
+    // Redacted here too: the engine's config may know secrets the runner's does not.
+    const event = this.redactor.redactAll(received);
     const terminal = event.type === 'final' || event.type === 'error';
     // A viewer may read the event from the transcript as soon as it is stored, so the task is
     // settled first: whoever sees a run's end sees its task's outcome. A repeat (its seq is

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { SecurityModule } from '@patchbay/security';
 import { AccessHttpController } from './access.controller';
 import { BusErrorFilter } from './bus-error.filter';
 import { ChannelsService } from './channels/channels.service';
@@ -16,6 +17,7 @@ import { TasksController } from './tasks.controller';
 
 /** HTTP (the web page, health, the REST API, the local channel, session streams, webhooks) and the chat channels. */
 @Module({
+  imports: [SecurityModule],
   controllers: [
     AccessHttpController,
     DashboardController,

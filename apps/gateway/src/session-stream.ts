@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { Bus, TransportSubscription } from '@patchbay/bus';
 import { isRetried, OutputEventV1 } from '@patchbay/contracts';
+import { Redactor } from '@patchbay/security';
 
 const PAGE = 500;
 /** How long a hole in the live sequence may stay before we read it from the transcript. */
@@ -44,6 +45,8 @@ export class SessionStream {
     private readonly bus: Bus,
     private readonly res: Response,
     private readonly options: StreamOptions,
+    /** Live events and transcript pages alike are redacted as they are written. */
+    private readonly redactor: Redactor,
   ) {
     this.next = options.after + 1;
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
@@ -129,7 +132,7 @@ export class SessionStream {
   private write(event: OutputEventV1): void {
     const { taskId } = this.options;
     if (taskId && event.taskId !== taskId) return;
-    this.res.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
+    this.res.write(`id: ${event.seq}\ndata: ${JSON.stringify(this.redactor.redactAll(event))}\n\n`);
     if (event.type === 'final' || (event.type === 'error' && !taskId)) this.close();
     else if (event.type === 'error') void this.endUnlessRetried(event);
   }

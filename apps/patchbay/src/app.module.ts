@@ -4,7 +4,6 @@ import { ConfigModule, PatchbayConfig } from '@patchbay/config';
 import { EngineModule } from '@patchbay/engine';
 import { GatewayModule } from '@patchbay/gateway';
 import { RunnerModule } from '@patchbay/runner';
-import { SecurityModule } from '@patchbay/security';
 import { Role } from './roles';
 
 export interface AppOptions {
@@ -27,7 +26,6 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(options.config),
         BusModule.forRoot({ bus: options.bus, inbound: options.inbound }),
-        SecurityModule,
         ...(roles.includes('gateway') ? [GatewayModule] : []),
         ...(roles.includes('engine') ? [EngineModule.forRoot({ databaseUrl: options.databaseUrl! })] : []),
         ...(roles.includes('runner') ? [RunnerModule] : []),

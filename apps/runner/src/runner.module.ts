@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
+import { SecurityModule } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
 import { RunnerController } from './runner.controller';
 import { RunnerService } from './runner.service';
 
 @Module({
+  imports: [SecurityModule],
   controllers: [RunnerController],
   providers: [
     RunnerService,

@@ -4,6 +4,7 @@ import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import { agentProfiles } from '@patchbay/agents';
 import { EngineStore, SessionEntity } from '@patchbay/persistence';
+import { REDACTOR, Redactor } from '@patchbay/security';
 import { AccessService, Sender } from '../access/access.service';
 import { COMMANDS, parseCommand } from '../commands/commands';
 import { EffectApplier } from '../commands/effect-applier';
@@ -28,9 +29,12 @@ export class InboundService {
     private readonly effects: EffectApplier,
     private readonly runs: EngineService,
     private readonly router: Router,
+    @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {}
 
-  async accept(message: InboundMessageV1): Promise<InboundAcceptedV1> {
+  async accept(received: InboundMessageV1): Promise<InboundAcceptedV1> {
+    // What is stored (inbound row, task prompt) and what an agent is given never holds a secret.
+    const message = { ...received, text: this.redactor.redact(received.text) };
     const seen = await this.store.findInbound(message);
     if (seen) {
       this.logger.log(`duplicate ${message.channel} message ${message.messageId}: already handled`);

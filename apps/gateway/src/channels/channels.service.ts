@@ -3,6 +3,7 @@ import { Bus, INBOUND_QUEUE, InboundQueue, TransportSubscription } from '@patchb
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Delivery, OutputEventV1 } from '@patchbay/contracts';
 import { ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
+import { REDACTOR, Redactor } from '@patchbay/security';
 import { CHANNEL_REGISTRY } from './channels.registry';
 
 interface Binding {
@@ -13,7 +14,7 @@ interface Binding {
 
 /**
  * Hosts the channel plugins: starts them with a way to hand messages to the engine, and
- * sends every session's output to each chat bound to it, through one renderer per chat.
+ * sends every session's output (redacted) to each chat bound to it, through one renderer per chat.
  * One gateway hosts a given channel (a Telegram bot has one poller).
  */
 @Injectable()
@@ -29,6 +30,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
     private readonly bus: Bus,
     @Inject(INBOUND_QUEUE) private readonly inbound: InboundQueue,
+    @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -45,7 +47,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
       await plugin.start({
         submit: async (message) => {
           const answer = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
-          return 'queued' in answer ? { queued: true } : { reply: answer.reply, buttons: answer.buttons };
+          return 'queued' in answer ? { queued: true } : { reply: answer.reply && this.redactor.redact(answer.reply), buttons: answer.buttons };
         },
         roleOf: async (senderId) => (await this.bus.request('access.role', { channel: plugin.id, senderId })).role,
       });
@@ -58,7 +60,12 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     for (const plugin of this.plugins.values()) await plugin.stop();
   }
 
-  private async deliver(event: OutputEventV1): Promise<void> {
+  /**
+   * Every chat message of a session passes here, on every platform (renderers and plugin
+   * hooks such as GitHub's comments): redacted once, with the gateway's own secrets.
+   */
+  private async deliver(received: OutputEventV1): Promise<void> {
+    const event = this.redactor.redactAll(received);
     for (const binding of await this.bindingsOf(event.sessionId)) {
       const plugin = this.plugins.get(binding.channel);
       if (!plugin) continue;
