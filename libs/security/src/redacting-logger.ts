@@ -16,8 +16,9 @@ export class RedactingLogger extends ConsoleLogger {
     return this.redactor.redact(super.stringifyMessage(describe(message), logLevel) as string);
   }
 
+  /** Nest calls it for every error line, with a stack or not (typed as always given). */
   protected override printStackTrace(stack: string): void {
-    super.printStackTrace(this.redactor.redact(stack));
+    super.printStackTrace(stack ? this.redactor.redact(stack) : stack);
   }
 }
 
