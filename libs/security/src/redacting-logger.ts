@@ -13,7 +13,7 @@ export class RedactingLogger extends ConsoleLogger {
   }
 
   protected override stringifyMessage(message: unknown, logLevel: LogLevel): string {
-    return this.redactor.redact(super.stringifyMessage(describe(message), logLevel) as string);
+    return this.redactor.redact(super.stringifyMessage(oneLine(message), logLevel) as string);
   }
 
   /** Nest calls it for every error line, with a stack or not (typed as always given). */
@@ -23,7 +23,7 @@ export class RedactingLogger extends ConsoleLogger {
 }
 
 /** A log message as one line of text. */
-export function describe(message: unknown): unknown {
+function oneLine(message: unknown): unknown {
   if (typeof message === 'string' || typeof message === 'function') return message;
   if (message instanceof Error) return message.name === 'Error' ? message.message : `${message.name}: ${message.message}`;
   return inspect(message, { breakLength: Infinity, depth: 4 });
