@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
 import { agentProfiles } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
+import { assertHttpExposure } from '@patchbay/gateway';
 import { EmbeddedDatabase } from '@patchbay/persistence';
 import { AppModule } from './app.module';
 import { Role } from './roles';
@@ -24,8 +25,9 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   if (!allInOne && !config.bus.natsUrl) {
     throw new ConfigError(`patchbay start ${roles.join(' ')}: separate processes talk over NATS; set NATS_URL (bus.natsUrl)`);
   }
-  // Fails fast on an agents: entry that is incomplete, before anything connects.
+  // Fails fast on an agents: entry that is incomplete, or an open API without a token, before anything connects.
   agentProfiles(config);
+  if (roles.includes('gateway')) assertHttpExposure(config);
   logger.log(`starting ${allInOne ? 'all-in-one' : roles.join(', ')} (config: ${file ?? 'defaults'}, home: ${config.home})`);
 
   const transport: BusTransport = config.bus.natsUrl
