@@ -120,7 +120,7 @@ describeWith(['tmux'], 'HTTP API with tokens', () => {
     expect((await fetch(`${pb.url}/api/sessions`, { headers: bearer(VIEWER.token) })).status).toBe(200);
     const refused = await postMessage(bearer(VIEWER.token));
     expect(refused.status).toBe(403);
-    expect((await refused.json()).message).toBe('this needs the operator role; API token "watcher" has viewer');
+    expect(((await refused.json()) as { message: string }).message).toBe('this needs the operator role; API token "watcher" has viewer');
     expect((await pb.get<{ tasks: unknown[] }>('/api/tasks')).tasks).toHaveLength(0);
   });
 
@@ -150,7 +150,7 @@ describeWith(['tmux'], 'HTTP API with tokens', () => {
 
     const withoutCsrf = await postMessage(session);
     expect(withoutCsrf.status).toBe(403);
-    expect((await withoutCsrf.json()).message).toContain('X-CSRF-Token is missing or wrong');
+    expect(((await withoutCsrf.json()) as { message: string }).message).toContain('X-CSRF-Token is missing or wrong');
     expect((await postMessage({ ...session, 'x-csrf-token': 'a'.repeat(43) })).status).toBe(403);
     const accepted = await postMessage({ ...session, 'x-csrf-token': csrfToken }, 'from the dashboard');
     expect(accepted.status).toBe(201);
@@ -167,7 +167,7 @@ describeWith(['tmux'], 'HTTP API with tokens', () => {
     expect(logout.status).toBe(204);
     const after = await fetch(`${pb.url}/api/sessions`, { headers: session });
     expect(after.status).toBe(401);
-    expect((await after.json()).message).toBe('the dashboard session expired or is unknown: log in again');
+    expect(((await after.json()) as { message: string }).message).toBe('the dashboard session expired or is unknown: log in again');
   });
 
   it('refuses a login with a wrong token, or as a form', async () => {
