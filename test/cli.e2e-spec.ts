@@ -1,21 +1,6 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { PATCHBAY_BIN, removeScratch, scratchDir, writeConfig } from './support/patchbay-processes';
+import { runPatchbay as patchbay, removeScratch, scratchDir, writeConfig } from './support/patchbay-processes';
 import { describeWith, NATS_URL, POSTGRES_URL } from './support/services';
-
-const run = promisify(execFile);
-
-/** Runs the built CLI; resolves with its exit code and output instead of throwing. */
-async function patchbay(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [PATCHBAY_BIN, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('patchbay CLI', () => {
   const dir = scratchDir('cli');
@@ -35,6 +20,14 @@ describe('patchbay CLI', () => {
     const result = await patchbay(['sessions'], { PATCHBAY_CONFIG: '', PATCHBAY_HOME: home, PATCHBAY_HTTP_PORT: 'x' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('PATCHBAY_HTTP_PORT');
+  });
+
+  it('will not serve HTTP beyond loopback without an API token', async () => {
+    const result = await patchbay(['start'], { PATCHBAY_CONFIG: '', PATCHBAY_HOME: home, PATCHBAY_HTTP_HOST: '0.0.0.0', PATCHBAY_API_TOKEN: '' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('patchbay: http.host is 0.0.0.0, which other machines can reach, and no API token is configured');
+    expect(result.stderr).toContain('add http.tokens');
+    expect(result.stderr).toContain('PATCHBAY_API_TOKEN');
   });
 
   it('will not start a single role without NATS', async () => {

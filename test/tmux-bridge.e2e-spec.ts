@@ -107,7 +107,7 @@ describeWith(['tmux'], 'tmux bridge: a tmux session Patchbay did not start, reac
     const all = await readSse(`${baseUrl}/api/sessions/${sessionId}/events`);
     expect(all.at(-1)?.data).toMatchObject({ type: 'final', text: expect.stringContaining('stopped watching tmux session work') });
     expect(tmux('list-sessions', '-F', '#{session_name}')).toContain('work');
-    const killed = await fetch(`${baseUrl}/api/sessions/${sessionId}/kill`, { method: 'POST' });
+    const killed = await fetch(`${baseUrl}/api/sessions/${sessionId}/kill`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     expect(killed.status).toBe(409);
   });
 });

@@ -25,6 +25,8 @@ export class PatchbayInstance {
   readonly home: string;
   private processes?: PatchbayProcesses;
   private baseUrl = '';
+  /** The API token the helpers below send, when the instance has tokens (`start`'s `token`). */
+  private token?: string;
 
   private constructor(readonly dir: string) {
     this.home = join(dir, 'home');
@@ -35,8 +37,12 @@ export class PatchbayInstance {
     return new PatchbayInstance(scratchDir(name));
   }
 
-  /** Writes patchbay.yaml, starts `patchbay start` and waits until /readyz says ready. */
-  async start(config: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Promise<this> {
+  /**
+   * Writes patchbay.yaml, starts `patchbay start` and waits until /readyz says ready. With
+   * `token`, every helper below sends it as `Authorization: Bearer`.
+   */
+  async start(config: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, { token }: { token?: string } = {}): Promise<this> {
+    this.token = token;
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
     const file = writeConfig(this.dir, stringify(config));
@@ -54,7 +60,7 @@ export class PatchbayInstance {
       this.dir,
     );
     this.processes.start();
-    await this.processes.waitReady(this.baseUrl);
+    await this.processes.waitReady(this.baseUrl, this.authHeaders());
     return this;
   }
 
@@ -86,10 +92,16 @@ export class PatchbayInstance {
     return join(this.home, 'runs', runId);
   }
 
-  async request<T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response<T>> {
+  /** The Authorization header of this instance's token, if it has one. */
+  authHeaders(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
+  /** One API call; unsafe ones go as JSON (the API takes no other), with the instance's token. */
+  async request<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<Response<T>> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...(method === 'GET' ? {} : { 'content-type': 'application/json' }), ...this.authHeaders() },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -134,7 +146,7 @@ export class PatchbayInstance {
    * way: each SSE id is the event's seq, and the seqs follow each other without a gap.
    */
   async taskEvents(sessionId: string, taskId: string): Promise<OutputEventV1[]> {
-    return checkedEvents(await readSse(`${this.baseUrl}/api/sessions/${sessionId}/events?task=${taskId}`));
+    return checkedEvents(await readSse(`${this.baseUrl}/api/sessions/${sessionId}/events?task=${taskId}`, { headers: this.authHeaders() }));
   }
 
   /**
@@ -151,6 +163,7 @@ export class PatchbayInstance {
   ): Promise<OutputEventV1[]> {
     const seen: SseEvent[] = [];
     const reading = readSse(`${this.baseUrl}/api/sessions/${sessionId}/events?after=${after}`, {
+      headers: this.authHeaders(),
       onEvent: (event) => {
         seen.push(event);
         if (until(event.data as OutputEventV1)) throw new StopReading();

@@ -1,8 +1,9 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 
 /** The checkout's root, found from here whether this runs from test/ or from dist/test/. */
 function projectRoot(): string {
@@ -18,6 +19,17 @@ export const PATCHBAY_BIN = join(ROOT, 'bin', 'patchbay');
 export const GATED_AGENT = join(ROOT, 'test', 'fixtures', 'gated-agent.js');
 /** Test agent: streams a long markdown answer with code blocks (see the file for its knobs). */
 export const LONG_ANSWER_AGENT = join(ROOT, 'test', 'fixtures', 'long-answer-agent.js');
+
+/** Runs the built CLI once; resolves with its exit code and output instead of throwing. */
+export async function runPatchbay(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [PATCHBAY_BIN, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -119,14 +131,14 @@ export class PatchbayProcesses {
   }
 
   /** Waits until `/readyz` says ready; fails with the processes' logs if it never does. */
-  async waitReady(baseUrl: string, timeoutMs = 60_000): Promise<void> {
+  async waitReady(baseUrl: string, headers: Record<string, string> = {}, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer';
     while (Date.now() < deadline) {
       const dead = this.children.find((c) => c.child.exitCode !== null || c.child.signalCode !== null);
       if (dead) throw new Error(`${dead.role} exited with ${dead.child.exitCode ?? dead.child.signalCode}\n${this.logs()}`);
       try {
-        const response = await fetch(`${baseUrl}/readyz`);
+        const response = await fetch(`${baseUrl}/readyz`, { headers });
         last = await response.text();
         if (response.status === 200) return;
       } catch (error) {

@@ -1,18 +1,17 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { Bus } from '@patchbay/bus';
 import { PrincipalV1, Role } from '@patchbay/contracts';
+import { ApiCaller, actorOf, Caller } from './auth/caller';
+import { MinRole } from './auth/route-access.decorator';
 import { listLimit } from './query-params';
 import { parseBody } from './parse-body';
 
 const ApproveBody = z.object({ role: Role.default('operator') }).strict();
 
-/**
- * Pairing and access for the owner at this machine: the HTTP API listens on loopback, and
- * its local users are owners by default (`access.owners: [local:*]`).
- */
+/** Pairing and access: owners only (an owner token, or the local user on a tokenless loopback setup). */
 @Controller('api')
+@MinRole('owner')
 export class AccessHttpController {
   constructor(private readonly bus: Bus) {}
 
@@ -22,9 +21,9 @@ export class AccessHttpController {
   }
 
   @Post('pairing/:code/approve')
-  approve(@Param('code') code: string, @Body() body: unknown): Promise<PrincipalV1> {
+  approve(@Param('code') code: string, @Body() body: unknown, @Caller() caller: ApiCaller): Promise<PrincipalV1> {
     const { role } = parseBody(ApproveBody, body ?? {});
-    return this.bus.request('access.pair.approve', { code, role, by: `local:${userInfo().username}` });
+    return this.bus.request('access.pair.approve', { code, role, by: actorOf(caller) });
   }
 
   @Get('principals')

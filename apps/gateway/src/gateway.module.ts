@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { SecurityModule } from '@patchbay/security';
 import { AccessHttpController } from './access.controller';
+import { AuthController } from './auth/auth.controller';
+import { AUTH_PROVIDERS } from './auth/auth.providers';
 import { BusErrorFilter } from './bus-error.filter';
 import { ChannelsService } from './channels/channels.service';
 import { GitHubWebhookController } from './channels/github-webhook.controller';
@@ -20,6 +22,7 @@ import { TasksController } from './tasks.controller';
   imports: [SecurityModule],
   controllers: [
     AccessHttpController,
+    AuthController,
     DashboardController,
     GitHubWebhookController,
     HealthController,
@@ -29,6 +32,6 @@ import { TasksController } from './tasks.controller';
     TasksController,
     TelegramWebhookController,
   ],
-  providers: [RunnerRegistry, SessionStreams, ChannelsService, { provide: APP_FILTER, useClass: BusErrorFilter }],
+  providers: [RunnerRegistry, SessionStreams, ChannelsService, { provide: APP_FILTER, useClass: BusErrorFilter }, ...AUTH_PROVIDERS],
 })
 export class GatewayModule {}

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import { Response } from 'express';
 import { Bus, describeError } from '@patchbay/bus';
+import { MinRole, Public } from './auth/route-access.decorator';
 import { RunnerRegistry } from './runner-registry.service';
 
 interface Check {
@@ -17,12 +18,14 @@ export class HealthController {
 
   /** Liveness: the process serves HTTP. */
   @Get('healthz')
+  @Public()
   healthz() {
     return { status: 'ok' };
   }
 
   /** Readiness: bus, database (through the engine), runners and tmux; 503 until all are ready. */
   @Get('readyz')
+  @MinRole('viewer') // names runners and versions
   async readyz(@Res() res: Response): Promise<void> {
     const live = this.runners.live();
     const checks: Record<string, Check & { count?: number }> = {

@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { Bus } from '@patchbay/bus';
 import { JOB_NAME_PATTERN, JobListV1, JobRunListV1, JobRunV1, JobSpecV1, JobV1 } from '@patchbay/contracts';
+import { MinRole } from './auth/route-access.decorator';
 import { parseBody } from './parse-body';
 import { listLimit } from './query-params';
 
@@ -9,10 +10,12 @@ import { listLimit } from './query-params';
  * (invalid_schedule, invalid_job), 409 for a name in use (duplicate), 404 for no such job.
  */
 @Controller('api/jobs')
+@MinRole('owner')
 export class JobsHttpController {
   constructor(private readonly bus: Bus) {}
 
   @Get()
+  @MinRole('viewer')
   list(): Promise<JobListV1> {
     return this.bus.request('jobs.list', {});
   }
@@ -49,6 +52,7 @@ export class JobsHttpController {
 
   /** The job's run log, newest first. */
   @Get(':name/runs')
+  @MinRole('viewer')
   runs(@Param('name') name: string, @Query('limit') limit?: string): Promise<JobRunListV1> {
     return this.bus.request('jobs.runs', { name: jobName(name), limit: listLimit(limit, 20) });
   }

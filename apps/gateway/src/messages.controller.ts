@@ -1,10 +1,11 @@
 import { BadRequestException, Body, Controller, ForbiddenException, Headers, HttpStatus, Inject, Post, Res } from '@nestjs/common';
 import { Response } from 'express';
-import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { INBOUND_QUEUE, InboundQueue, Submitted } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { MAX_INBOUND_TEXT, newId } from '@patchbay/contracts';
+import { InboundMessageV1, MAX_INBOUND_TEXT, newId } from '@patchbay/contracts';
+import { ApiCaller, Caller } from './auth/caller';
+import { MinRole } from './auth/route-access.decorator';
 import { parseBody } from './parse-body';
 
 const PostMessageBody = z
@@ -14,8 +15,12 @@ const PostMessageBody = z
   })
   .strict();
 
-/** The local channel: messages from the CLI, the web page or scripts on this machine. */
+/**
+ * The HTTP channels: `local` for the tokenless CLI, page or scripts on this machine; `api`
+ * for a token's holder, whom the gateway vouches for with the token's role.
+ */
 @Controller('api/messages')
+@MinRole('operator')
 export class MessagesController {
   constructor(
     @Inject(INBOUND_QUEUE) private readonly inbound: InboundQueue,
@@ -32,6 +37,7 @@ export class MessagesController {
   async post(
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
+    @Caller() caller: ApiCaller,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<Submitted | (Submitted & { messageId: string })> {
     const { text, chat } = parseBody(PostMessageBody, body);
@@ -42,11 +48,9 @@ export class MessagesController {
     const messageId = idempotencyKey ?? newId(20);
     const accepted = await this.inbound.submit(
       {
-        channel: 'local',
-        accountId: 'local',
+        ...senderOf(caller),
         messageId,
         chatId: chat ?? null,
-        sender: { id: 'local', name: userInfo().username },
         text,
         receivedAt: new Date().toISOString(),
       },
@@ -60,4 +64,14 @@ export class MessagesController {
     res.status(accepted.outcome === 'command' ? HttpStatus.OK : HttpStatus.CREATED);
     return accepted;
   }
+}
+
+/** Channel, account and sender of a caller's messages: the engine believes an `api` vouch up to owner. */
+function senderOf(caller: ApiCaller): Pick<InboundMessageV1, 'channel' | 'accountId' | 'sender'> {
+  if (caller.kind === 'local') return { channel: 'local', accountId: 'local', sender: { id: 'local', name: caller.user } };
+  return {
+    channel: 'api',
+    accountId: 'api',
+    sender: { id: caller.name, name: caller.name, vouch: { role: caller.role, reason: `API token "${caller.name}"` } },
+  };
 }

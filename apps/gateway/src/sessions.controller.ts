@@ -15,10 +15,13 @@ import {
 import { Response } from 'express';
 import { Bus, describeError } from '@patchbay/bus';
 import { ControlResultV1, ID_PATTERN, SessionV1 } from '@patchbay/contracts';
+import { ApiCaller, actorOf, Caller } from './auth/caller';
+import { MinRole } from './auth/route-access.decorator';
 import { SessionStreams } from './session-streams.service';
 import { listLimit, requireId } from './query-params';
 
 @Controller('api/sessions')
+@MinRole('viewer')
 export class SessionsController {
   constructor(
     private readonly bus: Bus,
@@ -60,22 +63,24 @@ export class SessionsController {
 
   /** Interrupts the session's run: Ctrl-C for an interactive agent, SIGTERM otherwise. */
   @Post(':id/stop')
+  @MinRole('operator')
   @HttpCode(HttpStatus.ACCEPTED)
-  stop(@Param('id') id: string): Promise<ControlResultV1> {
-    return this.control(id, 'stop');
+  stop(@Param('id') id: string, @Caller() caller: ApiCaller): Promise<ControlResultV1> {
+    return this.control(id, 'stop', caller);
   }
 
   /** Ends the session's run by closing its tmux session. */
   @Post(':id/kill')
+  @MinRole('operator')
   @HttpCode(HttpStatus.ACCEPTED)
-  kill(@Param('id') id: string): Promise<ControlResultV1> {
-    return this.control(id, 'kill');
+  kill(@Param('id') id: string, @Caller() caller: ApiCaller): Promise<ControlResultV1> {
+    return this.control(id, 'kill', caller);
   }
 
-  private async control(id: string, action: 'stop' | 'kill'): Promise<ControlResultV1> {
+  private async control(id: string, action: 'stop' | 'kill', caller: ApiCaller): Promise<ControlResultV1> {
     try {
       // Only the runner holding the session answers this subject.
-      return await this.bus.request('session.*.control', { action, by: 'local user' }, { params: [requireId(id, 'session')] });
+      return await this.bus.request('session.*.control', { action, by: actorOf(caller) }, { params: [requireId(id, 'session')] });
     } catch (error) {
       // Nobody holds the session, or its runner says the run already ended.
       if (['no_responder', 'not_found'].includes(describeError(error).code)) throw new ConflictException(`session ${id} has no live run`);

@@ -1,9 +1,11 @@
 import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
 import { Bus } from '@patchbay/bus';
 import { TaskV1 } from '@patchbay/contracts';
+import { MinRole } from './auth/route-access.decorator';
 import { listLimit, requireId } from './query-params';
 
 @Controller('api/tasks')
+@MinRole('viewer')
 export class TasksController {
   constructor(private readonly bus: Bus) {}
 

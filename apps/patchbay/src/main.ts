@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@patchbay/config';
-import { ApiClient, ApiError, apiBaseUrl } from './cli/api-client';
+import { ApiError, cliApiClient } from './cli/api-client';
 import { attachCommand } from './cli/attach.command';
 import { doctorCommand } from './cli/doctor.command';
 import { followSession } from './cli/follow';
@@ -29,11 +29,12 @@ const USAGE = `Usage: patchbay <command>
 
 Configuration: patchbay.yaml (or PATCHBAY_CONFIG), overridden by NATS_URL, DATABASE_URL,
 PATCHBAY_HOME, PATCHBAY_HTTP_PORT, … (see README.md). The CLI talks to PATCHBAY_URL or the
-configured HTTP port.`;
+configured HTTP port, with PATCHBAY_API_TOKEN (or the first owner token in http.tokens) when the
+server needs one.`;
 
 async function main(argv: string[]): Promise<number> {
   // `jobs` has options of its own (--cron, --every, --prompt, …).
-  if (argv[0] === 'jobs') return jobsCommand(() => new ApiClient(apiBaseUrl(loadConfig().config)), argv.slice(1));
+  if (argv[0] === 'jobs') return jobsCommand(() => cliApiClient(loadConfig().config), argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const loaded = loadConfig();
-  const api = new ApiClient(apiBaseUrl(loaded.config));
+  const api = cliApiClient(loaded.config);
   switch (command) {
     case 'start':
       return start(rest, loaded);

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
 import { agentProfiles } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
+import { assertHttpExposure } from '@patchbay/gateway';
 import { EmbeddedDatabase } from '@patchbay/persistence';
 import { RedactingLogger, Redactor } from '@patchbay/security';
 import { AppModule } from './app.module';
@@ -28,8 +29,9 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   // Every log line of every role, from the first, without the config's secrets.
   const redactingLogger = new RedactingLogger(Redactor.fromConfig(config));
   Logger.overrideLogger(redactingLogger);
-  // Fails fast on an agents: entry that is incomplete, before anything connects.
+  // Fails fast on an agents: entry that is incomplete, or an open API without a token, before anything connects.
   agentProfiles(config);
+  if (roles.includes('gateway')) assertHttpExposure(config);
   logger.log(`starting ${allInOne ? 'all-in-one' : roles.join(', ')} (config: ${file ?? 'defaults'}, home: ${config.home})`);
 
   const transport: BusTransport = config.bus.natsUrl

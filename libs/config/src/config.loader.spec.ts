@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     expect(file).toBeNull();
     expect(config).toEqual({
       home,
-      http: { host: '127.0.0.1', port: 7340 },
+      http: { host: '127.0.0.1', port: 7340, tokens: [], allowedHosts: [], sessionTtlHours: 12 },
       bus: { prefix: 'pb', requestTimeoutMs: 5000 },
       database: { embeddedPort: 0 },
       tmux: {},
@@ -97,7 +97,7 @@ describe('loadConfig', () => {
 
   it('treats an empty file as defaults', () => {
     write('patchbay.yaml', '');
-    expect(load().config.http).toEqual({ host: '127.0.0.1', port: 7340 });
+    expect(load().config.http).toEqual({ host: '127.0.0.1', port: 7340, tokens: [], allowedHosts: [], sessionTtlHours: 12 });
   });
 
   it('lets environment variables override the file', () => {
@@ -111,7 +111,7 @@ describe('loadConfig', () => {
       PATCHBAY_RUNNER_ID: 'runner-7',
       PATCHBAY_DEFAULT_AGENT: 'codex',
     });
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(config.http).toMatchObject({ host: '0.0.0.0', port: 8080 });
     expect(config.bus).toMatchObject({ natsUrl: 'nats://10.0.0.1:4222', prefix: 'staging' });
     expect(config.database.url).toBe('postgresql://env/db');
     expect(config.tmux.socket).toBe('pbsock');
@@ -203,6 +203,28 @@ describe('loadConfig', () => {
     it('refuses an agent name that is not lowercase letters, digits, - or _', () => {
       const file = write('patchbay.yaml', 'agents:\n  "My Agent": { command: x }');
       expect(loadError()).toMatch(`agents.My Agent (from ${file}): agent names are lowercase letters, digits, - and _`);
+    });
+  });
+
+  describe('HTTP API tokens', () => {
+    const owner = { name: 'ci', token: 'c'.repeat(20), role: 'owner' };
+
+    it("adds PATCHBAY_API_TOKEN as an owner token named env, after the file's", () => {
+      write('patchbay.yaml', `http:\n  tokens:\n    - ${JSON.stringify(owner)}\n`);
+      expect(load({ PATCHBAY_API_TOKEN: 'e'.repeat(16) }).config.http.tokens).toEqual([owner, { name: 'env', token: 'e'.repeat(16), role: 'owner' }]);
+    });
+
+    it('refuses a short token, naming where it came from', () => {
+      expect(loadError({ PATCHBAY_API_TOKEN: 'short' })).toContain(
+        'http.tokens.0.token (from environment variable PATCHBAY_API_TOKEN): an API token needs at least 16 characters',
+      );
+    });
+
+    it('refuses a role that is not a contracts Role, and duplicate names', () => {
+      write('patchbay.yaml', `http:\n  tokens:\n    - ${JSON.stringify({ ...owner, role: 'admin' })}\n`);
+      expect(loadError()).toContain('http.tokens.0.role');
+      write('patchbay.yaml', `http:\n  tokens:\n    - ${JSON.stringify(owner)}\n    - ${JSON.stringify({ ...owner, token: 'd'.repeat(20) })}\n`);
+      expect(loadError()).toContain('token names must be unique');
     });
   });
 });

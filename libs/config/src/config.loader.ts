@@ -59,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     setPath(raw, path, type === 'number' && /^\d+$/.test(value) ? Number(value) : value);
     sources.set(path.join('.'), `environment variable ${name}`);
   }
+  addEnvApiToken(raw, env, sources);
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const where = file ?? 'defaults';
@@ -77,6 +78,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   return { config, file };
 }
+
+// --- HTTP API access (issue #9) ---
+/** The environment variable that adds one owner API token, named `env`. */
+export const API_TOKEN_ENV = 'PATCHBAY_API_TOKEN';
+
+/** PATCHBAY_API_TOKEN adds `{name: env, role: owner}` to http.tokens (validated like the others). */
+function addEnvApiToken(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, sources: Map<string, string>): void {
+  const token = env[API_TOKEN_ENV];
+  if (!token) return;
+  const http = (typeof raw.http === 'object' && raw.http !== null ? raw.http : (raw.http = {})) as Record<string, unknown>;
+  const tokens = Array.isArray(http.tokens) ? http.tokens : [];
+  http.tokens = [...tokens, { name: 'env', token, role: 'owner' }];
+  sources.set(`http.tokens.${tokens.length}.token`, `environment variable ${API_TOKEN_ENV}`);
+  sources.set('http.tokens', `the file's tokens and environment variable ${API_TOKEN_ENV}`);
+}
+// --- end of HTTP API access ---
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.join(', ')}`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Role } from '@patchbay/contracts';
 
 /**
  * An `agents.<name>` entry. For a built-in agent (claude, codex, opencode, demo) each field
@@ -62,6 +63,31 @@ export const AgentConfigSchema = z
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
+// --- HTTP API access (issue #9): tokens, allowed Host names, dashboard sessions ---
+/** An API token: sent as `Authorization: Bearer <token>`; the caller acts as `api:<name>` with `role`. */
+export const ApiTokenSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"'),
+    token: z.string().min(16, 'an API token needs at least 16 characters').max(512).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+    role: Role,
+  })
+  .strict();
+export type ApiTokenConfig = z.infer<typeof ApiTokenSchema>;
+
+const ApiAccessFields = {
+  /** Who may call the API with a token; required when `host` is not loopback. */
+  tokens: z
+    .array(ApiTokenSchema)
+    .default([])
+    .refine((tokens) => new Set(tokens.map((t) => t.name)).size === tokens.length, 'token names must be unique')
+    .refine((tokens) => new Set(tokens.map((t) => t.token)).size === tokens.length, 'tokens must be unique'),
+  /** Host header values (name, or name:port) served to tokenless callers besides localhost, 127.0.0.1 and [::1]. */
+  allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/, 'a host name, optionally with :port')).default([]),
+  /** How long a dashboard login (cookie session) lasts; sessions live in the gateway's memory. */
+  sessionTtlHours: z.number().positive().max(24 * 30).default(12),
+};
+// --- end of HTTP API access ---
+
 const identityRef = z.string().regex(/^[a-z0-9_-]+:[^\s]+$/, 'expected <channel>:<user id>, e.g. telegram:12345 or local:*');
 
 export const ConfigSchema = z
@@ -72,6 +98,7 @@ export const ConfigSchema = z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(7340),
+        ...ApiAccessFields,
       })
       .strict()
       .prefault({}),

@@ -1,6 +1,7 @@
 import { BadRequestException, Controller, Headers, HttpStatus, NotFoundException, Post, RawBodyRequest, Req, Res, UnauthorizedException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { GitHubPlugin, InvalidDeliveryError } from '@patchbay/plugin-github';
+import { Public } from '../auth/route-access.decorator';
 import { ChannelsService } from './channels.service';
 
 /**
@@ -10,6 +11,7 @@ import { ChannelsService } from './channels.service';
  * one Patchbay does not act on.
  */
 @Controller('webhooks/github')
+@Public() // GitHub signs each delivery; the signature is the credential.
 export class GitHubWebhookController {
   constructor(private readonly channels: ChannelsService) {}
 

@@ -1,10 +1,12 @@
 import { Body, Controller, ForbiddenException, Headers, HttpCode, HttpStatus, NotFoundException, Post } from '@nestjs/common';
 import type { Update } from 'grammy/types';
 import { TelegramPlugin, WebhookSecretError } from '@patchbay/plugin-telegram';
+import { Public } from '../auth/route-access.decorator';
 import { ChannelsService } from './channels.service';
 
 /** Telegram's webhook mode: updates POSTed here, proven by the secret header (403 without it). */
 @Controller('webhooks/telegram')
+@Public() // Telegram proves itself with the secret header.
 export class TelegramWebhookController {
   constructor(private readonly channels: ChannelsService) {}
 

@@ -8,7 +8,13 @@ export const DASHBOARD_HTML = `<!doctype html>
 <link rel="stylesheet" href="/dashboard.css">
 </head>
 <body>
-<header><h1>Patchbay</h1><span id="ready" class="pill">checking…</span></header>
+<header><h1>Patchbay</h1><span id="ready" class="pill">checking…</span><button id="logout" hidden>Log out</button></header>
+<form id="login" hidden>
+  <label for="token">This Patchbay needs an API token (http.tokens):</label>
+  <input id="token" type="password" autocomplete="current-password" required>
+  <button type="submit">Log in</button>
+  <span id="login-error" class="error"></span>
+</form>
 <main>
   <section id="sessions-pane">
     <form id="send">
@@ -36,6 +42,7 @@ h1 { font-size: 1.2em; margin: 0; }
 .pill.ok { background: #2e7d32; } .pill.bad { background: #c62828; }
 main { display: grid; grid-template-columns: minmax(18em, 1fr) 2fr; gap: 1em; padding: 1em; }
 @media (max-width: 800px) { main { grid-template-columns: 1fr; } }
+#login { padding: 1em; background: #fff3e0; align-items: center; } #logout { margin-left: auto; }
 form { display: flex; gap: .5em; margin-bottom: 1em; } textarea { flex: 1; font: inherit; }
 table { width: 100%; border-collapse: collapse; } td, th { text-align: left; padding: .3em; border-bottom: 1px solid #ddd; }
 tr.session { cursor: pointer; } tr.session:hover, tr.selected { background: #e8f0fe; }
@@ -44,11 +51,58 @@ pre { white-space: pre-wrap; background: #111; color: #eee; padding: 1em; min-he
 .status { color: #90caf9; } .error { color: #ef9a9a; } .final { color: #a5d6a7; }
 `;
 
-/** Plain DOM, no framework; every value from the server goes in as text, never as HTML. */
+/**
+ * Plain DOM, no framework; every value from the server goes in as text, never as HTML.
+ * Logged in (tokened setups) by an HttpOnly session cookie; its CSRF token lives in this
+ * page's memory only and goes with every unsafe request.
+ */
 export const DASHBOARD_JS = `
 const $ = (id) => document.getElementById(id);
 let selected = null;
 let source = null;
+let csrf = null;
+
+function showLogin(shown) {
+  $('login').hidden = !shown;
+  if (shown) $('token').focus();
+}
+
+/** fetch for the API: JSON bodies, the CSRF token on unsafe requests, the login form on 401. */
+async function api(path, init = {}) {
+  const headers = { ...(init.headers || {}) };
+  if (init.method && init.method !== 'GET') {
+    headers['content-type'] = 'application/json';
+    if (csrf) headers['x-csrf-token'] = csrf;
+  }
+  const r = await fetch(path, { ...init, headers });
+  if (r.status === 401) showLogin(true);
+  return r;
+}
+
+async function whoAmI() {
+  const r = await api('/api/auth/session');
+  if (!r.ok) return;
+  const me = await r.json();
+  csrf = me.csrfToken || null;
+  $('logout').hidden = !csrf;
+  showLogin(false);
+}
+
+$('login').onsubmit = async (ev) => {
+  ev.preventDefault();
+  const r = await api('/api/auth/session', { method: 'POST', body: JSON.stringify({ token: $('token').value }) });
+  const body = await r.json();
+  if (!r.ok) { $('login-error').textContent = body.message; showLogin(true); return; }
+  $('token').value = ''; $('login-error').textContent = '';
+  csrf = body.csrfToken; $('logout').hidden = false; showLogin(false);
+  refreshReady(); refreshSessions();
+};
+$('logout').onclick = async () => {
+  await api('/api/auth/session', { method: 'DELETE' });
+  csrf = null; $('logout').hidden = true;
+  if (source) source.close();
+  showLogin(true);
+};
 
 function cell(row, text, cls) {
   const td = row.insertCell();
@@ -58,7 +112,9 @@ function cell(row, text, cls) {
 
 async function refreshSessions() {
   try {
-    const { sessions } = await (await fetch('/api/sessions')).json();
+    const r = await api('/api/sessions');
+    if (!r.ok) return;
+    const { sessions } = await r.json();
     const body = $('sessions');
     body.replaceChildren();
     for (const s of sessions) {
@@ -74,7 +130,9 @@ async function refreshSessions() {
 async function refreshReady() {
   const pill = $('ready');
   try {
-    const r = await (await fetch('/readyz')).json();
+    const response = await api('/readyz');
+    if (response.status === 401) { pill.textContent = 'log in'; pill.className = 'pill bad'; return; }
+    const r = await response.json();
     const problems = Object.entries(r.checks).filter(([, c]) => !c.ok).map(([k, c]) => k + ': ' + c.detail);
     pill.textContent = r.status === 'ready' ? 'ready · ' + r.checks.runners.count + ' runner(s)' : problems.join('; ');
     pill.className = 'pill ' + (r.status === 'ready' ? 'ok' : 'bad');
@@ -112,7 +170,7 @@ $('send').onsubmit = async (ev) => {
   ev.preventDefault();
   const text = $('text').value.trim();
   if (!text) return;
-  const r = await fetch('/api/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+  const r = await api('/api/messages', { method: 'POST', body: JSON.stringify({ text }) });
   const body = await r.json();
   if (!r.ok) { append('[error] ' + body.message + '\\n', 'error'); return; }
   $('text').value = '';
@@ -120,6 +178,6 @@ $('send').onsubmit = async (ev) => {
 };
 $('text').onkeydown = (ev) => { if (ev.key === 'Enter' && ev.ctrlKey) $('send').requestSubmit(); };
 
-refreshReady(); refreshSessions();
+whoAmI().then(() => { refreshReady(); refreshSessions(); });
 setInterval(refreshReady, 5000); setInterval(refreshSessions, 3000);
 `;

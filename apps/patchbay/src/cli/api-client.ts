@@ -1,4 +1,4 @@
-import { PatchbayConfig } from '@patchbay/config';
+import { API_TOKEN_ENV, PatchbayConfig } from '@patchbay/config';
 
 /** Where the CLI finds the HTTP API: PATCHBAY_URL, else the configured host and port. */
 export function apiBaseUrl(config: PatchbayConfig, env = process.env): string {
@@ -6,6 +6,18 @@ export function apiBaseUrl(config: PatchbayConfig, env = process.env): string {
   const host = ['0.0.0.0', '::'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
 }
+
+/** The token the CLI sends: PATCHBAY_API_TOKEN, else the first owner token in http.tokens; none on a tokenless setup. */
+export function apiToken(config: PatchbayConfig, env = process.env): string | undefined {
+  return env[API_TOKEN_ENV] || config.http.tokens.find((t) => t.role === 'owner')?.token;
+}
+
+/** The CLI's client for the configured server. */
+export function cliApiClient(config: PatchbayConfig, env = process.env): ApiClient {
+  return new ApiClient(apiBaseUrl(config, env), apiToken(config, env));
+}
+
+const AUTH_FIX = `set ${API_TOKEN_ENV} to one of the server's API tokens (http.tokens), an owner's for pairing and jobs`;
 
 export class ApiError extends Error {
   constructor(
@@ -16,20 +28,33 @@ export class ApiError extends Error {
   }
 }
 
+const JSON_BODY = { 'content-type': 'application/json' };
+
 /** Small JSON client for the CLI; errors carry the server's own message. */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
 
   async get<T>(path: string): Promise<T> {
     return this.call<T>(path, { method: 'GET' });
   }
 
+  /** GET whose answer counts whatever its status (readiness: 503 has a body too); a refusal still throws. */
+  async probe<T>(path: string): Promise<{ ok: boolean; body: T }> {
+    const response = await this.fetch(path, { method: 'GET' });
+    if (response.status === 401 || response.status === 403) throw await this.failure(response);
+    return { ok: response.ok, body: (await response.json()) as T };
+  }
+
   async post<T>(path: string, body: unknown): Promise<T> {
-    return this.call<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return this.call<T>(path, { method: 'POST', headers: JSON_BODY, body: JSON.stringify(body) });
   }
 
   async delete<T>(path: string): Promise<T> {
-    return this.call<T>(path, { method: 'DELETE' });
+    // The server takes unsafe requests only as JSON (no HTML form can send that), even bodiless ones.
+    return this.call<T>(path, { method: 'DELETE', headers: JSON_BODY });
   }
 
   /** Opens an SSE stream and yields each event's id and parsed data. */
@@ -64,7 +89,8 @@ export class ApiClient {
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(`${this.baseUrl}${path}`, init);
+      const headers = { ...(init.headers as Record<string, string> | undefined), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) };
+      return await fetch(`${this.baseUrl}${path}`, { ...init, headers });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
       throw new ApiError(0, `cannot reach Patchbay at ${this.baseUrl}${cause ? ` (${cause})` : ''}: start it with \`npm start\``);
@@ -80,6 +106,7 @@ export class ApiClient {
     } catch {
       // not JSON: keep the text
     }
-    return new ApiError(response.status, `${response.status} ${response.statusText}: ${message}`);
+    const fix = response.status === 401 || response.status === 403 ? ` (${AUTH_FIX})` : '';
+    return new ApiError(response.status, `${response.status} ${response.statusText}: ${message}${fix}`);
   }
 }

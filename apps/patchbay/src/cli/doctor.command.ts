@@ -5,7 +5,7 @@ import { Client as PgClient } from 'pg';
 import { agentProfiles, commandOnPath, defaultAgentName } from '@patchbay/agents';
 import { LoadedConfig } from '@patchbay/config';
 import { redactUrl } from '../server';
-import { ApiClient } from './api-client';
+import { ApiClient, ApiError } from './api-client';
 
 type Outcome = 'ok' | 'warn' | 'fail';
 const MARK: Record<Outcome, string> = { ok: '✓', warn: '!', fail: '✗' };
@@ -78,12 +78,12 @@ export async function doctorCommand(loaded: LoadedConfig, api: ApiClient): Promi
   }
 
   try {
-    const ready = await fetch(`${api.baseUrl}/readyz`);
-    const body = (await ready.json()) as { status: string; checks: Record<string, { ok: boolean; detail: string }> };
+    const ready = await api.probe<{ status: string; checks: Record<string, { ok: boolean; detail: string }> }>('/readyz');
+    const { body } = ready;
     const notReady = Object.entries(body.checks).filter(([, c]) => !c.ok).map(([k, c]) => `${k}: ${c.detail}`);
     report(ready.ok ? 'ok' : 'warn', 'server', `${api.baseUrl} is ${body.status}${notReady.length ? ` (${notReady.join('; ')})` : ''}`);
-  } catch {
-    report('warn', 'server', `nothing answers at ${api.baseUrl}: start Patchbay with \`npm start\``);
+  } catch (error) {
+    report('warn', 'server', error instanceof ApiError && error.status !== 0 ? error.message : `nothing answers at ${api.baseUrl}: start Patchbay with \`npm start\``);
   }
   return failed ? 1 : 0;
 }

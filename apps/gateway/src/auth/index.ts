@@ -1,0 +1,3 @@
+export * from './caller';
+export * from './http-exposure';
+export * from './route-access.decorator';

@@ -1,0 +1,60 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { GatewayModule } from '../gateway.module';
+import { ROUTE_ACCESS } from './auth.constants';
+import { RouteAccess } from './route-access.decorator';
+
+/** Every route of the gateway with the rule the guard applies to it (the handler's, else the controller's). */
+function routeTable(): Record<string, string> {
+  const table: Record<string, string> = {};
+  const controllers: Array<new (...args: never[]) => object> = Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, GatewayModule);
+  for (const controller of controllers) {
+    const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '').replace(/^\/|\/$/g, '');
+    for (const key of Object.getOwnPropertyNames(controller.prototype)) {
+      const handler = controller.prototype[key as keyof object] as unknown as object;
+      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+      if (path === undefined || key === 'constructor') continue;
+      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+      const access = (Reflect.getMetadata(ROUTE_ACCESS, handler) ?? Reflect.getMetadata(ROUTE_ACCESS, controller)) as RouteAccess | undefined;
+      const route = `${method} /${[base, path.replace(/^\/$/, '')].filter(Boolean).join('/')}`;
+      table[route] = access ? (access.kind === 'role' ? access.role : access.kind) : 'MISSING';
+    }
+  }
+  return table;
+}
+
+describe('the access rule of every gateway route', () => {
+  it('is explicit, and what issue #9 asks for', () => {
+    expect(routeTable()).toEqual({
+      'GET /': 'public',
+      'GET /dashboard.js': 'public',
+      'GET /dashboard.css': 'public',
+      'GET /healthz': 'public',
+      'POST /webhooks/github': 'public',
+      'POST /webhooks/telegram': 'public',
+      'GET /readyz': 'viewer',
+      'POST /api/auth/session': 'anonymous',
+      'GET /api/auth/session': 'viewer',
+      'DELETE /api/auth/session': 'viewer',
+      'GET /api/sessions': 'viewer',
+      'GET /api/sessions/:id': 'viewer',
+      'GET /api/sessions/:id/events': 'viewer',
+      'GET /api/tasks': 'viewer',
+      'GET /api/tasks/:id': 'viewer',
+      'GET /api/jobs': 'viewer',
+      'GET /api/jobs/:name/runs': 'viewer',
+      'POST /api/messages': 'operator',
+      'POST /api/sessions/:id/stop': 'operator',
+      'POST /api/sessions/:id/kill': 'operator',
+      'GET /api/pairing': 'owner',
+      'POST /api/pairing/:code/approve': 'owner',
+      'GET /api/principals': 'owner',
+      'GET /api/audit': 'owner',
+      'POST /api/jobs': 'owner',
+      'DELETE /api/jobs/:name': 'owner',
+      'POST /api/jobs/:name/enable': 'owner',
+      'POST /api/jobs/:name/disable': 'owner',
+      'POST /api/jobs/:name/run': 'owner',
+    });
+  });
+});
