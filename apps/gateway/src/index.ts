@@ -1,1 +1,2 @@
 export * from './gateway.module';
+export { webhookBodyReaders } from './channels/webhook-bodies';

@@ -1,10 +1,9 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { json } from 'express';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
 import { agentProfiles } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
+import { webhookBodyReaders } from '@patchbay/gateway';
 import { EmbeddedDatabase } from '@patchbay/persistence';
 import { AppModule } from './app.module';
 import { Role } from './roles';
@@ -52,14 +51,10 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     const strategy = new BusServer(bus);
     let url: string | null = null;
     if (roles.includes('gateway')) {
-      // rawBody: webhook signatures (GitHub's X-Hub-Signature-256) are over the exact bytes.
-      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false, rawBody: true });
+      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false });
       app = http;
-      // GitHub deliveries may be up to 25 MB (an issue and a comment of 65 KB each already pass
-      // the default 100 KB); only that route takes them, keeping the raw bytes for the signature.
-      // Wrapped: Nest skips its own JSON parser when it finds a middleware named jsonParser.
-      const githubJson = json({ limit: '25mb', verify: keepRawBody });
-      http.use('/webhooks/github', (req: IncomingMessage, res: ServerResponse, next: () => void) => githubJson(req, res, next));
+      // Before Nest's JSON parser: webhook bodies stay bytes until their signature is checked.
+      for (const [route, reader] of webhookBodyReaders()) http.use(route, reader);
       http.connectMicroservice({ strategy }, { inheritAppConfig: true });
       await http.startAllMicroservices();
       await http.listen(config.http.port, config.http.host);
@@ -77,10 +72,6 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     await stop().catch((e) => logger.error(`cleanup after failed start: ${(e as Error).message}`));
     throw error;
   }
-}
-
-function keepRawBody(req: IncomingMessage & { rawBody?: Buffer }, _res: unknown, body: Buffer): void {
-  req.rawBody = body;
 }
 
 function onHandlerError(subject: string, error: unknown): void {

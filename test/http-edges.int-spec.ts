@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ConfigSchema } from '@patchbay/config';
+import { RunningPatchbay, startServer } from '../apps/patchbay/src/server';
+import { deliveryHeaders, exampleDelivery } from './fakes/github/github-deliveries';
+import { FAKE_GITHUB_TOKEN, FakeGitHubApi } from './fakes/github/fake-github-api';
+import { FAKE_BOT_TOKEN, FakeTelegramApi } from './fakes/telegram/fake-telegram-api';
+import { createTestDatabase } from './support/databases';
+import { removeScratch, removeTmuxServer, scratchDir } from './support/patchbay-processes';
+import { describeWith } from './support/services';
+
+jest.setTimeout(60_000);
+
+const GITHUB_SECRET = 'edges-github-secret';
+const TELEGRAM_SECRET = 'edges-telegram-secret';
+
+/** Everything the process writes to stdout and stderr while the suite runs (Nest's logger writes there). */
+class CapturedOutput {
+  private text = '';
+  private readonly originals = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
+
+  start(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      process[stream].write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+        this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        return this.originals[stream](chunk, ...rest);
+      }) as typeof process.stdout.write;
+    }
+  }
+
+  stop(): void {
+    process.stdout.write = this.originals.stdout;
+    process.stderr.write = this.originals.stderr;
+  }
+
+  /** What was written after `mark` (a length of the output taken earlier). */
+  since(mark: number): string {
+    return this.text.slice(mark);
+  }
+
+  get length(): number {
+    return this.text.length;
+  }
+}
+
+/**
+ * The HTTP edges of an all-in-one Patchbay started in this process (real PostgreSQL, tmux,
+ * the real grammy and Octokit against the strict fakes): webhooks checked before parsing,
+ * what a client's bad request does to the log.
+ */
+describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () => {
+  const telegram = new FakeTelegramApi();
+  const github = new FakeGitHubApi();
+  const output = new CapturedOutput();
+  const tmuxSocket = `pbtest-${randomBytes(4).toString('hex')}`;
+  let dir: string;
+  let patchbay: RunningPatchbay;
+  let url: string;
+  let dropDatabase: () => Promise<void>;
+
+  beforeAll(async () => {
+    output.start();
+    dir = scratchDir('http-edges');
+    const database = await createTestDatabase('pb_http_edges');
+    dropDatabase = database.drop;
+    const apiRoot = await telegram.start();
+    const apiUrl = await github.start();
+    const config = ConfigSchema.parse({
+      home: join(dir, 'home'),
+      http: { port: 0 },
+      bus: { prefix: `pbtest${randomBytes(4).toString('hex')}` },
+      database: { url: database.url },
+      tmux: { socket: tmuxSocket },
+      defaultAgent: 'echo',
+      agents: { echo: { command: 'cat' } },
+      telegram: { token: FAKE_BOT_TOKEN, apiRoot, mode: 'webhook', webhookUrl: 'http://127.0.0.1:9/webhooks/telegram', webhookSecret: TELEGRAM_SECRET },
+      github: { token: FAKE_GITHUB_TOKEN, apiUrl, webhookSecret: GITHUB_SECRET },
+    });
+    patchbay = await startServer(['gateway', 'engine', 'runner'], { config, file: null });
+    url = patchbay.url!;
+  });
+
+  afterAll(async () => {
+    await patchbay?.stop();
+    output.stop();
+    await telegram.stop();
+    await github.stop();
+    await dropDatabase?.();
+    removeTmuxServer(tmuxSocket);
+    if (dir) removeScratch(dir);
+  });
+
+  const postGitHub = (body: string, headers: Record<string, string>) =>
+    fetch(`${url}/webhooks/github`, { method: 'POST', headers: { ...deliveryHeaders('issue_comment', body, GITHUB_SECRET), ...headers }, body });
+  const postTelegram = (body: string, secret = TELEGRAM_SECRET) =>
+    fetch(`${url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret }, body });
+
+  describe('GitHub webhook', () => {
+    it('refuses a bad signature with 401 before parsing, even when the body is not JSON', async () => {
+      const response = await postGitHub('{not json', { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ message: 'X-Hub-Signature-256 is missing or does not match the body' });
+    });
+
+    it('answers a signed body that is not JSON with 400 naming the problem', async () => {
+      const response = await postGitHub('{not json', {});
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ message: 'the body is not a JSON payload' });
+    });
+
+    it('still takes a signed JSON delivery', async () => {
+      const response = await postGitHub(JSON.stringify(exampleDelivery('issue_comment', 'created')), {});
+      expect(response.status).toBeLessThan(300);
+    });
+  });
+
+  describe('Telegram webhook', () => {
+    const withoutSender = JSON.stringify({
+      update_id: 9001,
+      message: { message_id: 5, date: 1_700_000_000, chat: { id: -100123, type: 'supergroup', title: 'Ops' }, sender_chat: { id: -100123, type: 'supergroup' }, text: 'hello' },
+    });
+
+    it('refuses a wrong secret with 403 before parsing, even when the body is not JSON', async () => {
+      const response = await postTelegram('{not json', 'wrong-secret');
+      expect(response.status).toBe(403);
+    });
+
+    it('answers a body with the right secret that is not JSON, or not an update, with 400', async () => {
+      const notJson = await postTelegram('{not json');
+      expect(notJson.status).toBe(400);
+      expect(await notJson.json()).toMatchObject({ message: 'the body is not JSON' });
+      const notUpdate = await postTelegram('{"message":{}}');
+      expect(notUpdate.status).toBe(400);
+      expect(await notUpdate.json()).toMatchObject({ message: 'the body is not a Telegram update (no numeric update_id)' });
+    });
+
+    it('answers an update without a sender 200 and ignores it, and the log never shows the bot token', async () => {
+      const mark = output.length;
+      const response = await postTelegram(withoutSender);
+      expect(response.status).toBe(200);
+      expect(output.since(mark)).toContain('update 9001 in chat -100123 has no sender: ignored');
+      expect(output.since(0)).not.toContain(FAKE_BOT_TOKEN.split(':')[1]);
+    });
+  });
+});
