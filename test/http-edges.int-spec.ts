@@ -142,4 +142,32 @@ describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () =>
       expect(output.since(0)).not.toContain(FAKE_BOT_TOKEN.split(':')[1]);
     });
   });
+
+  describe("a client's bad request", () => {
+    const post = (body: string, contentType = 'application/json') =>
+      fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    /** The log lines that mention `text`. */
+    const linesWith = (log: string, text: string) => log.split('\n').filter((line) => line.includes(text));
+
+    it.each([
+      ['a body over the limit', () => post(JSON.stringify({ text: 'x'.repeat(200_000) })), 413, 'request entity too large'],
+      ['an unknown charset', () => post('{}', 'application/json; charset=klingon'), 415, 'unsupported charset "KLINGON"'],
+      ['malformed JSON', () => post('{bad'), 400, "Expected property name or '}' in JSON at position 1"],
+      ['a webhook body over its limit', () => fetch(`${url}/webhooks/telegram`, { method: 'POST', body: 'x'.repeat(1_100_000) }), 413, 'request entity too large'],
+    ])('answers %s with its status, logged as one WARN line without a stack', async (_what, send, status, message) => {
+      const mark = output.length;
+      const response = await send();
+      expect(response.status).toBe(status);
+      expect(await response.json()).toMatchObject({ statusCode: status, message });
+      const log = output.since(mark);
+      expect(linesWith(log, message)).toEqual([expect.stringMatching(new RegExp(`WARN.*\\[HTTP\\].*POST /(api/messages|webhooks/telegram) from .*: ${status} `))]);
+      expect(log).not.toMatch(/ERROR|\n\s+at /);
+    });
+
+    it('still takes a good JSON body', async () => {
+      const response = await post(JSON.stringify({ text: '/help' }));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ outcome: 'command' });
+    });
+  });
 });

@@ -1,2 +1,2 @@
 export * from './gateway.module';
-export { webhookBodyReaders } from './channels/webhook-bodies';
+export { bodyReaders } from './http-bodies';

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
 import { agentProfiles } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
-import { webhookBodyReaders } from '@patchbay/gateway';
+import { bodyReaders } from '@patchbay/gateway';
 import { EmbeddedDatabase } from '@patchbay/persistence';
 import { AppModule } from './app.module';
 import { Role } from './roles';
@@ -51,10 +51,11 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     const strategy = new BusServer(bus);
     let url: string | null = null;
     if (roles.includes('gateway')) {
-      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false });
+      // Our own body readers: webhook bodies stay bytes until their signature is checked, and
+      // a client's bad body is one WARN line, not an ERROR with a stack.
+      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false, bodyParser: false });
       app = http;
-      // Before Nest's JSON parser: webhook bodies stay bytes until their signature is checked.
-      for (const [route, reader] of webhookBodyReaders()) http.use(route, reader);
+      for (const [route, reader] of bodyReaders()) http.use(route, reader);
       http.connectMicroservice({ strategy }, { inheritAppConfig: true });
       await http.startAllMicroservices();
       await http.listen(config.http.port, config.http.host);

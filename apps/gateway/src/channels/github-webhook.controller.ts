@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, Headers, HttpStatus, NotFoundExc
 import type { Response } from 'express';
 import { GitHubPlugin, InvalidDeliveryError } from '@patchbay/plugin-github';
 import { ChannelsService } from './channels.service';
-import { bodyBytes } from './webhook-bodies';
+import { bodyBytes } from '../http-bodies';
 
 /**
  * GitHub's webhook: deliveries POSTed here, signed with the webhook secret (401 without a

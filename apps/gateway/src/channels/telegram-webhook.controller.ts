@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, ForbiddenException, Headers, HttpCode, HttpStatus, NotFoundException, Post } from '@nestjs/common';
 import { InvalidUpdateError, TelegramPlugin, WebhookSecretError } from '@patchbay/plugin-telegram';
 import { ChannelsService } from './channels.service';
-import { bodyBytes } from './webhook-bodies';
+import { bodyBytes } from '../http-bodies';
 
 /**
  * Telegram's webhook mode: updates POSTed here, proven by the secret header (403 without
