@@ -1,7 +1,7 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
-import { agentProfiles } from '@patchbay/agents';
+import { defaultAgentName } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
 import { bodyReaders } from '@patchbay/gateway';
 import { EmbeddedDatabase } from '@patchbay/persistence';
@@ -23,8 +23,9 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   if (!allInOne && !config.bus.natsUrl) {
     throw new ConfigError(`patchbay start ${roles.join(' ')}: separate processes talk over NATS; set NATS_URL (bus.natsUrl)`);
   }
-  // Fails fast on an agents: entry that is incomplete, before anything connects.
-  agentProfiles(config);
+  // Fails fast on an agents: entry that is incomplete, or a defaultAgent that names no agent
+  // (else every message would fail later), before anything connects.
+  defaultAgentName(config);
   logger.log(`starting ${allInOne ? 'all-in-one' : roles.join(', ')} (config: ${file ?? 'defaults'}, home: ${config.home})`);
 
   const transport: BusTransport = config.bus.natsUrl
