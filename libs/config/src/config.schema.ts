@@ -114,6 +114,15 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    // --- pairing (sec-edges) ---
+    /** Pairing codes for unknown senders: one open code per sender, and at most this many new codes per channel an hour. */
+    pairing: z
+      .object({
+        newCodesPerHour: z.number().int().positive().default(20),
+      })
+      .strict()
+      .prefault({}),
+    // --- end pairing ---
     /**
      * Which agent a new session gets. The first rule that matches wins; without a match the
      * default agent. `fallback` agents take over a task whose agent hit a usage limit.

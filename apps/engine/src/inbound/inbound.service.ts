@@ -42,9 +42,9 @@ export class InboundService {
         await this.access.audit(sender, 'message', message.chatId, 'deny', 'untrusted sender on a public channel: nothing run, no answer');
         return this.handled(message, 'denied', '', null);
       }
-      const reply = await this.access.pairingReply(message);
-      await this.access.audit(sender, 'message', message.chatId, 'deny', 'unknown sender: pairing code sent, nothing run');
-      return this.handled(message, 'pairing', reply, null);
+      const pairing = await this.access.pairingReply(message);
+      await this.access.audit(sender, 'message', message.chatId, 'deny', `unknown sender: ${pairing.detail}, nothing run`);
+      return this.handled(message, 'pairing', pairing.reply, null);
     }
     const bound = message.chatId ? await this.store.boundSession(message.channel, message.chatId) : null;
     const command = parseCommand(message.text);
