@@ -40,12 +40,13 @@ describe('loadConfig', () => {
     expect(file).toBeNull();
     expect(config).toEqual({
       home,
-      http: { host: '127.0.0.1', port: 7340 },
+      http: { host: '127.0.0.1', port: 7340, maxStreamsPerClient: 16, maxStreams: 256 },
       bus: { prefix: 'pb', requestTimeoutMs: 5000 },
       database: { embeddedPort: 0 },
       tmux: {},
       runner: { capacity: 4 },
       access: { owners: ['local:*'], operators: [], viewers: [] },
+      pairing: { newCodesPerHour: 20 },
       routing: { rules: [], fallback: [] },
       maxAttempts: 2,
       telegram: { mode: 'polling' },
@@ -96,7 +97,7 @@ describe('loadConfig', () => {
 
   it('treats an empty file as defaults', () => {
     write('patchbay.yaml', '');
-    expect(load().config.http).toEqual({ host: '127.0.0.1', port: 7340 });
+    expect(load().config.http).toEqual({ host: '127.0.0.1', port: 7340, maxStreamsPerClient: 16, maxStreams: 256 });
   });
 
   it('lets environment variables override the file', () => {
@@ -110,7 +111,7 @@ describe('loadConfig', () => {
       PATCHBAY_RUNNER_ID: 'runner-7',
       PATCHBAY_DEFAULT_AGENT: 'codex',
     });
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(config.http).toMatchObject({ host: '0.0.0.0', port: 8080 });
     expect(config.bus).toMatchObject({ natsUrl: 'nats://10.0.0.1:4222', prefix: 'staging' });
     expect(config.database.url).toBe('postgresql://env/db');
     expect(config.tmux.socket).toBe('pbsock');

@@ -66,6 +66,12 @@ export const ConfigSchema = z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(7340),
+        // --- SSE stream caps (sec-edges) ---
+        /** Concurrent session event streams (SSE) one remote address may hold; more get 429. */
+        maxStreamsPerClient: z.number().int().positive().default(16),
+        /** Concurrent session event streams in all, whoever holds them; more get 429. */
+        maxStreams: z.number().int().positive().default(256),
+        // --- end SSE stream caps ---
       })
       .strict()
       .prefault({}),
