@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ClientRequest, get, IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { ConfigSchema } from '@patchbay/config';
 import { RunningPatchbay, startServer } from '../apps/patchbay/src/server';
@@ -46,7 +47,7 @@ class CapturedOutput {
 /**
  * The HTTP edges of an all-in-one Patchbay started in this process (real PostgreSQL, tmux,
  * the real grammy and Octokit against the strict fakes): webhooks checked before parsing,
- * what a client's bad request does to the log.
+ * what a client's bad request does to the log, how many event streams a client may hold.
  */
 describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () => {
   const telegram = new FakeTelegramApi();
@@ -67,12 +68,13 @@ describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () =>
     const apiUrl = await github.start();
     const config = ConfigSchema.parse({
       home: join(dir, 'home'),
-      http: { port: 0 },
+      http: { port: 0, maxStreamsPerClient: 2, maxStreams: 3 },
       bus: { prefix: `pbtest${randomBytes(4).toString('hex')}` },
       database: { url: database.url },
       tmux: { socket: tmuxSocket },
-      defaultAgent: 'echo',
-      agents: { echo: { command: 'cat' } },
+      // Runs until the suite's tmux server goes: a session with a live run to stream.
+      defaultAgent: 'waiter',
+      agents: { waiter: { command: 'sh', args: ['-c', 'sleep 600', 'sh'] } },
       telegram: { token: FAKE_BOT_TOKEN, apiRoot, mode: 'webhook', webhookUrl: 'http://127.0.0.1:9/webhooks/telegram', webhookSecret: TELEGRAM_SECRET },
       github: { token: FAKE_GITHUB_TOKEN, apiUrl, webhookSecret: GITHUB_SECRET },
     });
@@ -170,4 +172,64 @@ describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () =>
       expect(await response.json()).toMatchObject({ outcome: 'command' });
     });
   });
+
+  describe('event streams', () => {
+    interface OpenedStream {
+      status: number;
+      body: string;
+      close(): void;
+    }
+    const opened: OpenedStream[] = [];
+    let path = '';
+
+    /** GET the session's events from `from` (a loopback address): the status, and for a refusal its body. */
+    const openStream = (from: string): Promise<OpenedStream> =>
+      new Promise((resolve, reject) => {
+        const request: ClientRequest = get(`${url}${path}`, { localAddress: from, agent: false }, (response: IncomingMessage) => {
+          const stream = { status: response.statusCode!, body: '', close: () => request.destroy() };
+          if (stream.status === 200) {
+            opened.push(stream);
+            return resolve(stream);
+          }
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (stream.body += chunk));
+          response.on('end', () => resolve(stream));
+        });
+        request.on('error', (error) => (request.destroyed ? undefined : reject(error)));
+      });
+
+    beforeAll(async () => {
+      const response = await fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'wait' }) });
+      const { sessionId, taskId } = (await response.json()) as { sessionId: string; taskId: string };
+      path = `/api/sessions/${sessionId}/events?task=${taskId}`;
+    });
+
+    afterAll(() => opened.forEach((stream) => stream.close()));
+
+    it('lets one address hold http.maxStreamsPerClient streams, and refuses the next with 429', async () => {
+      expect((await openStream('127.0.0.1')).status).toBe(200);
+      expect((await openStream('127.0.0.1')).status).toBe(200);
+      const refused = await openStream('127.0.0.1');
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.body)).toMatchObject({ message: 'too many open event streams from 127.0.0.1 (at most 2): close one first' });
+    });
+
+    it('counts every address against http.maxStreams', async () => {
+      expect((await openStream('127.0.0.2')).status).toBe(200);
+      const refused = await openStream('127.0.0.2');
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.body)).toMatchObject({ message: 'too many open event streams (at most 3 in all): try again later' });
+    });
+
+    it('frees the slot of a stream the client closed', async () => {
+      opened.shift()!.close();
+      let again = await openStream('127.0.0.1');
+      for (const deadline = Date.now() + 5_000; again.status === 429 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        again = await openStream('127.0.0.1');
+      }
+      expect(again.status).toBe(200);
+    });
+  });
 });
+
