@@ -173,6 +173,28 @@ describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () =>
     });
   });
 
+  describe('Idempotency-Key', () => {
+    const post = (key: string, body: { text: string; chat?: string }) =>
+      fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
+
+    it('answers the same key with the same body as the first time', async () => {
+      const first = await post('key-same', { text: '/help' });
+      expect(first.status).toBe(200);
+      const again = await post('key-same', { text: '/help' });
+      expect(again.status).toBe(200);
+      expect(await again.json()).toMatchObject({ duplicate: true, outcome: 'command', reply: ((await first.json()) as { reply: string }).reply });
+    });
+
+    it('refuses the same key with another body, or another chat, with 422', async () => {
+      expect((await post('key-reused', { text: '/help' })).status).toBe(200);
+      for (const body of [{ text: '/status' }, { text: '/help', chat: 'elsewhere' }]) {
+        const reused = await post('key-reused', body);
+        expect(reused.status).toBe(422);
+        expect(await reused.json()).toMatchObject({ error: 'idempotency_conflict', message: 'message id key-reused was already used for a different message' });
+      }
+    });
+  });
+
   describe('event streams', () => {
     interface OpenedStream {
       status: number;

@@ -1,10 +1,11 @@
 import { BadRequestException, Body, Controller, ForbiddenException, Headers, HttpStatus, Inject, Post, Res } from '@nestjs/common';
 import { Response } from 'express';
+import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { INBOUND_QUEUE, InboundQueue, Submitted } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { MAX_INBOUND_TEXT, newId } from '@patchbay/contracts';
+import { InboundMessageV1, MAX_INBOUND_TEXT, newId } from '@patchbay/contracts';
 import { parseBody } from './parse-body';
 
 const PostMessageBody = z
@@ -26,7 +27,8 @@ export class MessagesController {
    * 201 when the message started a task or went into a live session, 200 for a command
    * (its answer in `reply`), 403 when the sender may not do this (the reason in `message`),
    * 202 when the message is stored but the engine has not answered yet (it is busy or
-   * restarting: the message runs when it is back).
+   * restarting: the message runs when it is back), 422 for an Idempotency-Key already
+   * used with another body (or chat).
    */
   @Post()
   async post(
@@ -38,20 +40,20 @@ export class MessagesController {
     if (idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key: 1-200 letters, digits and . : _ - only');
     }
-    // A retried request with the same key is recognised and not run twice.
+    // A retried request with the same key is recognised and not run twice; the same key
+    // with another body is refused (422), not answered as the first.
     const messageId = idempotencyKey ?? newId(20);
-    const accepted = await this.inbound.submit(
-      {
-        channel: 'local',
-        accountId: 'local',
-        messageId,
-        chatId: chat ?? null,
-        sender: { id: 'local', name: userInfo().username },
-        text,
-        receivedAt: new Date().toISOString(),
-      },
-      this.config.bus.requestTimeoutMs,
-    );
+    const message: InboundMessageV1 = {
+      channel: 'local',
+      accountId: 'local',
+      messageId,
+      chatId: chat ?? null,
+      sender: { id: 'local', name: userInfo().username },
+      text,
+      receivedAt: new Date().toISOString(),
+    };
+    if (idempotencyKey !== undefined) message.contentDigest = contentDigest(message);
+    const accepted = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
     if ('queued' in accepted) {
       res.status(HttpStatus.ACCEPTED);
       return { ...accepted, messageId };
@@ -60,4 +62,9 @@ export class MessagesController {
     res.status(accepted.outcome === 'command' ? HttpStatus.OK : HttpStatus.CREATED);
     return accepted;
   }
+}
+
+/** What identifies a message's content under a client's key: who, where, what. */
+function contentDigest(message: InboundMessageV1): string {
+  return createHash('sha256').update(JSON.stringify([message.sender.id, message.chatId, message.text])).digest('hex');
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Bus, describeError } from '@patchbay/bus';
+import { AppError, Bus, describeError } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import { agentProfiles } from '@patchbay/agents';
-import { EngineStore, SessionEntity } from '@patchbay/persistence';
+import { EngineStore, InboundConflictError, SessionEntity } from '@patchbay/persistence';
 import { AccessService, Sender } from '../access/access.service';
 import { COMMANDS, parseCommand } from '../commands/commands';
 import { EffectApplier } from '../commands/effect-applier';
@@ -30,7 +30,17 @@ export class InboundService {
     private readonly router: Router,
   ) {}
 
+  /** Fails with `idempotency_conflict` for a message id seen before with other content. */
   async accept(message: InboundMessageV1): Promise<InboundAcceptedV1> {
+    try {
+      return await this.decide(message);
+    } catch (error) {
+      if (error instanceof InboundConflictError) throw new AppError('idempotency_conflict', error.message);
+      throw error;
+    }
+  }
+
+  private async decide(message: InboundMessageV1): Promise<InboundAcceptedV1> {
     const seen = await this.store.findInbound(message);
     if (seen) {
       this.logger.log(`duplicate ${message.channel} message ${message.messageId}: already handled`);
