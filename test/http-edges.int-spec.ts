@@ -143,6 +143,20 @@ describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () =>
       expect(output.since(mark)).toContain('update 9001 in chat -100123 has no sender: ignored');
       expect(output.since(0)).not.toContain(FAKE_BOT_TOKEN.split(':')[1]);
     });
+
+    it('logs a failed update as one line without the bot token, and answers 500 so Telegram delivers it again', async () => {
+      // A chat Telegram (the fake) does not know: the pairing-code reply is refused.
+      const update = { update_id: 9002, message: { message_id: 6, date: 1_700_000_000, chat: { id: 777001, type: 'private' }, from: { id: 777001, is_bot: false, first_name: 'Eve' }, text: 'hi' } };
+      const mark = output.length;
+      const response = await postTelegram(JSON.stringify(update));
+      expect(response.status).toBe(500);
+      const log = output.since(mark);
+      expect(log.split('\n').filter((line) => line.includes('ERROR'))).toEqual([
+        expect.stringMatching(/\[TelegramPlugin\].*update 9002: Telegram refused sendMessage: 400 Bad Request: chat not found/),
+      ]);
+      expect(log).not.toMatch(/\n\s+at /);
+      expect(log).not.toContain(FAKE_BOT_TOKEN.split(':')[1]);
+    });
   });
 
   describe("a client's bad request", () => {

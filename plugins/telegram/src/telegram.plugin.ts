@@ -24,6 +24,9 @@ export class WebhookSecretError extends Error {}
 /** Thrown for a webhook call with the right secret whose body is not a Telegram update. */
 export class InvalidUpdateError extends Error {}
 
+/** Thrown (already logged, on one line without the token) for a webhook update whose handling failed. */
+export class UpdateFailedError extends Error {}
+
 /**
  * Telegram through grammy: long polling (or a webhook), private chats, groups and forum
  * topics (a topic is its own chat: `<chat id>:<topic id>`), HTML formatting with a plain
@@ -76,8 +79,8 @@ export class TelegramPlugin implements ChannelPlugin {
 
   /**
    * Webhook mode: the bytes POSTed to /webhooks/telegram, with their secret header. The
-   * secret is checked before the body is parsed; a failure leaves as a one-line error
-   * without the bot token (Telegram then delivers the update again).
+   * secret is checked before the body is parsed. A failure is logged here on one line
+   * without the bot token and leaves as UpdateFailedError (Telegram delivers it again).
    */
   async handleWebhook(body: Buffer, secret: string | undefined): Promise<void> {
     const expected = Buffer.from(this.options.webhookSecret ?? '');
@@ -89,7 +92,9 @@ export class TelegramPlugin implements ChannelPlugin {
     try {
       await this.bot.handleUpdate(update);
     } catch (error) {
-      throw new Error(describeTelegramError(error, this.options.token));
+      const described = describeTelegramError(error, this.options.token);
+      this.logger.error(described);
+      throw new UpdateFailedError(described);
     }
   }
 
