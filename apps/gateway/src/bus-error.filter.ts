@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_schedule: HttpStatus.BAD_REQUEST,
   invalid_job: HttpStatus.BAD_REQUEST,
   duplicate: HttpStatus.CONFLICT,
+  idempotency_conflict: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 
 /** Bus failures behind an HTTP call become a clear status and message, not a bare 500. */

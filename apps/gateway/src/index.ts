@@ -1,2 +1,3 @@
 export * from './gateway.module';
 export { assertHttpExposure } from './auth/http-exposure';
+export { bodyReaders } from './http-bodies';

@@ -1,5 +1,6 @@
 import { BadRequestException, Body, Controller, ForbiddenException, Headers, HttpStatus, Inject, Post, Res } from '@nestjs/common';
 import { Response } from 'express';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { INBOUND_QUEUE, InboundQueue, Submitted } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
@@ -31,7 +32,8 @@ export class MessagesController {
    * 201 when the message started a task or went into a live session, 200 for a command
    * (its answer in `reply`), 403 when the sender may not do this (the reason in `message`),
    * 202 when the message is stored but the engine has not answered yet (it is busy or
-   * restarting: the message runs when it is back).
+   * restarting: the message runs when it is back), 422 for an Idempotency-Key already
+   * used with another body (or chat).
    */
   @Post()
   async post(
@@ -44,18 +46,18 @@ export class MessagesController {
     if (idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key: 1-200 letters, digits and . : _ - only');
     }
-    // A retried request with the same key is recognised and not run twice.
+    // A retried request with the same key is recognised and not run twice; the same key
+    // with another body is refused (422), not answered as the first.
     const messageId = idempotencyKey ?? newId(20);
-    const accepted = await this.inbound.submit(
-      {
-        ...senderOf(caller),
-        messageId,
-        chatId: chat ?? null,
-        text,
-        receivedAt: new Date().toISOString(),
-      },
-      this.config.bus.requestTimeoutMs,
-    );
+    const message: InboundMessageV1 = {
+      ...senderOf(caller),
+      messageId,
+      chatId: chat ?? null,
+      text,
+      receivedAt: new Date().toISOString(),
+    };
+    if (idempotencyKey !== undefined) message.contentDigest = contentDigest(message);
+    const accepted = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
     if ('queued' in accepted) {
       res.status(HttpStatus.ACCEPTED);
       return { ...accepted, messageId };
@@ -74,4 +76,9 @@ function senderOf(caller: ApiCaller): Pick<InboundMessageV1, 'channel' | 'accoun
     accountId: 'api',
     sender: { id: caller.name, name: caller.name, vouch: { role: caller.role, reason: `API token "${caller.name}"` } },
   };
+}
+
+/** What identifies a message's content under a client's key: who, where, what. */
+function contentDigest(message: InboundMessageV1): string {
+  return createHash('sha256').update(JSON.stringify([message.sender.id, message.chatId, message.text])).digest('hex');
 }

@@ -2,26 +2,51 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Bus } from '@patchbay/bus';
 import { REDACTOR, Redactor } from '@patchbay/security';
+import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { SessionStream, StreamOptions } from './session-stream';
+import { StreamSlots } from './stream-slots';
 
-/** Keeps every open SSE stream, so shutdown can end them (clients resume with Last-Event-ID). */
+export type StreamStart = { result: 'streaming' | 'no_session' | 'no_task' } | { result: 'too_many'; reason: string };
+
+/**
+ * Keeps every open SSE stream, so shutdown can end them (clients resume with Last-Event-ID),
+ * within `http.maxStreamsPerClient` per remote address and `http.maxStreams` in all.
+ */
 @Injectable()
 export class SessionStreams implements OnModuleDestroy {
   private readonly open = new Set<SessionStream>();
+  private readonly slots: StreamSlots;
 
   constructor(
     private readonly bus: Bus,
     @Inject(REDACTOR) private readonly redactor: Redactor,
-  ) {}
+    @Inject(PATCHBAY_CONFIG) config: PatchbayConfig,
+  ) {
+    this.slots = new StreamSlots({ perClient: config.http.maxStreamsPerClient, total: config.http.maxStreams });
+  }
 
-  async start(res: Response, options: StreamOptions): Promise<'streaming' | 'no_session' | 'no_task'> {
+  /** `client`: the remote address the stream counts against. */
+  async start(res: Response, options: StreamOptions, client: string): Promise<StreamStart> {
+    // Claimed before the first await, so concurrent requests cannot overshoot the cap.
+    const slot = this.slots.take(client);
+    if ('refused' in slot) return { result: 'too_many', reason: slot.refused };
     const stream = new SessionStream(this.bus, res, options, this.redactor);
-    const result = await stream.open();
-    if (result === 'streaming') {
+    try {
+      const result = await stream.open();
+      if (result !== 'streaming') {
+        slot.release();
+        return { result };
+      }
       this.open.add(stream);
-      void stream.whenEnded().then(() => this.open.delete(stream));
+      void stream.whenEnded().then(() => {
+        this.open.delete(stream);
+        slot.release();
+      });
+      return { result };
+    } catch (error) {
+      slot.release();
+      throw error;
     }
-    return result;
   }
 
   onModuleDestroy(): void {

@@ -5,14 +5,16 @@ import {
   Get,
   Headers,
   HttpCode,
+  HttpException,
   HttpStatus,
   NotFoundException,
   Param,
   Post,
   Query,
+  Req,
   Res,
 } from '@nestjs/common';
-import { Response } from 'express';
+import { Request, Response } from 'express';
 import { Bus, describeError } from '@patchbay/bus';
 import { ControlResultV1, ID_PATTERN, SessionV1 } from '@patchbay/contracts';
 import { ApiCaller, actorOf, Caller } from './auth/caller';
@@ -43,11 +45,13 @@ export class SessionsController {
   /**
    * Server-sent events: the session's OutputEventV1s, each with its seq as the SSE id.
    * Replays the stored transcript after `Last-Event-ID` (or `?after=`), then goes live;
-   * ends after the final or error event (of `?task=` when given).
+   * ends after the final or error event (of `?task=` when given). 429 past
+   * `http.maxStreamsPerClient` open streams from this address, or `http.maxStreams` in all.
    */
   @Get(':id/events')
   async events(
     @Param('id') id: string,
+    @Req() req: Request,
     @Res() res: Response,
     @Query('after') afterParam?: string,
     @Query('task') task?: string,
@@ -56,9 +60,10 @@ export class SessionsController {
     const raw = lastEventId ?? afterParam ?? '0';
     if (!/^\d{1,9}$/.test(raw)) throw new BadRequestException(`${lastEventId ? 'Last-Event-ID' : 'after'}: expected a sequence number`);
     if (task !== undefined && !ID_PATTERN.test(task)) throw new BadRequestException('task: expected a task id');
-    const result = await this.streams.start(res, { sessionId: requireId(id, 'session'), after: Number(raw), taskId: task });
-    if (result === 'no_session') throw new NotFoundException(`no session ${id}`);
-    if (result === 'no_task') throw new NotFoundException(`no task ${task} in session ${id}`);
+    const started = await this.streams.start(res, { sessionId: requireId(id, 'session'), after: Number(raw), taskId: task }, req.socket.remoteAddress ?? 'unknown');
+    if (started.result === 'too_many') throw new HttpException(started.reason, HttpStatus.TOO_MANY_REQUESTS);
+    if (started.result === 'no_session') throw new NotFoundException(`no session ${id}`);
+    if (started.result === 'no_task') throw new NotFoundException(`no task ${task} in session ${id}`);
   }
 
   /** Interrupts the session's run: Ctrl-C for an interactive agent, SIGTERM otherwise. */

@@ -1,11 +1,9 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { json } from 'express';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
-import { agentProfiles } from '@patchbay/agents';
+import { defaultAgentName } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
-import { assertHttpExposure } from '@patchbay/gateway';
+import { assertHttpExposure, bodyReaders } from '@patchbay/gateway';
 import { EmbeddedDatabase } from '@patchbay/persistence';
 import { RedactingLogger, Redactor } from '@patchbay/security';
 import { AppModule } from './app.module';
@@ -29,8 +27,9 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   // Every log line of every role, from the first, without the config's secrets.
   const redactingLogger = new RedactingLogger(Redactor.fromConfig(config));
   Logger.overrideLogger(redactingLogger);
-  // Fails fast on an agents: entry that is incomplete, or an open API without a token, before anything connects.
-  agentProfiles(config);
+  // Fails fast on an agents: entry that is incomplete, a defaultAgent that names no agent
+  // (else every message would fail later), or an open API without a token, before anything connects.
+  defaultAgentName(config);
   if (roles.includes('gateway')) assertHttpExposure(config);
   logger.log(`starting ${allInOne ? 'all-in-one' : roles.join(', ')} (config: ${file ?? 'defaults'}, home: ${config.home})`);
 
@@ -58,14 +57,11 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     const strategy = new BusServer(bus);
     let url: string | null = null;
     if (roles.includes('gateway')) {
-      // rawBody: webhook signatures (GitHub's X-Hub-Signature-256) are over the exact bytes.
-      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false, rawBody: true, logger: redactingLogger });
+      // Our own body readers: webhook bodies stay bytes until their signature is checked, and
+      // a client's bad body is one WARN line, not an ERROR with a stack.
+      const http = await NestFactory.create(module, { forceCloseConnections: true, bufferLogs: false, bodyParser: false, logger: redactingLogger });
       app = http;
-      // GitHub deliveries may be up to 25 MB (an issue and a comment of 65 KB each already pass
-      // the default 100 KB); only that route takes them, keeping the raw bytes for the signature.
-      // Wrapped: Nest skips its own JSON parser when it finds a middleware named jsonParser.
-      const githubJson = json({ limit: '25mb', verify: keepRawBody });
-      http.use('/webhooks/github', (req: IncomingMessage, res: ServerResponse, next: () => void) => githubJson(req, res, next));
+      for (const [route, reader] of bodyReaders()) http.use(route, reader);
       http.connectMicroservice({ strategy }, { inheritAppConfig: true });
       await http.startAllMicroservices();
       await http.listen(config.http.port, config.http.host);
@@ -83,10 +79,6 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     await stop().catch((e) => logger.error(`cleanup after failed start: ${(e as Error).message}`));
     throw error;
   }
-}
-
-function keepRawBody(req: IncomingMessage & { rawBody?: Buffer }, _res: unknown, body: Buffer): void {
-  req.rawBody = body;
 }
 
 function onHandlerError(subject: string, error: unknown): void {

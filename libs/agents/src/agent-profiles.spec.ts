@@ -141,10 +141,10 @@ describe('defaultAgentName', () => {
     expect(isOnPath).not.toHaveBeenCalled();
   });
 
-  it('refuses a defaultAgent that is neither built in nor configured, naming it', () => {
-    expect(() => defaultAgentName({ agents: {}, defaultAgent: 'gpt9' }, nothingOnPath)).toThrow(
-      'defaultAgent: "gpt9" is not a built-in agent nor under agents:',
-    );
+  it('refuses a defaultAgent that is neither built in nor configured with a ConfigError naming it and the known agents', () => {
+    const refused = () => defaultAgentName({ agents: { mine: { command: 'm' } }, defaultAgent: 'gpt9' }, nothingOnPath);
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow('defaultAgent: "gpt9" is not a built-in agent nor under agents: (agents: demo, claude, codex, opencode, tmux-bridge, mine)');
   });
 
   it('is the first agent CLI on PATH, in the order claude, codex, opencode', () => {

@@ -159,7 +159,7 @@ export function defaultAgentName(
   const profiles = agentProfiles(config);
   if (config.defaultAgent) {
     if (!profiles.has(config.defaultAgent)) {
-      throw new Error(`defaultAgent: "${config.defaultAgent}" is not a built-in agent nor under agents:`);
+      throw new ConfigError(`defaultAgent: "${config.defaultAgent}" is not a built-in agent nor under agents: (agents: ${[...profiles.keys()].join(', ')})`);
     }
     return config.defaultAgent;
   }

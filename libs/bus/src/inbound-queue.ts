@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, JsMsg, RetentionPolicy, StorageType } from 'nats';
 import { InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import { Bus, encode } from './bus';
+import { RemoteError } from './bus.errors';
 import { NatsTransport } from './nats.transport';
 
 export type Submitted = InboundAcceptedV1 | { queued: true };
@@ -66,8 +67,14 @@ export class JetStreamInboundQueue implements InboundQueue {
     const sub = this.bus.subscribe('inbound.result.*', (answer) => resolve(answer), { params: [key] });
     try {
       const ack = await this.transport.connection.jetstream().publish(this.subject, encode(message), { msgID: key });
-      // Sent before (a retry): the engine answers it again from what it recorded.
-      if (ack.duplicate) return await this.bus.request('inbound.message', message, { timeoutMs: waitMs }).catch(() => ({ queued: true as const }));
+      // Sent before (a retry): the engine answers it again from what it recorded. Its refusal
+      // (an id reused with other content) is the answer; no answer in time means queued.
+      if (ack.duplicate) {
+        return await this.bus.request('inbound.message', message, { timeoutMs: waitMs }).catch((error: unknown) => {
+          if (error instanceof RemoteError) throw error;
+          return { queued: true as const };
+        });
+      }
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<{ queued: true }>((r) => (timer = setTimeout(() => r({ queued: true }), waitMs)));
       const result = await Promise.race([answered, timeout]);

@@ -40,12 +40,13 @@ describe('loadConfig', () => {
     expect(file).toBeNull();
     expect(config).toEqual({
       home,
-      http: { host: '127.0.0.1', port: 7340, tokens: [], allowedHosts: [], sessionTtlHours: 12 },
+      http: { host: '127.0.0.1', port: 7340, tokens: [], allowedHosts: [], sessionTtlHours: 12, maxStreamsPerClient: 16, maxStreams: 256 },
       bus: { prefix: 'pb', requestTimeoutMs: 5000 },
       database: { embeddedPort: 0 },
       tmux: {},
       runner: { capacity: 4 },
       access: { owners: ['local:*'], operators: [], viewers: [] },
+      pairing: { newCodesPerHour: 20 },
       routing: { rules: [], fallback: [] },
       maxAttempts: 2,
       telegram: { mode: 'polling' },
@@ -97,7 +98,7 @@ describe('loadConfig', () => {
 
   it('treats an empty file as defaults', () => {
     write('patchbay.yaml', '');
-    expect(load().config.http).toEqual({ host: '127.0.0.1', port: 7340, tokens: [], allowedHosts: [], sessionTtlHours: 12 });
+    expect(load().config.http).toEqual({ host: '127.0.0.1', port: 7340, tokens: [], allowedHosts: [], sessionTtlHours: 12, maxStreamsPerClient: 16, maxStreams: 256 });
   });
 
   it('lets environment variables override the file', () => {

@@ -99,6 +99,12 @@ export const ConfigSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(7340),
         ...ApiAccessFields,
+        // --- SSE stream caps (sec-edges) ---
+        /** Concurrent session event streams (SSE) one remote address may hold; more get 429. */
+        maxStreamsPerClient: z.number().int().positive().default(16),
+        /** Concurrent session event streams in all, whoever holds them; more get 429. */
+        maxStreams: z.number().int().positive().default(256),
+        // --- end SSE stream caps ---
       })
       .strict()
       .prefault({}),
@@ -147,6 +153,15 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    // --- pairing (sec-edges) ---
+    /** Pairing codes for unknown senders: one open code per sender, and at most this many new codes per channel an hour. */
+    pairing: z
+      .object({
+        newCodesPerHour: z.number().int().positive().default(20),
+      })
+      .strict()
+      .prefault({}),
+    // --- end pairing ---
     /**
      * Which agent a new session gets. The first rule that matches wins; without a match the
      * default agent. `fallback` agents take over a task whose agent hit a usage limit.

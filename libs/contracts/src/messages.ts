@@ -27,6 +27,13 @@ export const InboundMessageV1 = z.object({
     vouch: z.object({ role: Role, reason: z.string().min(1).max(200) }).optional(),
   }),
   text: z.string().trim().min(1, 'text is empty').max(MAX_INBOUND_TEXT),
+  /**
+   * Set by a channel whose clients choose the message id (the HTTP API's Idempotency-Key):
+   * a digest of what was sent (sha256 hex). The same id with another digest is refused
+   * (`idempotency_conflict`) instead of answered as the first; channels whose platform
+   * names the message leave it out.
+   */
+  contentDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   /** Labels the platform attached (GitHub issue labels); routing rules can match them. */
   labels: z.array(z.string().max(100)).max(50).optional(),
   receivedAt: isoTime,

@@ -16,6 +16,7 @@ export interface NewPairing {
   platformUserId: string;
   displayName: string | null;
   chatId: string | null;
+  createdAt: Date;
   expiresAt: Date;
 }
 
@@ -64,12 +65,13 @@ export class AccessStore {
     return this.em().findOne(PairingRequestEntity, { channel, platformUserId, status: 'pending', expiresAt: { $gt: now } });
   }
 
-  async countOpenPairings(channel: string, now: Date): Promise<number> {
-    return this.em().count(PairingRequestEntity, { channel, status: 'pending', expiresAt: { $gt: now } });
+  /** How many codes the channel handed out since `since`, whatever became of them. */
+  async countPairingsSince(channel: string, since: Date): Promise<number> {
+    return this.em().count(PairingRequestEntity, { channel, createdAt: { $gt: since } });
   }
 
   async createPairing(pairing: NewPairing): Promise<void> {
-    await this.em().insert(PairingRequestEntity, { ...pairing, status: 'pending', createdAt: new Date() });
+    await this.em().insert(PairingRequestEntity, { ...pairing, status: 'pending' });
   }
 
   async openPairings(now: Date): Promise<PairingRequestV1[]> {

@@ -15,6 +15,10 @@ import { BindingEntity, InboundMessageEntity, SessionEntity, TaskEntity, TaskTra
 
 const OPEN_TASK: TaskStatus[] = ['new', 'routed', 'queued', 'running'];
 
+
+/** A message id seen before with other content (a client's Idempotency-Key reused). */
+export class InboundConflictError extends Error {}
+
 /** The agent for a new session, and why (a routing rule's name, or the default). */
 export interface Route {
   agent: string;
@@ -71,7 +75,10 @@ export class EngineStore {
     }
   }
 
-  /** What a message seen before led to; null for a new message. */
+  /**
+   * What a message seen before led to; null for a new message. InboundConflictError when
+   * both carry a content digest and they differ: the id was reused for something else.
+   */
   async findInbound(message: InboundMessageV1): Promise<InboundAcceptedV1 | null> {
     const row = await this.em().findOne(InboundMessageEntity, {
       channel: message.channel,
@@ -79,6 +86,9 @@ export class EngineStore {
       platformMessageId: message.messageId,
     });
     if (!row) return null;
+    if (row.contentDigest && message.contentDigest && row.contentDigest !== message.contentDigest) {
+      throw new InboundConflictError(`message id ${message.messageId} was already used for a different message`);
+    }
     return { taskId: row.taskId, sessionId: row.sessionId, duplicate: true, outcome: row.outcome, ...(row.reply ? { reply: row.reply } : {}) };
   }
 
@@ -394,6 +404,7 @@ function inboundRow(message: InboundMessageV1) {
     senderId: message.sender.id,
     senderName: message.sender.name ?? null,
     text: message.text,
+    contentDigest: message.contentDigest ?? null,
     receivedAt: new Date(message.receivedAt),
     // em.insert() skips the entity's initializers.
     createdAt: new Date(),

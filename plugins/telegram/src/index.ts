@@ -1,1 +1,2 @@
 export * from './telegram.plugin';
+export * from './telegram-errors';

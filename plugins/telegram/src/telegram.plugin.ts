@@ -4,6 +4,7 @@ import { Bot, Context, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { InboundMessageV1 } from '@patchbay/contracts';
 import { accountPaced, ChannelCapabilities, ChannelContext, ChannelPlugin, commandOfButton, OutboundMessage, RateLimitedError } from '@patchbay/plugin-sdk';
+import { describeTelegramError } from './telegram-errors';
 import { toTelegramHtml } from './telegram-format';
 
 export interface TelegramOptions {
@@ -19,6 +20,12 @@ export interface TelegramOptions {
 
 /** Thrown for a webhook call without the configured secret. */
 export class WebhookSecretError extends Error {}
+
+/** Thrown for a webhook call with the right secret whose body is not a Telegram update. */
+export class InvalidUpdateError extends Error {}
+
+/** Thrown (already logged, on one line without the token) for a webhook update whose handling failed. */
+export class UpdateFailedError extends Error {}
 
 /**
  * Telegram through grammy: long polling (or a webhook), private chats, groups and forum
@@ -56,7 +63,7 @@ export class TelegramPlugin implements ChannelPlugin {
   async start(context: ChannelContext): Promise<void> {
     this.bot.on('message:text', (ctx) => this.onText(ctx, context));
     this.bot.on('callback_query:data', (ctx) => this.onButton(ctx, context));
-    this.bot.catch((error) => this.logger.error(`update ${error.ctx.update.update_id}: ${(error.error as Error).message}`));
+    this.bot.catch((error) => this.logger.error(describeTelegramError(error, this.options.token)));
     await this.bot.init();
     this.logger.log(`Telegram bot @${this.bot.botInfo.username} (${this.options.mode})`);
     if (this.options.mode === 'webhook') {
@@ -70,14 +77,25 @@ export class TelegramPlugin implements ChannelPlugin {
     this.polling = this.bot.start({ allowed_updates: ['message', 'callback_query'] });
   }
 
-  /** Webhook mode: an update POSTed to /webhooks/telegram, with its secret header. */
-  async handleWebhook(update: Update, secret: string | undefined): Promise<void> {
+  /**
+   * Webhook mode: the bytes POSTed to /webhooks/telegram, with their secret header. The
+   * secret is checked before the body is parsed. A failure is logged here on one line
+   * without the bot token and leaves as UpdateFailedError (Telegram delivers it again).
+   */
+  async handleWebhook(body: Buffer, secret: string | undefined): Promise<void> {
     const expected = Buffer.from(this.options.webhookSecret ?? '');
     const given = Buffer.from(secret ?? '');
     if (!expected.length || given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new WebhookSecretError('wrong or missing X-Telegram-Bot-Api-Secret-Token');
     }
-    await this.bot.handleUpdate(update);
+    const update = parseUpdate(body);
+    try {
+      await this.bot.handleUpdate(update);
+    } catch (error) {
+      const described = describeTelegramError(error, this.options.token);
+      this.logger.error(described);
+      throw new UpdateFailedError(described);
+    }
   }
 
   async stop(): Promise<void> {
@@ -127,8 +145,14 @@ export class TelegramPlugin implements ChannelPlugin {
 
   private async onText(ctx: Context, context: ChannelContext): Promise<void> {
     const msg = ctx.message!;
+    // A message without a sender (Telegram leaves `from` out for some chats): nobody to
+    // identify or answer, so it is ignored; answering it 200 keeps Telegram from retrying.
+    if (!ctx.from) {
+      this.logger.log(`update ${ctx.update.update_id} in chat ${msg.chat.id} has no sender: ignored`);
+      return;
+    }
     const thread = msg.is_topic_message ? msg.message_thread_id : undefined;
-    const answer = await context.submit(this.inbound(ctx.update.update_id, msg.chat.id, thread, ctx.from!, msg.text!, msg.date));
+    const answer = await context.submit(this.inbound(ctx.update.update_id, msg.chat.id, thread, ctx.from, msg.text!, msg.date));
     const reply = answer.queued ? 'Got it. Patchbay is busy or restarting; your message runs as soon as it is back.' : answer.reply;
     if (!reply) return;
     // Counted with the renderers' sends: many chats answered at once stay under the bot's limit.
@@ -169,6 +193,20 @@ export class TelegramPlugin implements ChannelPlugin {
       receivedAt: new Date(date * 1000).toISOString(),
     };
   }
+}
+
+/** A webhook body as an update: JSON with a numeric update_id, else InvalidUpdateError naming what is wrong. */
+function parseUpdate(body: Buffer): Update {
+  let update: unknown;
+  try {
+    update = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new InvalidUpdateError('the body is not JSON');
+  }
+  if (typeof update !== 'object' || update === null || !Number.isInteger((update as { update_id?: unknown }).update_id)) {
+    throw new InvalidUpdateError('the body is not a Telegram update (no numeric update_id)');
+  }
+  return update as Update;
 }
 
 const PRIVATE_CHAT_BUDGET = { perChat: 3, windowMs: 3_500 };

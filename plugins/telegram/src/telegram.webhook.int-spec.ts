@@ -1,6 +1,5 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Update } from 'grammy/types';
 import type { InboundMessageV1 } from '@patchbay/contracts';
 import { FAKE_BOT_TOKEN, FakeTelegramApi } from '../../../test/fakes/telegram/fake-telegram-api';
 import { EngineStub } from '@patchbay/plugin-sdk/testing';
@@ -19,10 +18,10 @@ describe('TelegramPlugin in webhook mode', () => {
     const apiRoot = await fake.start();
     // Stands in for the gateway's POST /webhooks/telegram.
     server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => (body += chunk));
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        plugin.handleWebhook(JSON.parse(body) as Update, req.headers['x-telegram-bot-api-secret-token'] as string | undefined).then(
+        plugin.handleWebhook(Buffer.concat(chunks), req.headers['x-telegram-bot-api-secret-token'] as string | undefined).then(
           () => res.writeHead(200).end('{}'),
           (error: Error) => res.writeHead(error instanceof WebhookSecretError ? 403 : 500).end(),
         );
@@ -54,7 +53,7 @@ describe('TelegramPlugin in webhook mode', () => {
     const before = submitted.length;
     const update = { update_id: 1, message: { message_id: 1, date: 0, chat: { id: 1, type: 'private' }, from: { id: 1, is_bot: false, first_name: 'M' }, text: 'evil' } };
     for (const secret of [undefined, 'wrong', 'hook-secret_2']) {
-      await expect(plugin.handleWebhook(update as unknown as Update, secret)).rejects.toBeInstanceOf(WebhookSecretError);
+      await expect(plugin.handleWebhook(Buffer.from(JSON.stringify(update)), secret)).rejects.toBeInstanceOf(WebhookSecretError);
     }
     expect(submitted).toHaveLength(before);
   });

@@ -5,11 +5,20 @@ import { Action, InboundMessageV1, Role, ROLE_ALLOWS } from '@patchbay/contracts
 import { AccessStore } from '@patchbay/persistence';
 import { Clock } from '../clock';
 
-/** Pairing codes: 8 characters, no look-alikes (0/O, 1/I/L), valid for an hour, 3 open per channel. */
+/**
+ * Pairing codes: 8 characters, no look-alikes (0/O, 1/I/L), valid for an hour, one open per
+ * sender; a channel hands out at most `pairing.newCodesPerHour` new ones an hour.
+ */
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 const CODE_LENGTH = 8;
 export const PAIRING_TTL_MS = 60 * 60 * 1000;
-export const MAX_OPEN_PAIRINGS = 3;
+const PAIRING_RATE_WINDOW_MS = 60 * 60 * 1000;
+
+/** The answer to an unknown sender, and what happened, for the audit log. */
+export interface PairingAnswer {
+  reply: string;
+  detail: 'pairing code sent' | 'pairing code re-sent' | 'pairing refused: rate limit';
+}
 
 /** Who sent a message, as far as Patchbay knows them. */
 export interface Sender {
@@ -97,15 +106,22 @@ export class AccessService implements OnApplicationBootstrap {
   }
 
   /**
-   * The unknown sender's pairing code: the open one, or a new one while the channel has
-   * fewer than MAX_OPEN_PAIRINGS open. The text tells them what to do next.
+   * The unknown sender's pairing code: their open one again (not extended), or a new one
+   * while the channel handed out fewer than `pairing.newCodesPerHour` in the last hour.
+   * Per sender, so strangers holding codes never lock a newcomer out; the rate bounds how
+   * many codes anyone can make an owner look through.
    */
-  async pairingReply(message: InboundMessageV1): Promise<string> {
+  async pairingReply(message: InboundMessageV1): Promise<PairingAnswer> {
     const now = this.clock.now();
     const open = await this.store.openPairing(message.channel, message.sender.id, now);
-    if (open) return pairingText(open.code, open.expiresAt);
-    if ((await this.store.countOpenPairings(message.channel, now)) >= MAX_OPEN_PAIRINGS) {
-      return 'You are not paired with this Patchbay, and too many pairing requests are waiting. Ask its owner to let you in.';
+    if (open) return { reply: pairingText(open.code, open.expiresAt), detail: 'pairing code re-sent' };
+    const since = new Date(now.getTime() - PAIRING_RATE_WINDOW_MS);
+    if ((await this.store.countPairingsSince(message.channel, since)) >= this.config.pairing.newCodesPerHour) {
+      this.logger.warn(`pairing refused for ${message.channel}:${message.sender.id}: ${this.config.pairing.newCodesPerHour} new codes in the last hour`);
+      return {
+        reply: 'You are not paired with this Patchbay, and too many pairing codes were handed out in the last hour. Try again later, or ask its owner to let you in.',
+        detail: 'pairing refused: rate limit',
+      };
     }
     const code = newCode();
     const expiresAt = new Date(now.getTime() + PAIRING_TTL_MS);
@@ -115,10 +131,11 @@ export class AccessService implements OnApplicationBootstrap {
       platformUserId: message.sender.id,
       displayName: message.sender.name ?? null,
       chatId: message.chatId,
+      createdAt: now,
       expiresAt,
     });
     this.logger.log(`pairing code for ${message.channel}:${message.sender.id} (${message.sender.name ?? 'no name'}) created`);
-    return pairingText(code, expiresAt);
+    return { reply: pairingText(code, expiresAt), detail: 'pairing code sent' };
   }
 
   private wildcardRole(channel: string): Role | null {

@@ -40,6 +40,7 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
       home: '/tmp/pb-inbound-spec',
       defaultAgent: 'demo',
       access: { owners: ['telegram:1'], operators: ['telegram:2'], viewers: ['telegram:3'] },
+      pairing: { newCodesPerHour: 4 },
     });
     @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), EngineModule.forRoot({ databaseUrl: db.url, clock })] })
     class TestEngine {}
@@ -146,27 +147,50 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
   });
 
   describe('pairing', () => {
-    it('gives an unknown sender one code, at most 3 open per channel, each valid for an hour', async () => {
-      const codeOf = (r: InboundAcceptedV1) => /Pairing code: ([A-Z2-9]{8})/.exec(r.reply ?? '')?.[1];
-      // telegram:99 holds one open code from the matrix; two more fill the channel.
+    const codeOf = (r: InboundAcceptedV1) => /Pairing code: ([A-Z2-9]{8})/.exec(r.reply ?? '')?.[1];
+    const auditOf = async (actor: string) =>
+      (await bus.request('access.audit', { limit: 500 })).entries.filter((e) => e.actor === actor && e.action === 'message').map((e) => e.detail);
+
+    it('gives each unknown sender one code, the same again when they ask again (not extended), however many others hold one', async () => {
+      // telegram:99 holds one open code from the matrix; three more senders get theirs (old cap: 3 per channel).
       const a = codeOf(await send(101, 'hi'));
       const b = codeOf(await send(102, 'hi'));
+      const c = codeOf(await send(103, 'hi'));
       expect(a).toMatch(/^[A-HJ-KM-NP-Z2-9]{8}$/);
-      expect(b).not.toBe(a);
-      expect(await send(103, 'hi')).toMatchObject({ outcome: 'pairing', reply: expect.stringContaining('too many pairing requests are waiting') });
-      expect((await bus.request('access.pairings', {})).pending).toHaveLength(3);
+      expect(new Set([a, b, c]).size).toBe(3);
+      const first = (await bus.request('access.pairings', {})).pending.find((p) => p.code === a)!;
+      clock.advance(10 * 60 * 1000);
+      expect(codeOf(await send(101, 'hi again'))).toBe(a);
+      expect((await bus.request('access.pairings', {})).pending.find((p) => p.code === a)).toEqual(first);
+      expect(await auditOf('telegram:101')).toEqual(['unknown sender: pairing code re-sent, nothing run', 'unknown sender: pairing code sent, nothing run']);
+    });
 
+    it('hands out at most pairing.newCodesPerHour new codes per channel an hour, and says so in the audit log', async () => {
+      const refused = await send(104, 'hi');
+      expect(refused).toMatchObject({ outcome: 'pairing', reply: expect.stringContaining('too many pairing codes were handed out in the last hour') });
+      expect(codeOf(refused)).toBeUndefined();
+      expect(await auditOf('telegram:104')).toEqual(['unknown sender: pairing refused: rate limit, nothing run']);
+      // Another channel has its own budget.
+      const discord = await bus.request('inbound.message', {
+        channel: 'discord', accountId: 'bot', messageId: newId(), chatId: 'dm-104', sender: { id: '104' }, text: 'hi', receivedAt: new Date().toISOString(),
+      });
+      expect(codeOf(discord)).toMatch(/^[A-Z2-9]{8}$/);
+      expect((await bus.request('access.pairings', {})).pending).toHaveLength(5);
+    });
+
+    it('expires codes after an hour, and lets a new code through once the hour has passed', async () => {
+      const a = (await bus.request('access.pairings', {})).pending.find((p) => p.platformUserId === '101')!.code;
       clock.advance(PAIRING_TTL_MS + 1);
       expect((await bus.request('access.pairings', {})).pending).toHaveLength(0);
-      await expect(bus.request('access.pair.approve', { code: a!, role: 'operator', by: 'telegram:1' })).rejects.toMatchObject({ code: 'not_found' });
-      const fresh = codeOf(await send(103, 'hi'));
+      await expect(bus.request('access.pair.approve', { code: a, role: 'operator', by: 'telegram:1' })).rejects.toMatchObject({ code: 'not_found' });
+      const fresh = codeOf(await send(104, 'hi'));
       expect(fresh).toMatch(/^[A-Z2-9]{8}$/);
 
       const principal = await bus.request('access.pair.approve', { code: fresh!, role: 'operator', by: 'telegram:1' });
-      expect(principal).toMatchObject({ role: 'operator', identities: ['telegram:103'], name: 'user103' });
-      expect(await send(103, 'now run something')).toMatchObject({ outcome: 'task' });
+      expect(principal).toMatchObject({ role: 'operator', identities: ['telegram:104'], name: 'user104' });
+      expect(await send(104, 'now run something')).toMatchObject({ outcome: 'task' });
       await expect(bus.request('access.pair.approve', { code: fresh!, role: 'owner', by: 'telegram:1' })).rejects.toMatchObject({ code: 'not_found' });
-      expect(await access.sender('telegram', '103')).toMatchObject({ role: 'operator' });
+      expect(await access.sender('telegram', '104')).toMatchObject({ role: 'operator' });
     });
   });
 

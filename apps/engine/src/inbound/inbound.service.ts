@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Bus, describeError } from '@patchbay/bus';
+import { AppError, Bus, describeError } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import { agentProfiles } from '@patchbay/agents';
-import { EngineStore, SessionEntity } from '@patchbay/persistence';
+import { EngineStore, InboundConflictError, SessionEntity } from '@patchbay/persistence';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { AccessService, Sender } from '../access/access.service';
 import { COMMANDS, parseCommand } from '../commands/commands';
@@ -32,9 +32,19 @@ export class InboundService {
     @Inject(REDACTOR) private readonly redactor: Redactor,
   ) {}
 
+  /** Fails with `idempotency_conflict` for a message id seen before with other content. */
   async accept(received: InboundMessageV1): Promise<InboundAcceptedV1> {
     // What is stored (inbound row, task prompt) and what an agent is given never holds a secret.
     const message = { ...received, text: this.redactor.redact(received.text) };
+    try {
+      return await this.decide(message);
+    } catch (error) {
+      if (error instanceof InboundConflictError) throw new AppError('idempotency_conflict', error.message);
+      throw error;
+    }
+  }
+
+  private async decide(message: InboundMessageV1): Promise<InboundAcceptedV1> {
     const seen = await this.store.findInbound(message);
     if (seen) {
       this.logger.log(`duplicate ${message.channel} message ${message.messageId}: already handled`);
@@ -46,9 +56,9 @@ export class InboundService {
         await this.access.audit(sender, 'message', message.chatId, 'deny', 'untrusted sender on a public channel: nothing run, no answer');
         return this.handled(message, 'denied', '', null);
       }
-      const reply = await this.access.pairingReply(message);
-      await this.access.audit(sender, 'message', message.chatId, 'deny', 'unknown sender: pairing code sent, nothing run');
-      return this.handled(message, 'pairing', reply, null);
+      const pairing = await this.access.pairingReply(message);
+      await this.access.audit(sender, 'message', message.chatId, 'deny', `unknown sender: ${pairing.detail}, nothing run`);
+      return this.handled(message, 'pairing', pairing.reply, null);
     }
     const bound = message.chatId ? await this.store.boundSession(message.channel, message.chatId) : null;
     const command = parseCommand(message.text);

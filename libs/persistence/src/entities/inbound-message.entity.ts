@@ -6,7 +6,7 @@ import { Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/
 @Unique({ properties: ['channel', 'accountId', 'platformMessageId'] })
 export class InboundMessageEntity {
   /** Properties with defaults, optional in em.create(). */
-  [OptionalProps]?: 'chatId' | 'senderName' | 'createdAt' | 'taskId' | 'sessionId' | 'reply';
+  [OptionalProps]?: 'chatId' | 'senderName' | 'createdAt' | 'taskId' | 'sessionId' | 'reply' | 'contentDigest';
 
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
@@ -31,6 +31,10 @@ export class InboundMessageEntity {
 
   @Property({ type: 'text' })
   text!: string;
+
+  /** InboundMessageV1.contentDigest: set when the client chose the message id. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  contentDigest: string | null = null;
 
   /** The task this message started; null when it was typed into a live session. */
   @Property({ type: 'string', length: 40, nullable: true })

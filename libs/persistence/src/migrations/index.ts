@@ -4,6 +4,7 @@ import { Migration20261121093000 } from './Migration20261121093000_live_sessions
 import { Migration20261121100000 } from './Migration20261121100000_jobs';
 import { Migration20261121101000 } from './Migration20261121101000_access';
 import { Migration20261121102000 } from './Migration20261121102000_task_lifecycle';
+import { Migration20261207140000 } from './Migration20261207140000_content_digest';
 
 /** Every migration, oldest first. `npm run db:migration` writes a new file; list it here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261121100000_jobs', class: Migration20261121100000 },
   { name: 'Migration20261121101000_access', class: Migration20261121101000 },
   { name: 'Migration20261121102000_task_lifecycle', class: Migration20261121102000 },
+  { name: 'Migration20261207140000_content_digest', class: Migration20261207140000 },
 ];
