@@ -138,6 +138,15 @@ describeWith(['tmux'], 'HTTP API with tokens', () => {
     expect(entries.some((e) => e.actor.startsWith('local:'))).toBe(false);
   });
 
+  it('audits job changes as api:<name>', async () => {
+    const added = await pb.request('POST', '/api/jobs', { name: 'nightly', every: '1d', prompt: 'check', by: 'local:forged' });
+    expect(added.status).toBe(201);
+    const { entries } = await pb.get<{ entries: AuditEntryV1[] }>('/api/audit?limit=500');
+    expect(entries).toContainEqual(expect.objectContaining({ actor: 'api:ci-owner', action: 'job.add', target: 'job:nightly' }));
+    expect(entries.some((e) => e.actor === 'local:forged')).toBe(false);
+    expect((await pb.request('DELETE', '/api/jobs/nightly')).status).toBe(200);
+  });
+
   it('stops a run as api:<name>', async () => {
     const { sessionId } = (await (await postMessage(bearer(OWNER.token), '[gate] hold on')).json()) as InboundAcceptedV1;
     await pb.followUntil(sessionId!, 0, 'the agent at work', (e) => e.type === 'text' && e.text.includes('working on'));
