@@ -68,9 +68,9 @@ describeWith(['tmux'], 'HTTP API on loopback without tokens', () => {
     }
   });
 
-  it('records the local user as local:<user>', async () => {
-    const { entries } = await pb.get<{ entries: AuditEntryV1[] }>('/api/audit?limit=500');
-    expect(entries.some((e) => e.actor === 'local:local')).toBe(true);
+  it('submits tokenless messages on the local channel', async () => {
+    const { tasks } = await pb.get<{ tasks: Array<{ channel: string }> }>('/api/tasks');
+    expect(tasks.map((t) => t.channel)).toEqual(['local']);
   });
 });
 
@@ -136,6 +136,23 @@ describeWith(['tmux'], 'HTTP API with tokens', () => {
       expect.objectContaining({ actor: 'api:ci-owner', action: 'vouch', decision: 'allow', detail: 'api vouches (owner): API token "ci-owner"' }),
     );
     expect(entries.some((e) => e.actor.startsWith('local:'))).toBe(false);
+  });
+
+  it('audits job changes as api:<name>', async () => {
+    const added = await pb.request('POST', '/api/jobs', { name: 'nightly', every: '1d', prompt: 'check', by: 'local:forged' });
+    expect(added.status).toBe(201);
+    const { entries } = await pb.get<{ entries: AuditEntryV1[] }>('/api/audit?limit=500');
+    expect(entries).toContainEqual(expect.objectContaining({ actor: 'api:ci-owner', action: 'job.add', target: 'job:nightly' }));
+    expect(entries.some((e) => e.actor === 'local:forged')).toBe(false);
+    expect((await pb.request('DELETE', '/api/jobs/nightly')).status).toBe(200);
+  });
+
+  it('stops a run as api:<name>', async () => {
+    const { sessionId } = (await (await postMessage(bearer(OWNER.token), '[gate] hold on')).json()) as InboundAcceptedV1;
+    await pb.followUntil(sessionId!, 0, 'the agent at work', (e) => e.type === 'text' && e.text.includes('working on'));
+    expect((await pb.control(sessionId!, 'kill')).status).toBe(202);
+    const events = await pb.followUntil(sessionId!, 0, 'the end of the run', (e) => e.type === 'error');
+    expect(events.at(-1)).toMatchObject({ code: 'killed', text: 'killed by api:ci-owner' });
   });
 
   it('logs the dashboard in with a cookie session, and wants the CSRF token on unsafe requests', async () => {

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { OutputEventV1 } from '@patchbay/contracts';
 import { joinedText, lastEvent, PatchbayInstance, waitUntil } from './support/patchbay-instance';
@@ -129,10 +130,10 @@ describeWith(['tmux'], 'terminal agent (an interactive bash in tmux)', () => {
     expect(killed).toEqual({ status: 202, body: { runId: term.runId, detail: 'tmux session closed' } });
     const events = await pb.followUntil(term.sessionId, term.seen, 'the end of the run', (e) => e.type === 'final' || e.type === 'error');
     expect(events.filter((e) => e.type !== 'text')).toHaveLength(1);
-    expect(lastEvent(events, 'error')).toMatchObject({ code: 'killed', text: 'killed by local user', exitCode: 129, runId: term.runId });
+    expect(lastEvent(events, 'error')).toMatchObject({ code: 'killed', text: `killed by local:${userInfo().username}`, exitCode: 129, runId: term.runId });
     // Seen the run's end, the task is settled (the event may have come from the stored
     // transcript): stopped on purpose, so cancelled rather than failed.
-    expect(await pb.get(`/api/tasks/${term.taskId}`)).toMatchObject({ status: 'cancelled', error: 'killed by local user' });
+    expect(await pb.get(`/api/tasks/${term.taskId}`)).toMatchObject({ status: 'cancelled', error: `killed by local:${userInfo().username}` });
     expect(pb.tmuxSessions()).not.toContain(`pb-${term.sessionId}`);
   });
 

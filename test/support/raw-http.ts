@@ -17,7 +17,8 @@ export function rawRequest(
 ): Promise<RawResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, setHost: headers.host === undefined && headers.Host === undefined }, (res) => {
+    // A fresh connection each time: a kept-alive socket the server already closed would fail the next request.
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, agent: false, setHost: headers.host === undefined && headers.Host === undefined }, (res) => {
       const streaming = String(res.headers['content-type']).startsWith('text/event-stream');
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => {

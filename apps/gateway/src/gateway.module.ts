@@ -12,6 +12,7 @@ import { DashboardController } from './dashboard/dashboard.controller';
 import { HealthController } from './health.controller';
 import { JobsHttpController } from './jobs.controller';
 import { MessagesController } from './messages.controller';
+import { RouteNotFoundFilter } from './route-not-found.filter';
 import { RunnerRegistry } from './runner-registry.service';
 import { SessionStreams } from './session-streams.service';
 import { SessionsController } from './sessions.controller';
@@ -32,6 +33,6 @@ import { TasksController } from './tasks.controller';
     TasksController,
     TelegramWebhookController,
   ],
-  providers: [RunnerRegistry, SessionStreams, ChannelsService, { provide: APP_FILTER, useClass: BusErrorFilter }, ...AUTH_PROVIDERS],
+  providers: [RunnerRegistry, SessionStreams, ChannelsService, { provide: APP_FILTER, useClass: BusErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, ...AUTH_PROVIDERS],
 })
 export class GatewayModule {}

@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { Bus } from '@patchbay/bus';
 import { JOB_NAME_PATTERN, JobListV1, JobRunListV1, JobRunV1, JobSpecV1, JobV1 } from '@patchbay/contracts';
+import { ApiCaller, actorOf, Caller } from './auth/caller';
 import { MinRole } from './auth/route-access.decorator';
 import { parseBody } from './parse-body';
 import { listLimit } from './query-params';
@@ -22,32 +23,32 @@ export class JobsHttpController {
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
-  add(@Body() body: unknown): Promise<JobV1> {
-    return this.bus.request('jobs.add', parseBody(JobSpecV1, body));
+  add(@Body() body: unknown, @Caller() caller: ApiCaller): Promise<JobV1> {
+    return this.bus.request('jobs.add', { ...parseBody(JobSpecV1, body), by: actorOf(caller) });
   }
 
   @Delete(':name')
-  remove(@Param('name') name: string): Promise<JobV1> {
-    return this.bus.request('jobs.remove', { name: jobName(name) });
+  remove(@Param('name') name: string, @Caller() caller: ApiCaller): Promise<JobV1> {
+    return this.bus.request('jobs.remove', { name: jobName(name), by: actorOf(caller) });
   }
 
   @Post(':name/enable')
   @HttpCode(HttpStatus.OK)
-  enable(@Param('name') name: string): Promise<JobV1> {
-    return this.bus.request('jobs.enable', { name: jobName(name), enabled: true });
+  enable(@Param('name') name: string, @Caller() caller: ApiCaller): Promise<JobV1> {
+    return this.bus.request('jobs.enable', { name: jobName(name), enabled: true, by: actorOf(caller) });
   }
 
   @Post(':name/disable')
   @HttpCode(HttpStatus.OK)
-  disable(@Param('name') name: string): Promise<JobV1> {
-    return this.bus.request('jobs.enable', { name: jobName(name), enabled: false });
+  disable(@Param('name') name: string, @Caller() caller: ApiCaller): Promise<JobV1> {
+    return this.bus.request('jobs.enable', { name: jobName(name), enabled: false, by: actorOf(caller) });
   }
 
   /** Fires the job now, out of its schedule: 201 with the run (its task id). */
   @Post(':name/run')
   @HttpCode(HttpStatus.CREATED)
-  run(@Param('name') name: string): Promise<JobRunV1> {
-    return this.bus.request('jobs.run', { name: jobName(name) });
+  run(@Param('name') name: string, @Caller() caller: ApiCaller): Promise<JobRunV1> {
+    return this.bus.request('jobs.run', { name: jobName(name), by: actorOf(caller) });
   }
 
   /** The job's run log, newest first. */

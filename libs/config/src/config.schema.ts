@@ -142,7 +142,8 @@ export const ConfigSchema = z
       .prefault({}),
     /**
      * Who may do what, as `<channel>:<user id>` entries (`local:*` is anyone using the CLI or
-     * HTTP API on this machine). Everyone else is unknown: they get a pairing code, and
+     * HTTP API on this machine without a token; a token's holder is `api:<name>`, with the
+     * token's role). Everyone else is unknown: they get a pairing code, and
      * nothing runs until an owner approves it.
      */
     access: z

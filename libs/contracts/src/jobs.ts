@@ -28,6 +28,9 @@ export const JobTargetV1 = z.union([
 ]);
 export type JobTargetV1 = z.infer<typeof JobTargetV1>;
 
+/** Who asks for a job change (`api:<token name>`, `local:<user>`), for the audit log; the gateway sets it. */
+const by = z.string().min(1).max(200).optional();
+
 /**
  * A job to add. Exactly one of `cron` (five fields or @hourly/@daily/@weekly/@monthly/@yearly,
  * read in `tz`, an IANA zone, UTC by default), `every` (`30s`, `15m`, `2h`, `1d`) or `at`
@@ -46,6 +49,7 @@ export const JobSpecV1 = z
     /** The agent of a session the job creates; left out, the default agent. */
     agent: z.string().min(1).max(100).optional(),
     enabled: z.boolean().optional(),
+    by,
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -86,10 +90,10 @@ export type JobV1 = z.infer<typeof JobV1>;
 export const JobListV1 = z.object({ jobs: z.array(JobV1) });
 export type JobListV1 = z.infer<typeof JobListV1>;
 
-export const JobNameV1 = z.object({ name: JobName });
+export const JobNameV1 = z.object({ name: JobName, by });
 export type JobNameV1 = z.infer<typeof JobNameV1>;
 
-export const JobEnableV1 = z.object({ name: JobName, enabled: z.boolean() });
+export const JobEnableV1 = z.object({ name: JobName, enabled: z.boolean(), by });
 export type JobEnableV1 = z.infer<typeof JobEnableV1>;
 
 /**

@@ -386,6 +386,20 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
       expect((await bus.request('jobs.list', {})).jobs.map((j) => j.name)).not.toContain('bus-job');
     });
 
+    it('audits every change with who asked for it', async () => {
+      await bus.request('jobs.add', { name: 'audited', every: '1h', prompt: 'x', by: 'api:ci' });
+      await bus.request('jobs.enable', { name: 'audited', enabled: false, by: 'local:ada' });
+      await bus.request('jobs.run', { name: 'audited', by: 'api:ci' });
+      await bus.request('jobs.remove', { name: 'audited' });
+      const { entries } = await bus.request('access.audit', { limit: 50 });
+      expect(entries.filter((e) => e.target === 'job:audited').map((e) => [e.actor, e.action, e.detail]).reverse()).toEqual([
+        ['api:ci', 'job.add', 'every 1h'],
+        ['local:ada', 'job.disable', null],
+        ['api:ci', 'job.run', expect.stringMatching(/^task [a-z0-9]+$/)],
+        ['bus', 'job.remove', null],
+      ]);
+    });
+
     it.each([
       [{ name: 'bad', cron: '61 * * * *', prompt: 'x' }, 'invalid_schedule', 'invalid cron "61 * * * *": Invalid value for minute: 61'],
       [{ name: 'bad', cron: '0 9 * * *', tz: 'Europe/Atlantis', prompt: 'x' }, 'invalid_schedule', 'unknown time zone "Europe/Atlantis": expected an IANA name such as Europe/Berlin or UTC'],

@@ -1,3 +1,0 @@
-export * from './caller';
-export * from './http-exposure';
-export * from './route-access.decorator';
