@@ -4,14 +4,14 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { INBOUND_QUEUE, InboundQueue, Submitted } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { InboundMessageV1, MAX_INBOUND_TEXT, newId } from '@patchbay/contracts';
+import { InboundMessageV1, MAX_INBOUND_TEXT, newId, textField } from '@patchbay/contracts';
 import { ApiCaller, Caller } from './auth/caller';
 import { MinRole } from './auth/route-access.decorator';
 import { parseBody } from './parse-body';
 
 const PostMessageBody = z
   .object({
-    text: z.string().trim().min(1, 'must not be empty').max(MAX_INBOUND_TEXT),
+    text: textField().trim().min(1, 'must not be empty').max(MAX_INBOUND_TEXT),
     chat: z.string().min(1).max(200).regex(/^[\w.:@-]+$/, 'letters, digits and . : @ _ - only').optional(),
   })
   .strict();

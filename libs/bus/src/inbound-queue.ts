@@ -58,8 +58,9 @@ export class JetStreamInboundQueue implements InboundQueue {
     this.subject = `${bus.options.prefix}.inbound.durable`;
   }
 
-  async submit(message: InboundMessageV1, waitMs: number): Promise<Submitted> {
-    InboundMessageV1.parse(message);
+  async submit(submitted: InboundMessageV1, waitMs: number): Promise<Submitted> {
+    // What the stream keeps is the checked and sanitised message (no NUL, no lone surrogate).
+    const message = InboundMessageV1.parse(submitted);
     await this.ensureStream();
     const key = inboundKey(message);
     let resolve!: (answer: InboundAcceptedV1) => void;

@@ -3,3 +3,4 @@ export * from './ids';
 export * from './jobs';
 export * from './messages';
 export * from './subjects';
+export * from './text';

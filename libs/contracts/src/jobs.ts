@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textField } from './text';
 import { ID_PATTERN } from './ids';
 import { MAX_INBOUND_TEXT } from './messages';
 
@@ -43,7 +44,7 @@ export const JobSpecV1 = z
     tz: z.string().trim().min(1).max(100).optional(),
     every: z.string().trim().min(1).max(20).optional(),
     at: isoTime.optional(),
-    prompt: z.string().trim().min(1, 'prompt is empty').max(MAX_INBOUND_TEXT),
+    prompt: textField().trim().min(1, 'prompt is empty').max(MAX_INBOUND_TEXT),
     /** Left out: the job's own chat (`schedule` / `job:<name>`), so its firings share a session. */
     target: JobTargetV1.optional(),
     /** The agent of a session the job creates; left out, the default agent. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Role } from './access';
 import { ID_PATTERN } from './ids';
+import { textField } from './text';
 
 const id = z.string().regex(ID_PATTERN, 'expected a lowercase id of 4-40 letters and digits');
 const isoTime = z.iso.datetime({ offset: true });
@@ -17,7 +18,7 @@ export const InboundMessageV1 = z.object({
   chatId: z.string().min(1).max(200).nullable(),
   sender: z.object({
     id: z.string().min(1).max(200),
-    name: z.string().max(200).optional(),
+    name: textField().max(200).optional(),
     /**
      * The channel checked this sender on its platform (GitHub: write permission on the
      * repository, or a trusted login; the HTTP API: a valid API token) and vouches for the
@@ -26,7 +27,7 @@ export const InboundMessageV1 = z.object({
      */
     vouch: z.object({ role: Role, reason: z.string().min(1).max(200) }).optional(),
   }),
-  text: z.string().trim().min(1, 'text is empty').max(MAX_INBOUND_TEXT),
+  text: textField().trim().min(1, 'text is empty').max(MAX_INBOUND_TEXT),
   /**
    * Set by a channel whose clients choose the message id (the HTTP API's Idempotency-Key):
    * a digest of what was sent (sha256 hex). The same id with another digest is refused
@@ -35,7 +36,7 @@ export const InboundMessageV1 = z.object({
    */
   contentDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   /** Labels the platform attached (GitHub issue labels); routing rules can match them. */
-  labels: z.array(z.string().max(100)).max(50).optional(),
+  labels: z.array(textField().max(100)).max(50).optional(),
   receivedAt: isoTime,
 });
 export type InboundMessageV1 = z.infer<typeof InboundMessageV1>;
@@ -52,7 +53,7 @@ export const InboundAcceptedV1 = z.object({
   /** What became of the message. */
   outcome: z.enum(['task', 'input', 'command', 'pairing', 'denied']),
   /** Text for the sender (a command's answer, a pairing code, why it was refused). */
-  reply: z.string().optional(),
+  reply: textField().optional(),
   /** Buttons to show with the reply, each standing for a command (e.g. approve a pairing). */
   buttons: z
     .array(z.object({ id: z.string().min(1).max(64), label: z.string().min(1).max(64) }))
@@ -79,19 +80,19 @@ export const RunState = z.enum(['waiting', 'started', 'resumed', 'pushed', 'push
 export type RunState = z.infer<typeof RunState>;
 
 export const OutputEventV1 = z.discriminatedUnion('type', [
-  z.object({ ...outputBase, type: z.literal('text'), text: z.string() }),
+  z.object({ ...outputBase, type: z.literal('text'), text: textField() }),
   z.object({
     ...outputBase,
     type: z.literal('tool_call'),
-    tool: z.string(),
-    input: z.string(),
+    tool: textField(),
+    input: textField(),
   }),
-  z.object({ ...outputBase, type: z.literal('tool_result'), tool: z.string(), text: z.string() }),
+  z.object({ ...outputBase, type: z.literal('tool_result'), tool: textField(), text: textField() }),
   z
     .object({
       ...outputBase,
       type: z.literal('status'),
-      text: z.string(),
+      text: textField(),
       /** Set by the runner on lifecycle steps (RunState). */
       state: RunState.optional(),
       /** pushed / push_failed: the task's branch (`patchbay/<task>`), for a pull request. */
@@ -106,7 +107,7 @@ export const OutputEventV1 = z.discriminatedUnion('type', [
   z.object({
     ...outputBase,
     type: z.literal('final'),
-    text: z.string(),
+    text: textField(),
     durationMs: z.number().int().nonnegative(),
     exitCode: z.number().int().nullable(),
     costUsd: z.number().nonnegative().optional(),
@@ -116,7 +117,7 @@ export const OutputEventV1 = z.discriminatedUnion('type', [
   z.object({
     ...outputBase,
     type: z.literal('error'),
-    text: z.string(),
+    text: textField(),
     code: z.string(),
     exitCode: z.number().int().nullable(),
   }),
@@ -132,7 +133,7 @@ export const RunRequestV1 = z.object({
   taskId: id,
   sessionId: id,
   agent: z.string().min(1),
-  prompt: z.string().min(1),
+  prompt: textField().min(1),
   /** The seq the first event of this run must carry (the session's transcript continues). */
   nextSeq: z.number().int().positive(),
   /** The agent's own session to continue (claude --resume), from an earlier run's events. */
@@ -167,7 +168,7 @@ export type RunnerHeartbeatV1 = z.infer<typeof RunnerHeartbeatV1>;
 
 /** Text for a live session: typed into a terminal-mode agent. */
 export const SessionInputV1 = z.object({
-  text: z.string().min(1).max(MAX_INBOUND_TEXT),
+  text: textField().min(1).max(MAX_INBOUND_TEXT),
   sender: z.string().max(200).optional(),
 });
 export type SessionInputV1 = z.infer<typeof SessionInputV1>;
@@ -224,10 +225,10 @@ export const TaskV1 = z.object({
   sessionId: id,
   status: TaskStatus,
   agent: z.string(),
-  prompt: z.string(),
+  prompt: textField(),
   channel: z.string(),
   chatId: z.string().nullable(),
-  error: z.string().nullable(),
+  error: textField().nullable(),
   /** The run of the latest attempt (null while queued for one). */
   runId: z.string().nullable(),
   attempts: z.number().int().nonnegative(),
