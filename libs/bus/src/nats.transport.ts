@@ -1,4 +1,5 @@
 import { connect, ConnectionOptions, ErrorCode, headers as natsHeaders, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
+import { ConfigError } from '@patchbay/config';
 import { NoResponderError, RequestTimeoutError } from './bus.errors';
 import { BusTransport, TransportHandler, TransportHeaders, TransportSubscription } from './bus.transport';
 
@@ -27,7 +28,15 @@ export class NatsTransport implements BusTransport {
     onHandlerError: (subject: string, error: unknown) => void = () => {},
     security: ConnectionOptions = {},
   ): Promise<NatsTransport> {
-    const nc = await connect({ ...security, servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ ...security, servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    } catch (error) {
+      if (error instanceof NatsError && error.code === ErrorCode.AuthorizationViolation) {
+        throw new ConfigError('NATS refused the credentials: check bus.nats (or PATCHBAY_NATS_USER, _PASSWORD, _TOKEN, _NKEY_SEED, PATCHBAY_NATS_CREDS)');
+      }
+      throw error;
+    }
     return new NatsTransport(nc, onHandlerError);
   }
 
