@@ -20,12 +20,12 @@ jest.setTimeout(60_000);
  * `patchbay doctor` show the dead letter. The same view in both modes.
  */
 const modes = [
-  { name: 'in-process bus', needs: [] as 'nats'[], bus: {}, tries: 1 },
+  { name: 'the in-process bus', needs: [] as 'nats'[], bus: {}, tries: 1 },
   { name: 'NATS', needs: ['nats'] as 'nats'[], bus: { natsUrl: NATS_URL, inbound: { maxDeliver: 2, backoffMs: [10] } }, tries: 2 },
 ];
 
 for (const mode of modes) {
-  describeWith(['postgres', 'tmux', ...mode.needs], `dead letters, all-in-one on the ${mode.name}`, () => {
+  describeWith(['postgres', 'tmux', ...mode.needs], `dead letters, all-in-one on ${mode.name}`, () => {
     const telegram = new FakeTelegramApi();
     const tmuxSocket = `pbtest-${randomBytes(4).toString('hex')}`;
     const prefix = `pbtest${randomBytes(4).toString('hex')}`;

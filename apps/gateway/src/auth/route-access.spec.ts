@@ -44,6 +44,7 @@ describe('the access rule of every gateway route', () => {
       'GET /api/jobs': 'viewer',
       'GET /api/jobs/:name/runs': 'viewer',
       'POST /api/messages': 'operator',
+      'GET /api/inbound/dead': 'operator',
       'POST /api/sessions/:id/stop': 'operator',
       'POST /api/sessions/:id/kill': 'operator',
       'GET /api/pairing': 'owner',
