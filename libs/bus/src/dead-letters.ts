@@ -1,7 +1,8 @@
 import { DeadLetterV1, FailureV1, InboundMessageV1, newId } from '@patchbay/contracts';
-import { DiscardPolicy, RetentionPolicy, StorageType } from 'nats';
+import { DiscardPolicy, RetentionPolicy } from 'nats';
 import { AppError, describeError, encode } from './bus';
 import { BusError } from './bus.errors';
+import { streamSetup } from './jetstream-setup';
 import { NatsTransport } from './nats.transport';
 
 /** Where messages the engine gave up on are kept, for operators to see (and resend). */
@@ -65,7 +66,7 @@ export class MemoryDeadLetters implements DeadLetters {
 export class JetStreamDeadLetters implements DeadLetters {
   readonly stream: string;
   private readonly subject: string;
-  private ensured?: Promise<void>;
+  private readonly ensureStream: () => Promise<void>;
 
   constructor(
     private readonly transport: NatsTransport,
@@ -73,6 +74,15 @@ export class JetStreamDeadLetters implements DeadLetters {
   ) {
     this.stream = `${streamPrefix(prefix)}_INBOUND_DEAD`;
     this.subject = `${prefix}.inbound.dead`;
+    this.ensureStream = streamSetup(transport, {
+      name: this.stream,
+      subject: this.subject,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_msgs: MAX_DEAD_LETTERS,
+      max_age: 30 * 24 * 3600 * 1_000_000_000,
+      duplicate_window: 2 * 60 * 1_000_000_000,
+    });
   }
 
   async park(message: InboundMessageV1, tries: number, reason: FailureV1, key?: string): Promise<DeadLetterV1> {
@@ -94,26 +104,6 @@ export class JetStreamDeadLetters implements DeadLetters {
       if (parsed?.success) letters.push(parsed.data);
     }
     return { count: state.messages, letters };
-  }
-
-  private ensureStream(): Promise<void> {
-    this.ensured ??= (async () => {
-      const jsm = await this.transport.connection.jetstreamManager();
-      await jsm.streams.add({
-        name: this.stream,
-        subjects: [this.subject],
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        discard: DiscardPolicy.Old,
-        max_msgs: MAX_DEAD_LETTERS,
-        max_age: 30 * 24 * 3600 * 1_000_000_000,
-        duplicate_window: 2 * 60 * 1_000_000_000,
-      });
-    })().catch((error) => {
-      this.ensured = undefined;
-      throw error;
-    });
-    return this.ensured;
   }
 }
 

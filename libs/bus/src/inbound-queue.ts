@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { AckPolicy, DeliverPolicy, JsMsg, NatsError, RetentionPolicy, StorageType } from 'nats';
+import { AckPolicy, DeliverPolicy, JetStreamManager, JsMsg, NatsError, RetentionPolicy } from 'nats';
 import { FailureV1, InboundAcceptedV1, InboundMessageV1, InboundResultV1 } from '@patchbay/contracts';
 import { AppError, Bus, describeError, encode } from './bus';
 import { RemoteError } from './bus.errors';
 import { deadLetterError, DeadLetters, failureOf, JetStreamDeadLetters, MemoryDeadLetters, streamPrefix } from './dead-letters';
+import { streamSetup } from './jetstream-setup';
 import { NatsTransport } from './nats.transport';
 
 export type Submitted = InboundAcceptedV1 | { queued: true };
@@ -86,6 +87,8 @@ export class JetStreamInboundQueue implements InboundQueue {
   readonly stream: string;
   private readonly subject: string;
   readonly deadLetters: JetStreamDeadLetters;
+  /** Creates the stream (kept 7 days, repeats dropped within 2 minutes) and its consumer. */
+  private readonly ensureStream: () => Promise<void>;
 
   constructor(
     private readonly transport: NatsTransport,
@@ -95,6 +98,11 @@ export class JetStreamInboundQueue implements InboundQueue {
     this.stream = `${streamPrefix(bus.options.prefix)}_INBOUND`;
     this.subject = `${bus.options.prefix}.inbound.durable`;
     this.deadLetters = new JetStreamDeadLetters(transport, bus.options.prefix);
+    this.ensureStream = streamSetup(
+      transport,
+      { name: this.stream, subject: this.subject, retention: RetentionPolicy.Workqueue, duplicate_window: 2 * 60 * 1_000_000_000, max_age: 7 * 24 * 3600 * 1_000_000_000 },
+      (jsm) => this.ensureConsumer(jsm),
+    );
   }
 
   async submit(submitted: InboundMessageV1, waitMs: number): Promise<Submitted> {
@@ -206,42 +214,25 @@ export class JetStreamInboundQueue implements InboundQueue {
     }
   }
 
-  private ensured?: Promise<void>;
-
   /**
-   * Creates the stream and the engines' shared consumer if they do not exist, and brings an
-   * existing consumer (one made by an older Patchbay without max_deliver, or with another
-   * maxDeliver) up to this config by a consumer update: max_deliver and ack_wait may change
-   * on a live durable, so messages waiting in it are kept. max_deliver is maxDeliver + 1:
-   * the extra delivery only parks a message whose last try died with its engine.
+   * Creates the engines' shared consumer if it does not exist, and brings an existing one
+   * (made by an older Patchbay without max_deliver, or with another maxDeliver) up to this
+   * config by a consumer update: max_deliver and ack_wait may change on a live durable, so
+   * messages waiting in it are kept. max_deliver is maxDeliver + 1: the extra delivery only
+   * parks a message whose last try died with its engine.
    */
-  private ensureStream(): Promise<void> {
-    this.ensured ??= (async () => {
-      const jsm = await this.transport.connection.jetstreamManager();
-      await jsm.streams.add({
-        name: this.stream,
-        subjects: [this.subject],
-        storage: StorageType.File,
-        retention: RetentionPolicy.Workqueue,
-        duplicate_window: 2 * 60 * 1_000_000_000,
-        max_age: 7 * 24 * 3600 * 1_000_000_000,
-      });
-      const owned = { ack_wait: 30 * 1_000_000_000, max_deliver: this.retry.maxDeliver + 1 };
-      const existing = await jsm.consumers.info(this.stream, CONSUMER).catch((error: unknown) => {
-        if ((error as NatsError).api_error?.err_code === CONSUMER_NOT_FOUND) return null;
-        throw error;
-      });
-      if (!existing) {
-        await jsm.consumers.add(this.stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...owned });
-      } else if (existing.config.max_deliver !== owned.max_deliver || existing.config.ack_wait !== owned.ack_wait) {
-        this.logger.log(`updating consumer ${CONSUMER} of ${this.stream}: max_deliver ${existing.config.max_deliver ?? 'unset'} → ${owned.max_deliver}`);
-        await jsm.consumers.update(this.stream, CONSUMER, owned);
-      }
-    })().catch((error) => {
-      this.ensured = undefined;
+  private async ensureConsumer(jsm: JetStreamManager): Promise<void> {
+    const owned = { ack_wait: 30 * 1_000_000_000, max_deliver: this.retry.maxDeliver + 1 };
+    const existing = await jsm.consumers.info(this.stream, CONSUMER).catch((error: unknown) => {
+      if ((error as NatsError).api_error?.err_code === CONSUMER_NOT_FOUND) return null;
       throw error;
     });
-    return this.ensured;
+    if (!existing) {
+      await jsm.consumers.add(this.stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...owned });
+    } else if (existing.config.max_deliver !== owned.max_deliver || existing.config.ack_wait !== owned.ack_wait) {
+      this.logger.log(`updating consumer ${CONSUMER} of ${this.stream}: max_deliver ${existing.config.max_deliver ?? 'unset'} → ${owned.max_deliver}`);
+      await jsm.consumers.update(this.stream, CONSUMER, owned);
+    }
   }
 }
 
