@@ -77,7 +77,7 @@ for (const mode of modes) {
     const told = new RegExp(`^could not be handled after ${tries}: internal: unexpected \\w+; parked as dead letter (\\w+)$`);
 
     it('tells the HTTP sender, then lists the dead letter to operators', async () => {
-      const response = await fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'please fix the build' }) });
+      const response = await fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '/help' }) });
       const body = (await response.json()) as { error: string; message: string };
 
       expect(response.status).toBe(502);
@@ -87,7 +87,7 @@ for (const mode of modes) {
       const listed = (await (await fetch(`${url}/api/inbound/dead`)).json()) as DeadLetterListV1;
       expect(listed.count).toBe(1);
       expect(listed.deadLetters).toEqual([
-        expect.objectContaining({ id, channel: 'local', sender: 'local', tries: mode.tries, reason: expect.stringMatching(/^internal: unexpected \w+$/), text: 'please fix the build' }),
+        expect.objectContaining({ id, channel: 'local', sender: 'local', tries: mode.tries, reason: expect.stringMatching(/^internal: unexpected \w+$/), text: '/help' }),
       ]);
     });
 
@@ -110,6 +110,25 @@ for (const mode of modes) {
         process.stdout.write = write;
       }
       expect(printed).toContain('! dead letters: 2 (see GET /api/inbound/dead)\n');
+    });
+
+    it('lets an owner send a dead letter again once the cause is fixed, and drop another', async () => {
+      await storeBroken(false);
+      const list = async () => (await (await fetch(`${url}/api/inbound/dead`)).json()) as DeadLetterListV1;
+      const unsafe = (method: string, path: string) => fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' } });
+      const { deadLetters } = await list();
+      const fromHttp = deadLetters.find((l) => l.channel === 'local')!;
+      const fromTelegram = deadLetters.find((l) => l.channel === 'telegram')!;
+
+      const retried = await unsafe('POST', `/api/inbound/dead/${fromHttp.id}/retry`);
+      expect(retried.status).toBe(200);
+      expect(await retried.json()).toMatchObject({ outcome: 'command', reply: expect.stringContaining('/help') });
+      const dropped = await unsafe('DELETE', `/api/inbound/dead/${fromTelegram.id}`);
+      expect(dropped.status).toBe(204);
+
+      expect(await list()).toEqual({ count: 0, deadLetters: [] });
+      expect((await unsafe('POST', `/api/inbound/dead/${fromHttp.id}/retry`)).status).toBe(404);
+      expect((await unsafe('DELETE', `/api/inbound/dead/${fromTelegram.id}`)).status).toBe(404);
     });
   });
 }

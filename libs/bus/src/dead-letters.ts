@@ -14,6 +14,9 @@ export interface DeadLetters {
   park(message: InboundMessageV1, tries: number, reason: FailureV1, key?: string): Promise<DeadLetterV1>;
   /** The newest first, at most `limit`, and how many are kept in all. */
   list(limit: number): Promise<{ count: number; letters: DeadLetterV1[] }>;
+  find(id: string): Promise<DeadLetterV1 | null>;
+  /** Forgets a letter (dropped, or sent again); false when there is none with this id. */
+  remove(id: string): Promise<boolean>;
 }
 
 /** How many dead letters are kept; older ones make room (they stay in the log). */
@@ -32,10 +35,13 @@ export function failureOf(error: unknown): FailureV1 {
   return { code: code.slice(0, 100), message: text.length > 200 ? `${text.slice(0, 199)}…` : text };
 }
 
+/** The error code a sender gets for a message parked as a dead letter. */
+export const DEAD_LETTER = 'dead_letter';
+
 /** What the sender is told when their message is parked. */
 export function deadLetterError(letter: DeadLetterV1): AppError {
   const tries = letter.tries === 1 ? '1 try' : `${letter.tries} tries`;
-  return new AppError('dead_letter', `could not be handled after ${tries}: ${letter.reason.code}: ${letter.reason.message}; parked as dead letter ${letter.id}`);
+  return new AppError(DEAD_LETTER, `could not be handled after ${tries}: ${letter.reason.code}: ${letter.reason.message}; parked as dead letter ${letter.id}`);
 }
 
 function letterOf(message: InboundMessageV1, tries: number, reason: FailureV1): DeadLetterV1 {
@@ -55,6 +61,16 @@ export class MemoryDeadLetters implements DeadLetters {
 
   async list(limit: number) {
     return { count: this.letters.length, letters: this.letters.slice(-limit).reverse() };
+  }
+
+  async find(id: string) {
+    return this.letters.find((l) => l.id === id) ?? null;
+  }
+
+  async remove(id: string) {
+    const at = this.letters.findIndex((l) => l.id === id);
+    if (at >= 0) this.letters.splice(at, 1);
+    return at >= 0;
   }
 }
 
@@ -93,17 +109,41 @@ export class JetStreamDeadLetters implements DeadLetters {
   }
 
   async list(limit: number) {
+    const { count, stored } = await this.newestFirst(limit, () => false);
+    return { count, letters: stored.map((s) => s.letter) };
+  }
+
+  async find(id: string) {
+    return (await this.locate(id))?.letter ?? null;
+  }
+
+  async remove(id: string) {
+    const found = await this.locate(id);
+    if (!found) return false;
+    const jsm = await this.transport.connection.jetstreamManager();
+    return jsm.streams.deleteMessage(this.stream, found.seq);
+  }
+
+  private async locate(id: string): Promise<{ seq: number; letter: DeadLetterV1 } | null> {
+    const { stored } = await this.newestFirst(MAX_DEAD_LETTERS, (letter) => letter.id === id);
+    return stored.find((s) => s.letter.id === id) ?? null;
+  }
+
+  /** Reads letters from the newest back, up to `limit` or the first that `stop` picks. */
+  private async newestFirst(limit: number, stop: (letter: DeadLetterV1) => boolean) {
     await this.ensureStream();
     const jsm = await this.transport.connection.jetstreamManager();
     const { state } = await jsm.streams.info(this.stream);
-    const letters: DeadLetterV1[] = [];
-    for (let seq = state.last_seq; seq >= state.first_seq && seq > 0 && letters.length < limit; seq--) {
-      // A sequence may have been removed (a message dropped): skip it.
-      const stored = await jsm.streams.getMessage(this.stream, { seq }).catch(() => null);
-      const parsed = stored && DeadLetterV1.safeParse(stored.json());
-      if (parsed?.success) letters.push(parsed.data);
+    const stored: Array<{ seq: number; letter: DeadLetterV1 }> = [];
+    for (let seq = state.last_seq; seq >= state.first_seq && seq > 0 && stored.length < limit; seq--) {
+      // A sequence may have been removed (a letter dropped): skip it.
+      const message = await jsm.streams.getMessage(this.stream, { seq }).catch(() => null);
+      const parsed = message && DeadLetterV1.safeParse(message.json());
+      if (!parsed?.success) continue;
+      stored.push({ seq, letter: parsed.data });
+      if (stop(parsed.data)) break;
     }
-    return { count: state.messages, letters };
+    return { count: state.messages, stored };
   }
 }
 

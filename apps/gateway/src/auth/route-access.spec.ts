@@ -53,6 +53,8 @@ describe('the access rule of every gateway route', () => {
       'GET /api/audit': 'owner',
       'POST /api/jobs': 'owner',
       'DELETE /api/jobs/:name': 'owner',
+      'POST /api/inbound/dead/:id/retry': 'owner',
+      'DELETE /api/inbound/dead/:id': 'owner',
       'POST /api/jobs/:name/enable': 'owner',
       'POST /api/jobs/:name/disable': 'owner',
       'POST /api/jobs/:name/run': 'owner',

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Bus, INBOUND_QUEUE, InboundQueue, RemoteError, TransportSubscription } from '@patchbay/bus';
+import { Bus, DEAD_LETTER, INBOUND_QUEUE, InboundQueue, RemoteError, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Delivery, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
 import { ChannelContext, ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
@@ -60,7 +60,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
       const answer = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
       return 'queued' in answer ? { queued: true } : { reply: answer.reply && this.redactor.redact(answer.reply), buttons: answer.buttons };
     } catch (error) {
-      if (error instanceof RemoteError && error.code === 'dead_letter') return { reply: `Sorry, your message ${error.message}.` };
+      if (error instanceof RemoteError && error.code === DEAD_LETTER) return { reply: `Sorry, your message ${error.message}.` };
       throw error;
     }
   }
