@@ -8,8 +8,9 @@ import { NatsTransport } from './nats.transport';
 /** Where messages the engine gave up on are kept, for operators to see (and resend). */
 export interface DeadLetters {
   /**
-   * Keeps the message aside with why it failed; resolves with what was kept. `key` (the
-   * message's dedup key) lets a store keep one letter when the same message is parked twice.
+   * Keeps the message aside with why it failed; resolves with what was kept. `key` names
+   * the stored copy it came from (its stream and sequence): a store keeps one letter when
+   * the same copy is parked twice, while the same message sent again is a letter of its own.
    */
   park(message: InboundMessageV1, tries: number, reason: FailureV1, key?: string): Promise<DeadLetterV1>;
   /** The newest first, at most `limit`, and how many are kept in all. */

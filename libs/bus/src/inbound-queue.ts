@@ -204,7 +204,7 @@ export class JetStreamInboundQueue implements InboundQueue {
    */
   private async park(msg: JsMsg, message: InboundMessageV1, key: string, tries: number, reason: FailureV1): Promise<void> {
     try {
-      const letter = await this.deadLetters.park(message, tries, reason, key);
+      const letter = await this.deadLetters.park(message, tries, reason, `${this.stream}:${msg.seq}`);
       logParked(this.logger, letter.id, message, tries, reason);
       await msg.ackAck();
       this.bus.publish('inbound.result.*', { failed: describeError(deadLetterError(letter)) }, [key]);
