@@ -81,7 +81,7 @@ export class MemoryDeadLetters implements DeadLetters {
  * message twice within 2 minutes (an engine that died between parking and acking) keeps one.
  */
 export class JetStreamDeadLetters implements DeadLetters {
-  readonly stream: string;
+  private readonly stream: string;
   private readonly subject: string;
   private readonly ensureStream: () => Promise<void>;
 

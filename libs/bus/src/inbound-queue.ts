@@ -84,7 +84,7 @@ function logParked(logger: Logger, id: string, message: InboundMessageV1, tries:
  */
 export class JetStreamInboundQueue implements InboundQueue {
   private readonly logger = new Logger(JetStreamInboundQueue.name);
-  readonly stream: string;
+  private readonly stream: string;
   private readonly subject: string;
   readonly deadLetters: JetStreamDeadLetters;
   /** Creates the stream (kept 7 days, repeats dropped within 2 minutes) and its consumer. */
