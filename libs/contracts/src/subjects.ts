@@ -24,6 +24,8 @@ export const contracts = {
    * or the failure of a message it refused or parked as a dead letter.
    */
   'inbound.result.*': event(d.InboundResultV1),
+  /** A message was parked as a dead letter: the gateway tells its chat (the sender may have stopped waiting). */
+  'inbound.parked': event(d.DeadLetterV1),
   /** The parked inbound messages (dead letters), newest first; answered by the engine. */
   'query.inbound.dead': request(m.ListQueryV1, d.DeadLetterListV1),
   /** The engine asks one runner (queue group `runners`) to start a run. */
