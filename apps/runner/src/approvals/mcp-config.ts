@@ -1,0 +1,15 @@
+import { join } from 'node:path';
+import { PERMISSION_SERVER, PERMISSION_TOOL } from '@patchbay/agents';
+
+/** The permission MCP server, built next to this file. */
+const SERVER_SCRIPT = join(__dirname, 'permission-mcp-server.js');
+
+/**
+ * The `--mcp-config` JSON that has claude start Patchbay's permission server for one run,
+ * with node (the runner's own) and the run's socket; claude hands it its own environment,
+ * which holds nothing of the runner's.
+ */
+export function permissionMcpConfig(socketPath: string): string {
+  const server = { type: 'stdio', command: process.execPath, args: [SERVER_SCRIPT, socketPath, PERMISSION_TOOL] };
+  return `${JSON.stringify({ mcpServers: { [PERMISSION_SERVER]: server } }, null, 2)}\n`;
+}
