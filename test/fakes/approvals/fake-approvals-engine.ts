@@ -66,26 +66,30 @@ export class FakeApprovalsEngine {
       }
       return approval;
     }
-    const now = new Date();
-    const approval: ApprovalV1 = {
-      id: newId(),
-      sessionId: ask.sessionId,
-      taskId: ask.taskId,
-      agent: ask.agent,
-      toolUseId: ask.toolUseId,
-      tool: ask.tool,
-      summary: ask.summary,
-      status: 'pending',
-      decision: null,
-      decidedBy: null,
-      reason: null,
-      requestedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + 600_000).toISOString(),
-      decidedAt: null,
-    };
+    const approval = pendingApproval(ask, newId(), new Date());
     this.approvals.set(keyOf(ask), { ask, approval });
     return approval;
   }
+}
+
+/** The request an ask opens: pending for ten minutes (the default approvals.timeoutSeconds). */
+export function pendingApproval(ask: ApprovalAskV1, id: string, now: Date): ApprovalV1 {
+  return {
+    id,
+    sessionId: ask.sessionId,
+    taskId: ask.taskId,
+    agent: ask.agent,
+    toolUseId: ask.toolUseId,
+    tool: ask.tool,
+    summary: ask.summary,
+    status: 'pending',
+    decision: null,
+    decidedBy: null,
+    reason: null,
+    requestedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + 600_000).toISOString(),
+    decidedAt: null,
+  };
 }
 
 function keyOf({ sessionId, toolUseId }: { sessionId: string; toolUseId: string }): string {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApprovalAskV1, ApprovalV1 } from '@patchbay/contracts';
 import { Redactor, TOKEN_SHAPES } from '@patchbay/security';
+import { pendingApproval } from '../../../../test/fakes/approvals/fake-approvals-engine';
 import { ApprovalBroker } from './approval-broker';
 
 const HOUR = 3_600_000;
@@ -16,20 +17,7 @@ describe('ApprovalBroker', () => {
   let replies: Array<(ask: ApprovalAskV1) => ApprovalV1>;
 
   const approval = (ask: ApprovalAskV1, fields: Partial<ApprovalV1> = {}): ApprovalV1 => ({
-    id: 'ap1',
-    sessionId: ask.sessionId,
-    taskId: ask.taskId,
-    agent: ask.agent,
-    toolUseId: ask.toolUseId,
-    tool: ask.tool,
-    summary: ask.summary,
-    status: 'pending',
-    decision: null,
-    decidedBy: null,
-    reason: null,
-    requestedAt: '2026-01-01T00:00:00.000Z',
-    expiresAt: '2026-01-01T00:10:00.000Z',
-    decidedAt: null,
+    ...pendingApproval(ask, 'ap1', new Date('2026-01-01T00:00:00.000Z')),
     ...fields,
   });
   const pending = (ask: ApprovalAskV1) => approval(ask);
