@@ -27,7 +27,7 @@ export class ApprovalBroker {
   private readonly logger = new Logger(ApprovalBroker.name);
   private server?: Server;
   private readonly sockets = new Set<Socket>();
-  /** Wakes the waits of pending tool uses, by toolUseId. */
+  /** Ends the pauses of pending tool uses early, by toolUseId. */
   private readonly waiting = new Map<string, Set<() => void>>();
   private closed = false;
 
@@ -61,13 +61,13 @@ export class ApprovalBroker {
   /** A decided approval (a hint): the wait for that tool use asks again now. */
   hint(approval: ApprovalV1): void {
     if (approval.sessionId !== this.run.sessionId) return;
-    for (const wake of this.waiting.get(approval.toolUseId) ?? []) wake();
+    for (const wake of [...(this.waiting.get(approval.toolUseId) ?? [])]) wake();
   }
 
   /** Stops listening; waiting MCP calls see the socket close and ask the next runner. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const wakes of this.waiting.values()) for (const wake of wakes) wake();
+    for (const wakes of [...this.waiting.values()]) for (const wake of [...wakes]) wake();
     for (const socket of this.sockets) socket.destroy();
     const server = this.server;
     this.server = undefined;
@@ -117,37 +117,43 @@ export class ApprovalBroker {
       input: this.redactor.redactAll(input),
       summary: approvalSummary(tool, input, this.redactor),
     };
-    let wake = () => {};
+    while (!this.closed) {
+      // Listening before asking: a decision made while the ask is in flight still wakes us.
+      const pause = this.pause(toolUseId, this.timing.reaskMs);
+      let approval: ApprovalV1;
+      try {
+        approval = await this.ask(ask);
+      } catch (error) {
+        pause.end();
+        this.logger.warn(`run of session ${this.run.sessionId}: asking about ${tool} failed (${(error as Error).message}); asking again`);
+        await this.pause(toolUseId, this.timing.retryMs).done;
+        continue;
+      }
+      if (approval.status !== 'pending') {
+        pause.end();
+        return approval;
+      }
+      await pause.done;
+    }
+    return undefined;
+  }
+
+  /** A wait before the next ask: a timer, ended early by a hint for the tool use (or by close). */
+  private pause(toolUseId: string, ms: number): { done: Promise<void>; end: () => void } {
     const wakes = this.waiting.get(toolUseId) ?? new Set<() => void>();
     this.waiting.set(toolUseId, wakes);
-    const next = (ms: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        wakes.add(wake);
-      }).finally(() => wakes.delete(wake));
-    try {
-      while (!this.closed) {
-        // Listening before asking: a decision made while the ask is in flight still wakes us.
-        const woken = next(this.timing.reaskMs);
-        try {
-          const approval = await this.ask(ask);
-          if (approval.status !== 'pending') return approval;
-        } catch (error) {
-          this.logger.warn(`run of session ${this.run.sessionId}: asking about ${tool} failed (${(error as Error).message}); asking again`);
-          wake();
-          await next(this.timing.retryMs);
-          continue;
-        }
-        await woken;
-      }
-      return undefined;
-    } finally {
-      if (wakes.size === 0) this.waiting.delete(toolUseId);
-    }
+    let end!: () => void;
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => end(), ms);
+      end = () => {
+        clearTimeout(timer);
+        wakes.delete(end);
+        if (wakes.size === 0 && this.waiting.get(toolUseId) === wakes) this.waiting.delete(toolUseId);
+        resolve();
+      };
+    });
+    wakes.add(end);
+    return { done, end };
   }
 }
 
