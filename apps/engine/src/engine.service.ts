@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Bus, describeError } from '@patchbay/bus';
+import { Bus, BusError, describeError } from '@patchbay/bus';
 import {
   newId,
   OutputEventV1,
@@ -113,7 +113,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.store.runAccepted(task.sessionId, accepted.runnerId);
       if (again) await this.resync(accepted.runnerId, task.sessionId, session?.lastSeq ?? 0);
     } catch (error) {
-      const { code, message } = describeError(error);
+      const { code, message } = describeError(error, `the start of task ${task.id}`);
       const text = code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message;
       this.logger.warn(`task ${task.id} could not start: ${text}`);
       // Told through the session's own stream, so every watcher sees it, and stored like any event.
@@ -135,7 +135,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         return await this.bus.request('runner.run', { ...request, queueIfBusy: false });
       } catch (error) {
-        if (!ASK_ANOTHER_RUNNER.has(describeError(error).code)) throw error;
+        if (!(error instanceof BusError && ASK_ANOTHER_RUNNER.has(error.code))) throw error;
       }
     }
     return this.bus.request('runner.run', { ...request, queueIfBusy: true });

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, JsMsg, RetentionPolicy, StorageType } from 'nats';
 import { InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
-import { Bus, encode } from './bus';
+import { Bus, describeError, encode } from './bus';
 import { RemoteError } from './bus.errors';
 import { NatsTransport } from './nats.transport';
 
@@ -122,7 +122,8 @@ export class JetStreamInboundQueue implements InboundQueue {
       this.bus.publish('inbound.result.*', answer, [inboundKey(message)]);
       msg.ack();
     } catch (error) {
-      this.logger.error(`message ${message.messageId} from ${message.channel}: ${(error as Error).message}; will retry`);
+      // An unexpected error is logged with its id by describeError; this line says what follows.
+      this.logger.warn(`message ${message.messageId} from ${message.channel}: ${describeError(error, this.subject).message}; will retry`);
       msg.nak(1_000);
     } finally {
       clearInterval(alive);

@@ -99,7 +99,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
         const fired = await this.runDue();
         wait = fired.length >= MAX_FIRINGS_PER_PASS ? 0 : await this.untilNextDue(passAt);
       } catch (error) {
-        this.logger.error(`scheduler pass failed: ${describeError(error).message}; retrying in ${ERROR_RETRY_MS / 1000} s`);
+        this.logger.error(`scheduler pass failed: ${describeError(error, 'the scheduler pass').message}; retrying in ${ERROR_RETRY_MS / 1000} s`);
         wait = ERROR_RETRY_MS;
       }
       if (this.woken || this.stopping) continue;
@@ -175,7 +175,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
         error: refused ? (accepted.reply ?? accepted.outcome) : null,
       };
     } catch (error) {
-      const text = describeError(error).message;
+      const text = describeError(error, `job ${job.name}`).message;
       this.logger.warn(`job ${job.name} failed to fire for ${slot.toISOString()}: ${text}`);
       return failed(firedAt, text);
     }
