@@ -188,11 +188,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   private async bindJobChat(job: JobEntity): Promise<void> {
     const chatId = jobChatId(job.name);
     if (job.targetSessionId) {
-      if (!(await this.deps.jobs.sessionExists(job.targetSessionId))) throw new Error(`target session ${job.targetSessionId} does not exist`);
+      if (!(await this.deps.jobs.sessionExists(job.targetSessionId))) throw new AppError('not_found', `target session ${job.targetSessionId} does not exist`);
       await this.deps.jobs.bindChat(SCHEDULE_CHANNEL, chatId, job.targetSessionId);
       return;
     }
-    if (job.agent && !agentProfiles(this.deps.config).has(job.agent)) throw new Error(`agent "${job.agent}" is not configured any more`);
+    if (job.agent && !agentProfiles(this.deps.config).has(job.agent)) throw new AppError('invalid_job', `agent "${job.agent}" is not configured any more`);
     const agent = job.agent ?? defaultAgentName(this.deps.config);
     const sessionId = await this.deps.jobs.sessionForChat(job.targetChannel!, job.targetChatId!, agent);
     if (job.targetChannel !== SCHEDULE_CHANNEL || job.targetChatId !== chatId) {
