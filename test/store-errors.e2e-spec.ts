@@ -8,6 +8,7 @@ jest.setTimeout(120_000);
 /** Text the database refuses (the spec's triggers raise on it), in a message and in a run's output. */
 const INBOUND_MARKER = 'inbound-marker-5b2e9d';
 const OUTPUT_MARKER = 'output-marker-8c1f4a';
+const JOB_MARKER = 'job-marker-3d7e21';
 /** What must never reach a client or a log line: the statement, its values, the driver's words. */
 const SQL = /\b(insert into|select .* from|values \(|\$\d)|refused by the test/i;
 
@@ -41,7 +42,8 @@ describeWith(['tmux', 'postgres'], 'Store errors (all-in-one, real PostgreSQL)',
           return new;
         end $$;
         create trigger refuse_markers before insert on inbound_message for each row execute function refuse_markers('${INBOUND_MARKER}');
-        create trigger refuse_markers before insert on transcript_entry for each row execute function refuse_markers('${OUTPUT_MARKER}');`);
+        create trigger refuse_markers before insert on transcript_entry for each row execute function refuse_markers('${OUTPUT_MARKER}');
+        create trigger refuse_markers before insert on job for each row execute function refuse_markers('${JOB_MARKER}');`);
     } finally {
       await client.end();
     }
@@ -64,6 +66,15 @@ describeWith(['tmux', 'postgres'], 'Store errors (all-in-one, real PostgreSQL)',
     expect(lines[0]).toContain('SQLSTATE P0001');
     expect(lines[0]).not.toMatch(SQL);
     expect(patchbay.logs()).not.toContain(INBOUND_MARKER);
+    expect(patchbay.logs()).not.toMatch(SQL);
+  });
+
+  it('answers the same through a Nest bus handler (jobs.add), logged by the engine with the subject', async () => {
+    const { status, body } = await patchbay.request('POST', '/api/jobs', { name: 'nightly', every: '1d', prompt: `check ${JOB_MARKER}` });
+    expect(status).toBe(502);
+    expect(body).toEqual({ statusCode: 502, error: 'internal', message: `internal error ${body.errorId}: see the log`, errorId: expect.stringMatching(/^[a-z2-7]{8}$/) });
+    expect(linesOf(body.errorId)).toEqual([expect.stringMatching(new RegExp(`error ${body.errorId} in \\w+\\.jobs\\.add: .*SQLSTATE P0001`))]);
+    expect(patchbay.logs()).not.toContain(JOB_MARKER);
     expect(patchbay.logs()).not.toMatch(SQL);
   });
 

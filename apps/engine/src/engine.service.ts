@@ -45,6 +45,11 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Runner id → when its last heartbeat arrived (clock ms). */
   private readonly runners = new Map<string, number>();
   private readonly startedAt: number;
+  /**
+   * Runs this engine gave up. The store drops their later events, but a store that is down
+   * fails them instead: each would give the run up again, with another end for its viewers.
+   */
+  private readonly givenUp = new Set<string>();
   private sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -189,6 +194,8 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
    * tried on its own, as a store that is down refuses them all.
    */
   private async giveUp(event: OutputEventV1, stored: boolean, error: unknown): Promise<void> {
+    if (this.givenUp.has(event.runId)) return;
+    this.givenUp.add(event.runId);
     const { errorId } = reportInternalError(error, `storing event ${event.seq} of run ${event.runId} (session ${event.sessionId})`);
     const text = `could not store the run's output (internal error ${errorId}); the run was given up`;
     const end: OutputEventV1 = {
