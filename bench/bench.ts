@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { cpus, totalmem } from 'node:os';
-import { benchBusTransports } from './bus.bench';
+import { benchBusTransports, benchSigning } from './bus.bench';
 import { benchChannels } from './channels.bench';
 import { cleanUpOnSignals, runCleanups } from './cleanup';
 import { benchFlow, FlowResult } from './flow.bench';
@@ -21,6 +21,9 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
       ['transport', 'request-reply p50 ms', 'request-reply p99 ms', 'events/s'],
       bus.map((r) => [r.transport, ms(r.requestP50), ms(r.requestP99), Math.round(r.eventsPerSecond).toLocaleString('en-US')]),
     );
+    console.log('\nBus signing (HMAC-SHA256 sign + verify of one inbound message, in process)\n');
+    const signing = benchSigning();
+    printTable(['payload bytes', 'µs per message p50', 'messages/s'], [[String(signing.payloadBytes), signing.microsPerMessageP50.toFixed(1), Math.round(signing.messagesPerSecond).toLocaleString('en-US')]]);
   },
 
   async flow({ natsUrl, distributed }) {

@@ -64,11 +64,9 @@ describeWith(['tmux'], 'GitHub channel (webhooks and polling, Octokit against a 
     const botComments = (issue: number) => github.comments(REPO, issue).filter((c) => c.user.login === 'patchbay-bot');
 
     it('runs a task for an issue opened with the label: one progress comment edited in place, a summary, status labels', async () => {
-      const started = Date.now();
       const answer = await post('issues', exampleDelivery('issues', 'opened'));
       openedDelivery = answer.delivery;
       expect(answer).toMatchObject({ status: 202, body: { outcome: 'submitted', trusted: true } });
-      expect(Date.now() - started).toBeLessThan(1_000);
       expect(await tasks()).toEqual([expect.objectContaining({ prompt: expect.stringMatching(/^GitHub issue Codertocat\/Hello-World#1: Spelling error/) })]);
 
       await waitUntil(() => github.labels(REPO, 1).includes('status:done'), 'status:done', 60_000);

@@ -1,4 +1,5 @@
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,12 @@ export function writeConfig(dir: string, yaml: string): string {
   writeFileSync(file, yaml);
   return file;
 }
+
+/**
+ * The bus.secret a suite's gateway and engine share (they refuse to start on NATS without
+ * one); runners never get it, as in a real deployment (docs/ARCHITECTURE.md, "Trust model").
+ */
+const BUS_SECRET = randomBytes(32).toString('hex');
 
 /**
  * Real `patchbay start …` processes, started from the built CLI as a user would. Each role
@@ -154,8 +161,10 @@ export class PatchbayProcesses {
     const log = join(this.logDir, `${role}.${Date.now()}.log`);
     const fd = openSync(log, 'a');
     try {
+      const { PATCHBAY_BUS_SECRET: _inherited, ...env } = this.env;
+      const signs = roles.includes('gateway') || roles.includes('engine');
       const child = spawn(process.execPath, [PATCHBAY_BIN, 'start', ...roles], {
-        env: { ...this.env, NO_COLOR: '1' },
+        env: { ...env, NO_COLOR: '1', ...(signs && { PATCHBAY_BUS_SECRET: BUS_SECRET }) },
         stdio: ['ignore', fd, fd],
       });
       const exit = new Promise<number | null>((done) => {

@@ -3,6 +3,7 @@ import { PersistenceModule } from '@patchbay/persistence';
 import { SecurityModule } from '@patchbay/security';
 import { AccessController } from './access/access.controller';
 import { AccessService } from './access/access.service';
+import { RefusedMessages } from './access/refused-messages';
 import { Clock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
 import { EngineController } from './engine.controller';
@@ -30,6 +31,7 @@ export class EngineModule {
         InboundService,
         InboundConsumer,
         AccessService,
+        RefusedMessages,
         EffectApplier,
         { provide: Router, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => new Router(config) },
         { provide: Clock, useValue: options.clock ?? new Clock() },

@@ -1,8 +1,21 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Bus, BusExceptionFilter, BusServer, BusTransport, describeError, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
+import { randomBytes } from 'node:crypto';
+import {
+  Bus,
+  BusExceptionFilter,
+  BusServer,
+  BusSigner,
+  BusTransport,
+  describeError,
+  DirectInboundQueue,
+  InProcessTransport,
+  JetStreamInboundQueue,
+  NatsTransport,
+  natsSecurityOptions,
+} from '@patchbay/bus';
 import { defaultAgentName } from '@patchbay/agents';
-import { ConfigError, LoadedConfig } from '@patchbay/config';
+import { ConfigError, LoadedConfig, PatchbayConfig } from '@patchbay/config';
 import { assertHttpExposure, bodyReaders } from '@patchbay/gateway';
 import { EmbeddedDatabase } from '@patchbay/persistence';
 import { RedactingLogger, Redactor } from '@patchbay/security';
@@ -33,10 +46,11 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   if (roles.includes('gateway')) assertHttpExposure(config);
   logger.log(`starting ${allInOne ? 'all-in-one' : roles.join(', ')} (config: ${file ?? 'defaults'}, home: ${config.home})`);
 
+  const signer = busSigner(roles, config);
   const transport: BusTransport = config.bus.natsUrl
-    ? await NatsTransport.connect(config.bus.natsUrl, `patchbay-${roles.join('+')}`, onHandlerError)
+    ? await NatsTransport.connect(config.bus.natsUrl, `patchbay-${roles.join('+')}`, onHandlerError, natsSecurityOptions(config.bus.nats))
     : new InProcessTransport(onHandlerError);
-  const bus = new Bus(transport, { prefix: config.bus.prefix, requestTimeoutMs: config.bus.requestTimeoutMs });
+  const bus = new Bus(transport, { prefix: config.bus.prefix, requestTimeoutMs: config.bus.requestTimeoutMs, signer });
   const inbound = transport instanceof NatsTransport ? new JetStreamInboundQueue(transport, bus) : new DirectInboundQueue(bus);
   logger.log(`bus: ${transport.kind === 'nats' ? `NATS at ${redactUrl(config.bus.natsUrl!)}` : 'in-process'} (prefix ${config.bus.prefix})`);
 
@@ -81,6 +95,24 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     await stop().catch((e) => logger.error(`cleanup after failed start: ${(e as Error).message}`));
     throw error;
   }
+}
+
+/**
+ * Who signs (docs/ARCHITECTURE.md, "Trust model"): on NATS the gateway and the engine, with
+ * `bus.secret`. One process needs no secret on the in-process bus, and makes up its own on
+ * NATS. A runner never holds it: the agents it starts run as its user.
+ */
+function busSigner(roles: readonly Role[], config: PatchbayConfig): BusSigner | undefined {
+  if (!config.bus.natsUrl) return undefined;
+  if (!roles.includes('gateway') && !roles.includes('engine')) {
+    if (config.bus.secret) logger.warn('bus.secret is set for a runner, which does not use it: give it to the gateway and the engine only');
+    return undefined;
+  }
+  if (config.bus.secret) return new BusSigner(config.bus.secret);
+  if (roles.length === 3) return new BusSigner(randomBytes(32).toString('hex'));
+  throw new ConfigError(
+    `patchbay start ${roles.join(' ')}: on NATS the gateway and the engine sign what they send each other; set PATCHBAY_BUS_SECRET (bus.secret), the same for both, at least 32 characters (openssl rand -hex 32)`,
+  );
 }
 
 /**

@@ -2,7 +2,9 @@ import { Controller, INestMicroservice, Injectable, Logger, Module } from '@nest
 import { NestFactory } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { ByIdV1, EngineStatusV1, EventSubject, OutputEventV1, RunnerHeartbeatV1 } from '@patchbay/contracts';
-import { AppError, Bus, encode } from './bus';
+import { AppError, Bus, encode, RefusedMessage } from './bus';
+import { BusSigner } from './bus-signer';
+import { TransportMessage } from './bus.transport';
 import { NoResponderError, PayloadValidationError, RemoteError, RequestTimeoutError } from './bus.errors';
 import { BusContext, BusServer, OnBusEvent, OnBusRequest } from './bus.server';
 import { BusExceptionFilter } from './bus-exception.filter';
@@ -188,6 +190,57 @@ describe('Bus', () => {
     await expect(slowBus.request('engine.status', {}, { timeoutMs: 2_000 })).resolves.toEqual(status);
     await expect(slowBus.request('engine.status', {}, { timeoutMs: 20 })).rejects.toBeInstanceOf(RequestTimeoutError);
     await slowBus.close();
+  });
+});
+
+describe('Bus with a signer (signed subjects)', () => {
+  const SECRET = 'the-deployments-bus-secret-0123456789';
+  const pairing = { code: 'ABCD2345', role: 'operator' as const, by: 'local:local' };
+  const principal = { id: 'p1', name: 'Ann', role: 'operator' as const, identities: ['telegram:9'], fromConfig: false };
+  let transport: InProcessTransport;
+  let warn: jest.SpyInstance;
+
+  beforeEach(() => {
+    transport = new InProcessTransport();
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(async () => {
+    warn.mockRestore();
+    await transport.close();
+  });
+
+  const signed = () => new Bus(transport, { prefix: PREFIX, requestTimeoutMs: 2_000, signer: new BusSigner(SECRET) });
+
+  it('signs a signed request, and the responder holding the same secret answers it', async () => {
+    const engine = signed();
+    engine.respond('access.pair.approve', async () => principal);
+    const raw: TransportMessage[] = [];
+    transport.subscribe('tst.access.pair.approve', async (m) => void raw.push(m));
+    await expect(signed().request('access.pair.approve', pairing)).resolves.toMatchObject({ id: 'p1' });
+    expect(raw[0].headers).toEqual({ 'Patchbay-Signature': expect.stringMatching(/^v1=/), 'Patchbay-Signed-At': expect.any(String) });
+  });
+
+  it('refuses an unsigned request with unauthenticated, without calling the handler, and tells the refusal listeners', async () => {
+    const engine = signed();
+    const handler = jest.fn(async () => principal);
+    engine.respond('access.pair.approve', handler);
+    const refused: RefusedMessage[] = [];
+    engine.onRefused(async (r) => void refused.push(r));
+    const unsigned = new Bus(transport, { prefix: PREFIX, requestTimeoutMs: 2_000 });
+    await expect(unsigned.request('access.pair.approve', pairing)).rejects.toMatchObject({ name: 'RemoteError', code: 'unauthenticated' });
+    expect(handler).not.toHaveBeenCalled();
+    expect(refused).toEqual([{ subject: 'access.pair.approve', wireSubject: 'tst.access.pair.approve', fault: 'unsigned', claimed: pairing }]);
+    expect(warn.mock.calls).toEqual([['refused a message on tst.access.pair.approve: unsigned']]);
+  });
+
+  it('neither signs nor checks a subject the contracts do not mark signed', async () => {
+    const engine = signed();
+    engine.respond('engine.status', async () => status);
+    const raw: TransportMessage[] = [];
+    transport.subscribe('tst.engine.status', async (m) => void raw.push(m));
+    await expect(new Bus(transport, { prefix: PREFIX, requestTimeoutMs: 2_000 }).request('engine.status', {})).resolves.toEqual(status);
+    await expect(signed().request('engine.status', {})).resolves.toEqual(status);
+    expect(raw.map((m) => m.headers)).toEqual([undefined, undefined]);
   });
 });
 

@@ -1,7 +1,11 @@
+/** Message headers (NATS headers; the in-process bus hands them over as they are). */
+export type TransportHeaders = Readonly<Record<string, string>>;
+
 /** One message as a transport hands it to a subscriber. */
 export interface TransportMessage {
   subject: string;
   data: Uint8Array;
+  headers?: TransportHeaders;
   /** Present when the sender is waiting for a reply. */
   respond?: (data: Uint8Array) => void;
 }
@@ -26,9 +30,9 @@ export interface TransportSubscription {
  */
 export interface BusTransport {
   readonly kind: 'memory' | 'nats';
-  publish(subject: string, data: Uint8Array): void;
+  publish(subject: string, data: Uint8Array, headers?: TransportHeaders): void;
   subscribe(subject: string, handler: TransportHandler, options?: { queue?: string }): TransportSubscription;
-  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  request(subject: string, data: Uint8Array, timeoutMs: number, headers?: TransportHeaders): Promise<Uint8Array>;
   /** Resolves once everything published so far has left this process. */
   flush(): Promise<void>;
   isConnected(): boolean;

@@ -10,9 +10,10 @@ import {
   Subject,
 } from '@patchbay/contracts';
 import { z } from 'zod';
+import { BusSigner, MAX_REQUEST_AGE_MS, SignatureFault } from './bus-signer';
 import { BusError, PayloadValidationError, RemoteError } from './bus.errors';
 import { reportInternalError } from './internal-error';
-import { BusTransport, TransportMessage, TransportSubscription } from './bus.transport';
+import { BusTransport, TransportHeaders, TransportMessage, TransportSubscription } from './bus.transport';
 
 /** How a reply travels: a result, or an error the requester re-raises. */
 type ReplyEnvelope = { ok: true; data: unknown } | { ok: false; error: ErrorReply };
@@ -28,6 +29,21 @@ export interface BusOptions {
   /** Deployment prefix, the first subject token (`pb`); tests use their own. */
   prefix: string;
   requestTimeoutMs: number;
+  /**
+   * Signs the contracts' signed requests and checks them where they are answered. Left out
+   * (the in-process bus, one process; a runner, which holds no secret), nothing is signed
+   * and nothing checked.
+   */
+  signer?: BusSigner;
+}
+
+/** A message on a signed subject refused for its signature: what the engine audits. */
+export interface RefusedMessage {
+  subject: RequestSubject;
+  wireSubject: string;
+  fault: SignatureFault;
+  /** The payload as it parsed (who it claims to come from); undefined when it is not JSON. */
+  claimed: unknown;
 }
 
 const encoder = new TextEncoder();
@@ -43,6 +59,7 @@ export function encode(value: unknown): Uint8Array {
  */
 export class Bus {
   private readonly logger = new Logger('Bus');
+  private readonly refusalListeners = new Set<(refused: RefusedMessage) => Promise<void>>();
 
   constructor(
     readonly transport: BusTransport,
@@ -66,7 +83,8 @@ export class Bus {
   ): Promise<ReplyOf<S>> {
     const wire = this.wireSubject(subject, options.params);
     const body = encode(this.check(contracts[subject].payload, wire, payload));
-    const raw = await this.transport.request(wire, body, options.timeoutMs ?? this.options.requestTimeoutMs);
+    const headers = this.signatureFor(subject, wire, body);
+    const raw = await this.transport.request(wire, body, options.timeoutMs ?? this.options.requestTimeoutMs, headers);
     const envelope = JSON.parse(decoder.decode(raw)) as ReplyEnvelope;
     if (!envelope.ok) throw new RemoteError(wire, envelope.error.code, envelope.error.message, envelope.error.errorId);
     return this.check(contracts[subject].reply, wire, envelope.data) as ReplyOf<S>;
@@ -103,6 +121,11 @@ export class Bus {
       this.wireSubject(subject, options.params),
       async (message) => {
         const reply = (envelope: ReplyEnvelope) => message.respond?.(encode(envelope));
+        if (!(await this.authenticate(subject, message, MAX_REQUEST_AGE_MS))) {
+          const why = `refused ${message.subject}: not signed with this deployment's bus.secret (see docs/ARCHITECTURE.md, Trust model)`;
+          reply({ ok: false, error: { code: 'unauthenticated', message: why } });
+          return;
+        }
         const payload = this.decodeIncoming(contract.payload, message);
         if (payload === undefined) {
           reply({ ok: false, error: { code: 'invalid_payload', message: `invalid payload on ${message.subject}` } });
@@ -123,12 +146,42 @@ export class Bus {
     await this.transport.close();
   }
 
+  /** The headers that sign `body` for `wire`, when `subject` is a signed one and this bus signs. */
+  signatureFor(subject: RequestSubject, wire: string, body: Uint8Array): TransportHeaders | undefined {
+    return contracts[subject].signed ? this.options.signer?.sign(wire, body) : undefined;
+  }
+
+  /**
+   * Whether a message on `subject` may be handled: always for an unsigned subject or a bus
+   * without a signer; else only with a valid signature (no older than `maxAgeMs`, null: any
+   * age). A refusal is logged once, without the payload, and handed to the refusal listeners.
+   */
+  async authenticate(subject: RequestSubject, message: TransportMessage, maxAgeMs: number | null): Promise<boolean> {
+    const signer = this.options.signer;
+    if (!contracts[subject].signed || !signer) return true;
+    const verdict = signer.verify(message.subject, message.data, message.headers, maxAgeMs);
+    if (verdict.ok) return true;
+    this.logger.warn(`refused a message on ${message.subject}: ${verdict.fault}`);
+    const refused: RefusedMessage = { subject, wireSubject: message.subject, fault: verdict.fault, claimed: parseJson(message.data) };
+    await Promise.all(
+      [...this.refusalListeners].map((listener) =>
+        // A store error's message quotes its SQL: logged as an error id instead.
+        listener(refused).catch((error: unknown) => void reportInternalError(error, `recording a refused message on ${message.subject}`)),
+      ),
+    );
+    return false;
+  }
+
+  /** Calls `listener` for every message refused for its signature; returns the unsubscribe. */
+  onRefused(listener: (refused: RefusedMessage) => Promise<void>): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
+  }
+
   /** Parses and validates an incoming payload; logs and returns undefined when it is bad. */
   decodeIncoming(schema: z.ZodType, message: TransportMessage): unknown {
-    let json: unknown;
-    try {
-      json = JSON.parse(decoder.decode(message.data));
-    } catch {
+    const json = parseJson(message.data);
+    if (json === undefined) {
       this.logger.warn(`rejected message on ${message.subject}: not JSON`);
       return undefined;
     }
@@ -144,6 +197,14 @@ export class Bus {
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw new PayloadValidationError(wire, z.prettifyError(parsed.error));
     return parsed.data;
+  }
+}
+
+function parseJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    return undefined;
   }
 }
 

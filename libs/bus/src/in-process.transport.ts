@@ -1,5 +1,5 @@
 import { NoResponderError, RequestTimeoutError } from './bus.errors';
-import { BusTransport, subjectMatches, TransportHandler, TransportMessage, TransportSubscription } from './bus.transport';
+import { BusTransport, subjectMatches, TransportHandler, TransportHeaders, TransportMessage, TransportSubscription } from './bus.transport';
 import { SerialQueue } from './serial-queue';
 
 interface Sub {
@@ -20,8 +20,8 @@ export class InProcessTransport implements BusTransport {
 
   constructor(private readonly onHandlerError: (subject: string, error: unknown) => void = () => {}) {}
 
-  publish(subject: string, data: Uint8Array): void {
-    this.deliver(subject, data);
+  publish(subject: string, data: Uint8Array, headers?: TransportHeaders): void {
+    this.deliver({ subject, data, headers });
   }
 
   subscribe(subject: string, handler: TransportHandler, options: { queue?: string } = {}): TransportSubscription {
@@ -43,11 +43,11 @@ export class InProcessTransport implements BusTransport {
     };
   }
 
-  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  request(subject: string, data: Uint8Array, timeoutMs: number, headers?: TransportHeaders): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       if (this.closed) throw new Error('in-process bus is closed');
       const timer = setTimeout(() => reject(new RequestTimeoutError(subject, timeoutMs)), timeoutMs);
-      const delivered = this.deliver(subject, data, (reply) => {
+      const delivered = this.deliver({ subject, data, headers }, (reply) => {
         clearTimeout(timer);
         resolve(reply);
       });
@@ -73,8 +73,9 @@ export class InProcessTransport implements BusTransport {
   }
 
   /** Returns whether any subscriber got the message. */
-  private deliver(subject: string, data: Uint8Array, respond?: (data: Uint8Array) => void): boolean {
+  private deliver(message: Omit<TransportMessage, 'respond'>, respond?: (data: Uint8Array) => void): boolean {
     if (this.closed) throw new Error('in-process bus is closed');
+    const { subject } = message;
     const matching = this.subs.filter((s) => subjectMatches(s.pattern, subject));
     const groups = new Map<string, Sub[]>();
     const targets: Sub[] = [];
@@ -96,7 +97,7 @@ export class InProcessTransport implements BusTransport {
           respond(reply);
         }
       : undefined;
-    for (const sub of targets) sub.inbox.push({ subject, data, respond: once });
+    for (const sub of targets) sub.inbox.push({ ...message, respond: once });
     return targets.length > 0;
   }
 }

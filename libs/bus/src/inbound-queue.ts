@@ -4,7 +4,7 @@ import { AckPolicy, DeliverPolicy, JsMsg, RetentionPolicy, StorageType } from 'n
 import { InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import { Bus, describeError, encode } from './bus';
 import { RemoteError } from './bus.errors';
-import { NatsTransport } from './nats.transport';
+import { fromNatsHeaders, NatsTransport, toNatsHeaders } from './nats.transport';
 
 export type Submitted = InboundAcceptedV1 | { queued: true };
 
@@ -67,7 +67,9 @@ export class JetStreamInboundQueue implements InboundQueue {
     const answered = new Promise<InboundAcceptedV1>((r) => (resolve = r));
     const sub = this.bus.subscribe('inbound.result.*', (answer) => resolve(answer), { params: [key] });
     try {
-      const ack = await this.transport.connection.jetstream().publish(this.subject, encode(message), { msgID: key });
+      const body = encode(message);
+      const headers = toNatsHeaders(this.bus.signatureFor('inbound.message', this.subject, body));
+      const ack = await this.transport.connection.jetstream().publish(this.subject, body, { msgID: key, headers });
       // Sent before (a retry): the engine answers it again from what it recorded. Its refusal
       // (an id reused with other content) is the answer; no answer in time means queued.
       if (ack.duplicate) {
@@ -107,6 +109,13 @@ export class JetStreamInboundQueue implements InboundQueue {
   }
 
   private async handle(msg: JsMsg, handler: (message: InboundMessageV1) => Promise<InboundAcceptedV1>): Promise<void> {
+    // A stored message may have waited for an engine that was down, so no age limit: the
+    // dedup key (stream window, then the engine's unique key) is what guards against replays.
+    // A forgery is acked, so it is never delivered again.
+    if (!(await this.bus.authenticate('inbound.message', { subject: msg.subject, data: msg.data, headers: fromNatsHeaders(msg.headers) }, null))) {
+      msg.ack();
+      return;
+    }
     let message: InboundMessageV1;
     try {
       message = InboundMessageV1.parse(msg.json());

@@ -9,3 +9,5 @@ export * from './nats.transport';
 export * from './inbound-queue';
 export * from './internal-error';
 export * from './bus-exception.filter';
+export * from './bus-signer';
+export * from './nats-options';

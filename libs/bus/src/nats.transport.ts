@@ -1,6 +1,7 @@
-import { connect, ErrorCode, NatsConnection, NatsError, Subscription } from 'nats';
+import { connect, ConnectionOptions, ErrorCode, headers as natsHeaders, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
+import { ConfigError } from '@patchbay/config';
 import { NoResponderError, RequestTimeoutError } from './bus.errors';
-import { BusTransport, TransportHandler, TransportSubscription } from './bus.transport';
+import { BusTransport, TransportHandler, TransportHeaders, TransportSubscription } from './bus.transport';
 
 /** The distributed bus: a NATS connection (core NATS subjects, queue groups, request-reply). */
 export class NatsTransport implements BusTransport {
@@ -20,12 +21,22 @@ export class NatsTransport implements BusTransport {
     })();
   }
 
+  /** `security`: credentials and TLS, from natsSecurityOptions(). */
   static async connect(
     url: string,
     name: string,
     onHandlerError: (subject: string, error: unknown) => void = () => {},
+    security: ConnectionOptions = {},
   ): Promise<NatsTransport> {
-    const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ ...security, servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    } catch (error) {
+      if (error instanceof NatsError && error.code === ErrorCode.AuthorizationViolation) {
+        throw new ConfigError('NATS refused the credentials: check bus.nats (or PATCHBAY_NATS_USER, _PASSWORD, _TOKEN, _NKEY_SEED, PATCHBAY_NATS_CREDS)');
+      }
+      throw error;
+    }
     return new NatsTransport(nc, onHandlerError);
   }
 
@@ -34,8 +45,8 @@ export class NatsTransport implements BusTransport {
     return this.nc;
   }
 
-  publish(subject: string, data: Uint8Array): void {
-    this.nc.publish(subject, data);
+  publish(subject: string, data: Uint8Array, headers?: TransportHeaders): void {
+    this.nc.publish(subject, data, { headers: toNatsHeaders(headers) });
   }
 
   subscribe(subject: string, handler: TransportHandler, options: { queue?: string } = {}): TransportSubscription {
@@ -44,7 +55,7 @@ export class NatsTransport implements BusTransport {
     const loop = (async () => {
       for await (const msg of sub) {
         const respond = msg.reply ? (data: Uint8Array) => void msg.respond(data) : undefined;
-        await handler({ subject: msg.subject, data: msg.data, respond }).catch((error) =>
+        await handler({ subject: msg.subject, data: msg.data, headers: fromNatsHeaders(msg.headers), respond }).catch((error) =>
           this.onHandlerError(msg.subject, error),
         );
       }
@@ -60,9 +71,9 @@ export class NatsTransport implements BusTransport {
     };
   }
 
-  async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  async request(subject: string, data: Uint8Array, timeoutMs: number, headers?: TransportHeaders): Promise<Uint8Array> {
     try {
-      const reply = await this.nc.request(subject, data, { timeout: timeoutMs });
+      const reply = await this.nc.request(subject, data, { timeout: timeoutMs, headers: toNatsHeaders(headers) });
       return reply.data;
     } catch (error) {
       if (error instanceof NatsError && error.code === ErrorCode.NoResponders) throw new NoResponderError(subject);
@@ -85,4 +96,16 @@ export class NatsTransport implements BusTransport {
     await this.nc.drain();
     await Promise.all(this.loops);
   }
+}
+
+export function toNatsHeaders(headers: TransportHeaders | undefined): MsgHdrs | undefined {
+  if (!headers) return undefined;
+  const out = natsHeaders();
+  for (const [key, value] of Object.entries(headers)) out.set(key, value);
+  return out;
+}
+
+export function fromNatsHeaders(headers: MsgHdrs | undefined): TransportHeaders | undefined {
+  if (!headers) return undefined;
+  return Object.fromEntries(headers.keys().map((key) => [key, headers.get(key)]));
 }

@@ -96,6 +96,21 @@ export function transportConformance(name: string, makeTransport: () => Promise<
       expect(text(await reply)).toBe('ok');
     });
 
+    it('hands a message its headers, on publish and on request, and none when it has none', async () => {
+      const inbox = collect(transport, subject('headed'));
+      transport.publish(subject('headed'), bytes('event'), { 'Patchbay-Signature': 'v1=abc' });
+      transport.publish(subject('headed'), bytes('bare'));
+      const reply = transport.request(subject('headed'), bytes('request'), 2_000, { 'Patchbay-Signed-At': '1700000000000' });
+      await until(() => inbox.received.length >= 3, 'three messages');
+      expect(inbox.received.map((m) => [text(m.data), m.headers])).toEqual([
+        ['event', { 'Patchbay-Signature': 'v1=abc' }],
+        ['bare', undefined],
+        ['request', { 'Patchbay-Signed-At': '1700000000000' }],
+      ]);
+      inbox.received[2].respond!(bytes('ok'));
+      expect(text(await reply)).toBe('ok');
+    });
+
     it('fails a request nobody subscribes to at once with NoResponderError, not a timeout', async () => {
       const started = Date.now();
       const error = await transport.request(subject('nobody'), bytes('hello?'), 5_000).catch((e: unknown) => e);

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       home,
       http: { host: '127.0.0.1', port: 7340, tokens: [], allowedHosts: [], sessionTtlHours: 12, maxStreamsPerClient: 16, maxStreams: 256 },
-      bus: { prefix: 'pb', requestTimeoutMs: 5000 },
+      bus: { prefix: 'pb', requestTimeoutMs: 5000, nats: {} },
       database: { embeddedPort: 0 },
       tmux: {},
       runner: { capacity: 4 },
@@ -204,6 +204,34 @@ describe('loadConfig', () => {
     it('refuses an agent name that is not lowercase letters, digits, - or _', () => {
       const file = write('patchbay.yaml', 'agents:\n  "My Agent": { command: x }');
       expect(loadError()).toMatch(`agents.My Agent (from ${file}): agent names are lowercase letters, digits, - and _`);
+    });
+  });
+
+  describe('bus trust', () => {
+    it('reads the bus secret and the NATS credentials from the environment', () => {
+      write('patchbay.yaml', 'bus:\n  nats:\n    tls: { caFile: /etc/pb/ca.pem }\n');
+      const { config } = load({
+        PATCHBAY_BUS_SECRET: 's'.repeat(32),
+        PATCHBAY_NATS_USER: 'gateway',
+        PATCHBAY_NATS_PASSWORD: 'gateway-password',
+        PATCHBAY_NATS_TOKEN: 'a-token',
+        PATCHBAY_NATS_NKEY_SEED: 'SUAEXAMPLE',
+        PATCHBAY_NATS_CREDS: '/etc/pb/gateway.creds',
+      });
+      expect(config.bus).toMatchObject({
+        secret: 's'.repeat(32),
+        nats: { user: 'gateway', password: 'gateway-password', token: 'a-token', nkeySeed: 'SUAEXAMPLE', credsFile: '/etc/pb/gateway.creds', tls: { caFile: '/etc/pb/ca.pem' } },
+      });
+    });
+
+    it('refuses a bus secret shorter than 32 characters, naming where it came from', () => {
+      expect(loadError({ PATCHBAY_BUS_SECRET: 'short' })).toContain('bus.secret (from environment variable PATCHBAY_BUS_SECRET): bus.secret needs at least 32 characters');
+    });
+
+    it('reports an unknown key under bus.nats and its tls', () => {
+      const file = write('patchbay.yaml', 'bus:\n  nats: { pass: x, tls: { ca: x } }\n');
+      expect(loadError()).toContain(`bus.nats (from ${file}): unknown key(s) pass`);
+      expect(loadError()).toContain(`bus.nats.tls (from ${file}): unknown key(s) ca`);
     });
   });
 

@@ -88,6 +88,33 @@ const ApiAccessFields = {
 };
 // --- end of HTTP API access ---
 
+// --- Bus trust (issue #9) ---
+/** `bus.nats`: how Patchbay authenticates to NATS (one way) and its TLS files; checked by natsSecurityOptions. */
+export const NatsSecuritySchema = z
+  .object({
+    user: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    token: z.string().min(1).optional(),
+    /** A user NKey seed (SU…), or the file holding it. */
+    nkeySeed: z.string().min(1).optional(),
+    nkeySeedFile: z.string().min(1).optional(),
+    /** A .creds file (user JWT and seed), as `nsc` writes it. */
+    credsFile: z.string().min(1).optional(),
+    tls: z
+      .object({
+        /** The CA that signed the server's certificate (else the system's). */
+        caFile: z.string().min(1).optional(),
+        /** A client certificate and its key, for servers that verify clients. */
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type NatsSecurityConfig = z.infer<typeof NatsSecuritySchema>;
+// --- end of bus trust ---
+
 const identityRef = z.string().regex(/^[a-z0-9_-]+:[^\s]+$/, 'expected <channel>:<user id>, e.g. telegram:12345 or local:*');
 
 export const ConfigSchema = z
@@ -114,6 +141,12 @@ export const ConfigSchema = z
         natsUrl: z.string().url().optional(),
         prefix: z.string().regex(/^[a-z0-9_-]+$/, 'expected lowercase letters, digits, - or _').default('pb'),
         requestTimeoutMs: z.number().int().positive().default(5000),
+        /**
+         * Signs what only the gateway and the engine may send (channel identities, state changes);
+         * required by a gateway or engine on NATS; never give it to runners.
+         */
+        secret: z.string().min(32, 'bus.secret needs at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+        nats: NatsSecuritySchema.prefault({}),
       })
       .strict()
       .prefault({}),

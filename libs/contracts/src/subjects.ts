@@ -7,10 +7,16 @@ import * as m from './messages';
  * The one map of bus subjects. Keys are subject patterns without the deployment prefix
  * (`pb.` by default); a `*` is a token a publisher fills in (a session id). Every publish
  * and every handler goes through this map, so payloads are checked at both ends.
+ *
+ * `SIGNED` requests carry channel identities or change state: the Bus signs them with
+ * `bus.secret`, which only the gateway and the engine hold, and the responder refuses one
+ * without a valid signature (docs/ARCHITECTURE.md, "Trust model").
  */
+const SIGNED = { signed: true } as const;
+
 export const contracts = {
   /** A channel hands a user's message to the engine; the reply says what it started. */
-  'inbound.message': request(m.InboundMessageV1, m.InboundAcceptedV1),
+  'inbound.message': request(m.InboundMessageV1, m.InboundAcceptedV1, SIGNED),
   /**
    * Over NATS, messages go through a JetStream stream instead (survive an engine that is
    * down); the engine answers on this subject, keyed by a hash of the dedup key.
@@ -47,7 +53,7 @@ export const contracts = {
   'query.bindings': request(m.ByIdV1, z.object({ bindings: z.array(z.object({ channel: z.string(), chatId: z.string(), delivery: a.Delivery })) })),
   'engine.status': request(m.Empty, m.EngineStatusV1),
   'access.pairings': request(m.Empty, z.object({ pending: z.array(a.PairingRequestV1) })),
-  'access.pair.approve': request(a.PairApproveV1, a.PrincipalV1),
+  'access.pair.approve': request(a.PairApproveV1, a.PrincipalV1, SIGNED),
   'access.principals': request(m.Empty, z.object({ principals: z.array(a.PrincipalV1) })),
   /** The role a channel's user has now (null: unknown, would get a pairing code). */
   'access.role': request(a.RoleQueryV1, z.object({ role: a.Role.nullable() })),
@@ -59,11 +65,11 @@ export const contracts = {
   'query.transcript': request(m.TranscriptQueryV1, m.TranscriptPageV1),
   /** Scheduled jobs, kept by the engine (queue group `engine`); errors: invalid_schedule, invalid_job, duplicate, not_found. */
   'jobs.list': request(m.Empty, j.JobListV1),
-  'jobs.add': request(j.JobSpecV1, j.JobV1),
-  'jobs.remove': request(j.JobNameV1, j.JobV1),
-  'jobs.enable': request(j.JobEnableV1, j.JobV1),
+  'jobs.add': request(j.JobSpecV1, j.JobV1, SIGNED),
+  'jobs.remove': request(j.JobNameV1, j.JobV1, SIGNED),
+  'jobs.enable': request(j.JobEnableV1, j.JobV1, SIGNED),
   /** Fire a job now, out of its schedule; the reply is the run. */
-  'jobs.run': request(j.JobNameV1, j.JobRunV1),
+  'jobs.run': request(j.JobNameV1, j.JobRunV1, SIGNED),
   'jobs.runs': request(j.JobRunsQueryV1, j.JobRunListV1),
 } as const;
 
@@ -75,13 +81,15 @@ export interface RequestContract<P extends z.ZodType, R extends z.ZodType> {
   kind: 'request';
   payload: P;
   reply: R;
+  /** Only a holder of `bus.secret` (gateway, engine) may send it. */
+  signed: boolean;
 }
 
 function event<P extends z.ZodType>(payload: P): EventContract<P> {
   return { kind: 'event', payload };
 }
-function request<P extends z.ZodType, R extends z.ZodType>(payload: P, reply: R): RequestContract<P, R> {
-  return { kind: 'request', payload, reply };
+function request<P extends z.ZodType, R extends z.ZodType>(payload: P, reply: R, options: { signed?: boolean } = {}): RequestContract<P, R> {
+  return { kind: 'request', payload, reply, signed: options.signed ?? false };
 }
 
 type Contracts = typeof contracts;

@@ -25,6 +25,7 @@ describe('Redactor: token shapes', () => {
     ['telegram-bot-token', '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw'],
     ['jwt', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'],
     ['private-key', PEM],
+    ['nkey-seed', 'SUALPFOYSRS5MGBNA5VREDY6KJ4CSNKFLDG2X4CTSD5OM6JZDZA36IRFAM'],
   ])('replaces a %s, in the middle of a line, leaving the rest', (label, secret) => {
     expect(shapes.redact(`before ${secret} after`)).toBe(`before [redacted:${label}] after`);
     expect(shapes.redact(`token="${secret}"`)).toBe(`token="[redacted:${label}]"`);
@@ -85,6 +86,15 @@ describe('Redactor: secrets and patterns', () => {
       ['nats-password', 'bus.nats.password'],
       ['SUAEXAMPLESEED', 'bus.nats.seed'],
     ]);
+  });
+
+  it("takes the bus secret and bus.nats credentials from the schema's own keys, not the file paths", () => {
+    const secrets = configSecrets(
+      config({ bus: { secret: 'b'.repeat(32), nats: { token: 'nats-token-value', nkeySeedFile: '/etc/pb/user.nk', tls: { keyFile: '/etc/pb/key.pem' } } } }),
+    );
+    expect(Object.fromEntries(secrets)).toEqual({ ['b'.repeat(32)]: 'bus.secret', 'nats-token-value': 'bus.nats.token' });
+    expect(Object.fromEntries(configSecrets(config({ bus: { nats: { user: 'gateway', password: 'nats-password' } } })))).toEqual({ 'nats-password': 'bus.nats.password' });
+    expect(Object.fromEntries(configSecrets(config({ bus: { nats: { nkeySeed: 'SUAEXAMPLESEED' } } })))).toEqual({ SUAEXAMPLESEED: 'bus.nats.nkeySeed' });
   });
 
   it('ignores secret values shorter than 8 characters', () => {

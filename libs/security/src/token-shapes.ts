@@ -18,5 +18,7 @@ export const TOKEN_SHAPES: readonly RedactionRule[] = [
   { label: 'openai-key', source: String.raw`\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}` },
   { label: 'aws-access-key', source: String.raw`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b` },
   { label: 'telegram-bot-token', source: String.raw`\b\d{6,}:[A-Za-z0-9_-]{30,}` },
+  // A NATS NKey seed (bus.nats.nkeySeedFile's content, the seed in a .creds file): S, a key type, 56 base32 characters.
+  { label: 'nkey-seed', source: String.raw`\bS[UAONC][A-Z2-7]{56}\b` },
   { label: 'jwt', source: String.raw`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}` },
 ];
