@@ -57,19 +57,20 @@ describeWith(['tmux', 'postgres'], 'Store errors (all-in-one, real PostgreSQL)',
   /** The log lines that name an error id. */
   const linesOf = (errorId: string) => patchbay.logs().split('\n').filter((line) => line.includes(errorId));
 
-  it('answers a request the store fails with an error id and no SQL, and logs the id with the SQLSTATE', async () => {
+  it('parks a message the store refuses as a dead letter whose reason is an error id, with no SQL, and logs the id with the SQLSTATE', async () => {
     const { status, body } = await patchbay.request('POST', '/api/messages', { text: `deploy ${INBOUND_MARKER}` });
     expect(status).toBe(502);
-    expect(body).toEqual({ statusCode: 502, error: 'internal', message: `internal error ${body.errorId}: see the log`, errorId: expect.stringMatching(/^[a-z2-7]{8}$/) });
-    const lines = linesOf(body.errorId);
-    expect(lines).toEqual([expect.stringContaining(`error ${body.errorId} in `)]);
-    expect(lines[0]).toContain('SQLSTATE P0001');
+    expect(body).toMatchObject({ statusCode: 502, error: 'dead_letter', message: expect.stringMatching(/^could not be handled after 1 try: internal: internal error [a-z2-7]{8}; parked as dead letter \w+$/) });
+    expect(JSON.stringify(body)).not.toContain(INBOUND_MARKER);
+    const errorId = /internal error ([a-z2-7]{8})/.exec(body.message)![1];
+    const lines = linesOf(errorId).filter((line) => line.includes(`error ${errorId} in `));
+    expect(lines).toEqual([expect.stringContaining('SQLSTATE P0001')]);
     expect(lines[0]).not.toMatch(SQL);
     expect(patchbay.logs()).not.toContain(INBOUND_MARKER);
     expect(patchbay.logs()).not.toMatch(SQL);
   });
 
-  it('answers the same through a Nest bus handler (jobs.add), logged by the engine with the subject', async () => {
+  it('answers a store error in a Nest bus handler (jobs.add) with 502, an error id and no SQL, logged by the engine with the subject', async () => {
     const { status, body } = await patchbay.request('POST', '/api/jobs', { name: 'nightly', every: '1d', prompt: `check ${JOB_MARKER}` });
     expect(status).toBe(502);
     expect(body).toEqual({ statusCode: 502, error: 'internal', message: `internal error ${body.errorId}: see the log`, errorId: expect.stringMatching(/^[a-z2-7]{8}$/) });

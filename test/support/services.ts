@@ -48,13 +48,14 @@ export function describeWith(needs: Service[], name: string, body: () => void): 
   describe.skip(name, body);
 }
 
-/** Removes the JetStream stream a test's Patchbay made for its bus prefix (if any). */
+/** Removes the JetStream streams a test's Patchbay made for its bus prefix (if any): inbound and dead letters. */
 export async function deleteInboundStream(prefix: string): Promise<void> {
   const { connect } = await import('nats');
   const nc = await connect({ servers: NATS_URL });
   try {
     const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(`${prefix.toUpperCase().replace(/[^A-Z0-9_-]/g, '_')}_INBOUND`).catch(() => false);
+    const name = `${prefix.toUpperCase().replace(/[^A-Z0-9_-]/g, '_')}_INBOUND`;
+    for (const stream of [name, `${name}_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
   } finally {
     await nc.close();
   }

@@ -7,6 +7,7 @@ import { RefusedMessages } from './access/refused-messages';
 import { Clock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
 import { EngineController } from './engine.controller';
+import { DeadLettersController } from './inbound/dead-letters.controller';
 import { InboundConsumer } from './inbound/inbound.consumer';
 import { InboundService } from './inbound/inbound.service';
 import { EngineService } from './engine.service';
@@ -24,7 +25,7 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SchedulesModule, SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController],
+      controllers: [EngineController, QueriesController, AccessController, DeadLettersController],
       providers: [
         EngineService,
         PendingWork,

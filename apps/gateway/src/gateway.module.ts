@@ -9,6 +9,7 @@ import { ChannelsService } from './channels/channels.service';
 import { GitHubWebhookController } from './channels/github-webhook.controller';
 import { TelegramWebhookController } from './channels/telegram-webhook.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
+import { DeadLettersHttpController } from './dead-letters.controller';
 import { HealthController } from './health.controller';
 import { JobsHttpController } from './jobs.controller';
 import { MessagesController } from './messages.controller';
@@ -25,6 +26,7 @@ import { TasksController } from './tasks.controller';
     AccessHttpController,
     AuthController,
     DashboardController,
+    DeadLettersHttpController,
     GitHubWebhookController,
     HealthController,
     JobsHttpController,

@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, ForbiddenException, Headers, HttpStatus, Inject, Post, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Headers, Inject, Post, Res } from '@nestjs/common';
 import { Response } from 'express';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -8,6 +8,7 @@ import { InboundMessageV1, MAX_INBOUND_TEXT, newId, textField } from '@patchbay/
 import { ApiCaller, Caller } from './auth/caller';
 import { MinRole } from './auth/route-access.decorator';
 import { parseBody } from './parse-body';
+import { answerSubmitted } from './submitted-answer';
 
 const PostMessageBody = z
   .object({
@@ -58,13 +59,7 @@ export class MessagesController {
     };
     if (idempotencyKey !== undefined) message.contentDigest = contentDigest(message);
     const accepted = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
-    if ('queued' in accepted) {
-      res.status(HttpStatus.ACCEPTED);
-      return { ...accepted, messageId };
-    }
-    if (accepted.outcome === 'pairing' || accepted.outcome === 'denied') throw new ForbiddenException(accepted.reply);
-    res.status(accepted.outcome === 'command' ? HttpStatus.OK : HttpStatus.CREATED);
-    return accepted;
+    return answerSubmitted('queued' in accepted ? { ...accepted, messageId } : accepted, res);
   }
 }
 

@@ -51,7 +51,7 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     ? await NatsTransport.connect(config.bus.natsUrl, `patchbay-${roles.join('+')}`, onHandlerError, natsSecurityOptions(config.bus.nats))
     : new InProcessTransport(onHandlerError);
   const bus = new Bus(transport, { prefix: config.bus.prefix, requestTimeoutMs: config.bus.requestTimeoutMs, signer });
-  const inbound = transport instanceof NatsTransport ? new JetStreamInboundQueue(transport, bus) : new DirectInboundQueue(bus);
+  const inbound = transport instanceof NatsTransport ? new JetStreamInboundQueue(transport, bus, config.bus.inbound) : new DirectInboundQueue(bus);
   logger.log(`bus: ${transport.kind === 'nats' ? `NATS at ${redactUrl(config.bus.natsUrl!)}` : 'in-process'} (prefix ${config.bus.prefix})`);
 
   let embedded: EmbeddedDatabase | null = null;

@@ -3,6 +3,7 @@ export * from './bus.constants';
 export * from './bus.errors';
 export * from './bus.module';
 export * from './bus.server';
+export * from './dead-letters';
 export * from './bus.transport';
 export * from './in-process.transport';
 export * from './nats.transport';

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       home,
       http: { host: '127.0.0.1', port: 7340, tokens: [], allowedHosts: [], sessionTtlHours: 12, maxStreamsPerClient: 16, maxStreams: 256 },
-      bus: { prefix: 'pb', requestTimeoutMs: 5000, nats: {} },
+      bus: { prefix: 'pb', requestTimeoutMs: 5000, nats: {}, inbound: { maxDeliver: 5, backoffMs: [1000, 5000, 30000, 120000] } },
       database: { embeddedPort: 0 },
       tmux: {},
       runner: { capacity: 4 },
@@ -146,6 +146,15 @@ describe('loadConfig', () => {
       expect.stringMatching(new RegExp(`^  http\\.port \\(from ${escape(file)}\\): .*65535`)),
       `  bus.prefix (from ${file}): expected lowercase letters, digits, - or _`,
     ]);
+  });
+
+  it('reads the inbound retry settings, and names a bad one', () => {
+    write('patchbay.yaml', 'bus: { inbound: { maxDeliver: 3, backoffMs: [10, 20] } }');
+    expect(load().config.bus.inbound).toEqual({ maxDeliver: 3, backoffMs: [10, 20] });
+    const file = write('patchbay.yaml', 'bus: { inbound: { maxDeliver: 0, backoffMs: [] } }');
+    const message = loadError();
+    expect(message).toContain(`bus.inbound.maxDeliver (from ${file}): Too small`);
+    expect(message).toContain(`bus.inbound.backoffMs (from ${file}): Too small`);
   });
 
   it('reports unknown keys, at the top level and inside a section', () => {

@@ -147,6 +147,16 @@ export const ConfigSchema = z
          */
         secret: z.string().min(32, 'bus.secret needs at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
         nats: NatsSecuritySchema.prefault({}),
+        /** The durable inbound path (JetStream): how often a failing message is tried before it is parked. */
+        inbound: z
+          .object({
+            /** Tries per message, the first included; after the last failure it becomes a dead letter. */
+            maxDeliver: z.number().int().min(1).max(100).default(5),
+            /** Wait before try 2, 3, …; the last value repeats for later tries. */
+            backoffMs: z.array(z.number().int().min(0).max(3_600_000)).min(1).max(20).default([1_000, 5_000, 30_000, 120_000]),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

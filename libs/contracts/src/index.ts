@@ -1,4 +1,5 @@
 export * from './access';
+export * from './dead-letters';
 export * from './ids';
 export * from './jobs';
 export * from './messages';

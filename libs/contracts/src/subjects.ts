@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as a from './access';
+import * as d from './dead-letters';
 import * as j from './jobs';
 import * as m from './messages';
 
@@ -19,9 +20,12 @@ export const contracts = {
   'inbound.message': request(m.InboundMessageV1, m.InboundAcceptedV1, SIGNED),
   /**
    * Over NATS, messages go through a JetStream stream instead (survive an engine that is
-   * down); the engine answers on this subject, keyed by a hash of the dedup key.
+   * down); the engine answers on this subject, keyed by a hash of the dedup key: its answer,
+   * or the failure of a message it refused or parked as a dead letter.
    */
-  'inbound.result.*': event(m.InboundAcceptedV1),
+  'inbound.result.*': event(d.InboundResultV1),
+  /** The parked inbound messages (dead letters), newest first; answered by the engine. */
+  'query.inbound.dead': request(m.ListQueryV1, d.DeadLetterListV1),
   /** The engine asks one runner (queue group `runners`) to start a run. */
   'runner.run': request(m.RunRequestV1, m.RunAcceptedV1),
   /**

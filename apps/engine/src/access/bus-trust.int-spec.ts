@@ -39,7 +39,7 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
     engineBus = new Bus(engineTransport, { prefix, requestTimeoutMs: 5_000, signer: new BusSigner(SECRET) });
     const config = ConfigSchema.parse({ home: '/tmp/pb-bus-trust-spec', defaultAgent: 'demo' });
     @Module({
-      imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus: engineBus, inbound: new JetStreamInboundQueue(engineTransport, engineBus) }), EngineModule.forRoot({ databaseUrl: db.url })],
+      imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus: engineBus, inbound: new JetStreamInboundQueue(engineTransport, engineBus, config.bus.inbound) }), EngineModule.forRoot({ databaseUrl: db.url })],
     })
     class TestEngine {}
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(engineBus), logger: false });
@@ -48,7 +48,7 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
     store = app.get(EngineStore);
     const gatewayTransport = await NatsTransport.connect(NATS_URL, 'bus-trust-gateway');
     gatewayBus = new Bus(gatewayTransport, { prefix, requestTimeoutMs: 5_000, signer: new BusSigner(SECRET) });
-    gateway = new JetStreamInboundQueue(gatewayTransport, gatewayBus);
+    gateway = new JetStreamInboundQueue(gatewayTransport, gatewayBus, config.bus.inbound);
     forger = await connect({ servers: NATS_URL, name: 'forger' });
   });
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Bus, INBOUND_QUEUE, InboundQueue, TransportSubscription } from '@patchbay/bus';
+import { Bus, DEAD_LETTER, INBOUND_QUEUE, InboundQueue, RemoteError, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { Delivery, OutputEventV1 } from '@patchbay/contracts';
-import { ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
+import { Delivery, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
+import { ChannelContext, ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { CHANNEL_REGISTRY } from './channels.registry';
 
@@ -45,12 +45,23 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     ];
     for (const plugin of this.plugins.values()) {
       await plugin.start({
-        submit: async (message) => {
-          const answer = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
-          return 'queued' in answer ? { queued: true } : { reply: answer.reply && this.redactor.redact(answer.reply), buttons: answer.buttons };
-        },
+        submit: (message) => this.submit(message),
         roleOf: async (senderId) => (await this.bus.request('access.role', { channel: plugin.id, senderId })).role,
       });
+    }
+  }
+
+  /**
+   * Hands a chat message to the engine. One the engine gave up on (a dead letter) is
+   * answered in the chat with why, like any reply, so the platform does not send it again.
+   */
+  private async submit(message: InboundMessageV1): ReturnType<ChannelContext['submit']> {
+    try {
+      const answer = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
+      return 'queued' in answer ? { queued: true } : { reply: answer.reply && this.redactor.redact(answer.reply), buttons: answer.buttons };
+    } catch (error) {
+      if (error instanceof RemoteError && error.code === DEAD_LETTER) return { reply: `Sorry, your message ${error.message}.` };
+      throw error;
     }
   }
 

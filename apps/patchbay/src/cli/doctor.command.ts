@@ -85,5 +85,12 @@ export async function doctorCommand(loaded: LoadedConfig, api: ApiClient): Promi
   } catch (error) {
     report('warn', 'server', error instanceof ApiError && error.status !== 0 ? error.message : `nothing answers at ${api.baseUrl}: start Patchbay with \`npm start\``);
   }
+  try {
+    const { count } = await api.get<{ count: number }>('/api/inbound/dead?limit=1');
+    report(count === 0 ? 'ok' : 'warn', 'dead letters', `${count} (see GET /api/inbound/dead)`);
+  } catch (error) {
+    // Nothing answering is the server line's news; a refusal (a viewer's token) is said here.
+    if (error instanceof ApiError && error.status !== 0) report('warn', 'dead letters', error.message);
+  }
   return failed ? 1 : 0;
 }
