@@ -13,6 +13,19 @@ import { deleteInboundStream, describeWith, NATS_URL } from './support/services'
 
 jest.setTimeout(60_000);
 
+/** Takes the engine's inbound table away (every message then fails in the store), or puts it back. */
+async function breakStore(databaseUrl: string, broken: boolean): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(broken ? 'alter table inbound_message rename to inbound_message_away' : 'alter table inbound_message_away rename to inbound_message');
+  } finally {
+    await client.end();
+  }
+}
+
+const sorryParked = /^Sorry, your message could not be handled after .*; parked as dead letter \w+\.$/;
+
 /**
  * A message the engine cannot handle (its store fails: the inbound table is gone for a
  * while) in an all-in-one Patchbay, on the in-process bus (one try) and on NATS (a few
@@ -62,16 +75,7 @@ for (const mode of modes) {
       if (dir) removeScratch(dir);
     });
 
-    /** Takes the engine's inbound table away (every message then fails in the store), or puts it back. */
-    async function storeBroken(broken: boolean): Promise<void> {
-      const client = new Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        await client.query(broken ? 'alter table inbound_message rename to inbound_message_away' : 'alter table inbound_message_away rename to inbound_message');
-      } finally {
-        await client.end();
-      }
-    }
+    const storeBroken = (broken: boolean) => breakStore(database.url, broken);
 
     const tries = mode.tries === 1 ? '1 try' : `${mode.tries} tries`;
     const told = new RegExp(`^could not be handled after ${tries}: internal: internal error [a-z2-7]{8}; parked as dead letter (\\w+)$`);
@@ -95,7 +99,7 @@ for (const mode of modes) {
       telegram.userSends({ chatId: 501, from: { id: 501, first_name: 'Ann' }, text: 'hello bot' });
       const reply = await telegram.waitForCall((c) => c.method === 'sendMessage', { timeoutMs: 30_000 });
 
-      expect(reply.params.text).toMatch(/^Sorry, your message could not be handled after .*; parked as dead letter \w+\.$/);
+      expect(reply.params.text).toMatch(sorryParked);
       const listed = (await (await fetch(`${url}/api/inbound/dead`)).json()) as DeadLetterListV1;
       expect(listed.deadLetters[0]).toMatchObject({ channel: 'telegram', chatId: '501', sender: '501', text: 'hello bot', tries: mode.tries });
     });
@@ -127,8 +131,62 @@ for (const mode of modes) {
       expect(dropped.status).toBe(204);
 
       expect(await list()).toEqual({ count: 0, deadLetters: [] });
+      // The Telegram sender was told once, in the reply: not again by the notice for senders
+      // who stopped waiting (the notice, were it sent, went out long before these calls ended).
+      expect(telegram.calls.filter((c) => c.method === 'sendMessage' && String(c.params.chat_id) === '501')).toHaveLength(1);
       expect((await unsafe('POST', `/api/inbound/dead/${fromHttp.id}/retry`)).status).toBe(404);
       expect((await unsafe('DELETE', `/api/inbound/dead/${fromTelegram.id}`)).status).toBe(404);
     });
   });
 }
+
+/**
+ * The engine gives up on a message only after its sender stopped waiting (it was told
+ * "busy or restarting"): the chat still hears that it was parked, once.
+ */
+describeWith(['postgres', 'tmux', 'nats'], 'dead letters, parked after the sender stopped waiting', () => {
+  const telegram = new FakeTelegramApi();
+  const tmuxSocket = `pbtest-${randomBytes(4).toString('hex')}`;
+  const prefix = `pbtest${randomBytes(4).toString('hex')}`;
+  let dir: string;
+  let patchbay: RunningPatchbay;
+  let database: { url: string; drop: () => Promise<void> };
+
+  beforeAll(async () => {
+    dir = scratchDir('dead-letters-late');
+    database = await createTestDatabase('pb_dead_letters_late');
+    const apiRoot = await telegram.start();
+    const config = ConfigSchema.parse({
+      home: join(dir, 'home'),
+      http: { port: 0 },
+      // The chat waits 300 ms for an answer; the second try comes 1.5 s after the first.
+      bus: { prefix, requestTimeoutMs: 300, natsUrl: NATS_URL, inbound: { maxDeliver: 2, backoffMs: [1_500] } },
+      database: { url: database.url },
+      tmux: { socket: tmuxSocket },
+      telegram: { token: FAKE_BOT_TOKEN, apiRoot },
+    });
+    patchbay = await startServer(['gateway', 'engine', 'runner'], { config, file: null });
+    await breakStore(database.url, true);
+  });
+
+  afterAll(async () => {
+    await breakStore(database.url, false).catch(() => undefined);
+    await patchbay?.stop();
+    await telegram.stop();
+    await database?.drop();
+    await deleteInboundStream(prefix);
+    removeTmuxServer(tmuxSocket);
+    if (dir) removeScratch(dir);
+  });
+
+  it('tells the chat when the message is parked', async () => {
+    telegram.userSends({ chatId: 502, from: { id: 502, first_name: 'Bo' }, text: 'hello later' });
+    const toChat = () => telegram.calls.filter((c) => c.method === 'sendMessage' && String(c.params.chat_id) === '502');
+    const busy = await telegram.waitForCall((c) => c.method === 'sendMessage' && String(c.params.chat_id) === '502', { timeoutMs: 30_000 });
+    expect(busy.params.text).toMatch(/busy or restarting/);
+
+    const notice = await telegram.waitForCall((c) => c.method === 'sendMessage' && String(c.params.chat_id) === '502' && sorryParked.test(String(c.params.text)), { timeoutMs: 30_000 });
+    expect(notice.params.text).toMatch(/after 2 tries/);
+    expect(toChat()).toHaveLength(2);
+  });
+});

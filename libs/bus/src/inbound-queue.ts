@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, JetStreamManager, JsMsg, NatsError, RetentionPolicy } from 'nats';
-import { FailureV1, InboundAcceptedV1, InboundMessageV1, InboundResultV1 } from '@patchbay/contracts';
+import { DeadLetterV1, FailureV1, InboundAcceptedV1, InboundMessageV1, InboundResultV1 } from '@patchbay/contracts';
 import { AppError, Bus, describeError, encode } from './bus';
 import { RemoteError } from './bus.errors';
 import { fromNatsHeaders, NatsTransport, toNatsHeaders } from './nats.transport';
@@ -65,14 +65,20 @@ export class DirectInboundQueue implements InboundQueue {
     } catch (error) {
       if (error instanceof AppError) throw error;
       const letter = await this.deadLetters.park(message, 1, failureOf(error, 'inbound.message'));
-      logParked(this.logger, letter.id, message, 1, letter.reason);
+      announceParked(this.bus, this.logger, letter);
       throw deadLetterError(letter);
     }
   }
 }
 
-function logParked(logger: Logger, id: string, message: InboundMessageV1, tries: number, reason: FailureV1): void {
-  logger.error(`message ${message.messageId} from ${message.channel} parked as dead letter ${id} (tries: ${tries}): ${reason.code}: ${reason.message}`);
+/**
+ * Logs a parked message and says so on `inbound.parked`, so its chat hears of it even when
+ * the sender stopped waiting long ago (a message queued while the engine was down).
+ */
+function announceParked(bus: Bus, logger: Logger, letter: DeadLetterV1): void {
+  const { message, tries, reason } = letter;
+  logger.error(`message ${message.messageId} from ${message.channel} parked as dead letter ${letter.id} (tries: ${tries}): ${reason.code}: ${reason.message}`);
+  bus.publish('inbound.parked', letter);
 }
 
 /**
@@ -214,8 +220,8 @@ export class JetStreamInboundQueue implements InboundQueue {
   private async park(msg: JsMsg, message: InboundMessageV1, key: string, tries: number, reason: FailureV1): Promise<void> {
     try {
       const letter = await this.deadLetters.park(message, tries, reason, `${this.stream}:${msg.seq}`);
-      logParked(this.logger, letter.id, message, tries, reason);
       await msg.ackAck();
+      announceParked(this.bus, this.logger, letter);
       this.bus.publish('inbound.result.*', { failed: describeError(deadLetterError(letter), this.subject) }, [key]);
     } catch (error) {
       this.logger.error(`message ${message.messageId} from ${message.channel}: parking it failed (${failureOf(error, `parking a dead letter in ${this.stream}`).message}); it stays in ${this.stream}`);

@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       access: { owners: ['local:*'], operators: [], viewers: [] },
       pairing: { newCodesPerHour: 20 },
       routing: { rules: [], fallback: [] },
+      approvals: { timeoutSeconds: 600 },
       maxAttempts: 2,
       telegram: { mode: 'polling' },
       discord: { threadPerSession: true },

@@ -2,6 +2,21 @@ import { z } from 'zod';
 import { Role } from '@patchbay/contracts';
 
 /**
+ * When an agent wants a tool: `ask` a person (in every chat bound to the session), or
+ * `allow` / `deny` it outright. `allow` and `deny` list rules in claude's own syntax (`Read`,
+ * `Bash(git status:*)`, `Edit(src/**)`) that decide without asking; `deny` wins over
+ * `allow`. Out of the box read-only tools are allowed and everything else asks.
+ */
+export const ApprovalPolicySchema = z
+  .object({
+    mode: z.enum(['ask', 'allow', 'deny']).optional(),
+    allow: z.array(z.string().min(1).max(500)).optional(),
+    deny: z.array(z.string().min(1).max(500)).optional(),
+  })
+  .strict();
+export type ApprovalPolicyConfig = z.infer<typeof ApprovalPolicySchema>;
+
+/**
  * An `agents.<name>` entry. For a built-in agent (claude, codex, opencode, demo) each field
  * given replaces the built-in one, except `args`, which are added after the built-in
  * arguments; a new agent needs at least `command`.
@@ -33,6 +48,8 @@ export const AgentConfigSchema = z
     allowedTools: z.array(z.string().min(1)).optional(),
     /** Claude: `--permission-mode` (default, acceptEdits, plan, bypassPermissions). */
     permissionMode: z.string().min(1).optional(),
+    /** What the agent may do without asking a person (a routing rule's `approvals` overrides it). */
+    approvals: ApprovalPolicySchema.optional(),
     /** Codex: `--sandbox` (read-only, workspace-write, danger-full-access). */
     sandbox: z.string().min(1).optional(),
     /** Longest a run may take, in seconds; it is stopped after that. */
@@ -233,11 +250,20 @@ export const ConfigSchema = z
                 strategy: z.enum(['round_robin', 'weighted']).default('round_robin'),
                 weights: z.record(z.string(), z.number().positive()).optional(),
                 fallback: z.array(z.string().min(1)).default([]),
+                /** Overrides the agent profile's approval policy for sessions this rule routes. */
+                approvals: ApprovalPolicySchema.optional(),
               })
               .strict(),
           )
           .default([]),
         fallback: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
+    approvals: z
+      .object({
+        /** A request nobody answers is denied after this long; the chats and the agent are told. */
+        timeoutSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(600),
       })
       .strict()
       .prefault({}),

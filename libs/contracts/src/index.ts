@@ -1,4 +1,5 @@
 export * from './access';
+export * from './approvals';
 export * from './dead-letters';
 export * from './ids';
 export * from './jobs';

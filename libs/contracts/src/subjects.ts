@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as a from './access';
+import * as ap from './approvals';
 import * as d from './dead-letters';
 import * as j from './jobs';
 import * as m from './messages';
@@ -24,6 +25,8 @@ export const contracts = {
    * or the failure of a message it refused or parked as a dead letter.
    */
   'inbound.result.*': event(d.InboundResultV1),
+  /** A message was parked as a dead letter: the gateway tells its chat (the sender may have stopped waiting). */
+  'inbound.parked': event(d.DeadLetterV1),
   /** The parked inbound messages (dead letters), newest first; answered by the engine. */
   'query.inbound.dead': request(m.ListQueryV1, d.DeadLetterListV1),
   /** The engine asks one runner (queue group `runners`) to start a run. */
@@ -69,6 +72,21 @@ export const contracts = {
   'query.transcript': request(m.TranscriptQueryV1, m.TranscriptPageV1),
   /** Scheduled jobs, kept by the engine (queue group `engine`); errors: invalid_schedule, invalid_job, duplicate, not_found. */
   'jobs.list': request(m.Empty, j.JobListV1),
+  /**
+   * Approvals (a person in the loop). A runner asks whether its paused agent may use a tool;
+   * the engine answers at once when a policy rule or an earlier "allow for this session"
+   * decides, else stores the request as pending and announces it. The runner takes the
+   * decision only from this reply (asking again with the same toolUseId), never from an
+   * event, since it holds no bus secret to check one.
+   */
+  'approval.ask': request(ap.ApprovalAskV1, ap.ApprovalV1),
+  /** A request now waits for a person: every chat bound to its session shows it. */
+  'approval.requested': event(ap.ApprovalV1),
+  /** A person (or the timeout) decided: chats show who and what; the waiting runner asks again. */
+  'approval.decided': event(ap.ApprovalV1),
+  'approvals.list': request(ap.ApprovalListQueryV1, ap.ApprovalListV1),
+  /** The first answer wins; errors: not_found, already_decided (names who), forbidden (the role may not approve). */
+  'approvals.decide': request(ap.ApprovalDecideV1, ap.ApprovalV1, SIGNED),
   'jobs.add': request(j.JobSpecV1, j.JobV1, SIGNED),
   'jobs.remove': request(j.JobNameV1, j.JobV1, SIGNED),
   'jobs.enable': request(j.JobEnableV1, j.JobV1, SIGNED),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Bus, DEAD_LETTER, INBOUND_QUEUE, InboundQueue, RemoteError, TransportSubscription } from '@patchbay/bus';
+import { Bus, DEAD_LETTER, deadLetterError, INBOUND_QUEUE, inboundKey, InboundQueue, RemoteError, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { Delivery, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
+import { DeadLetterV1, Delivery, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
 import { ChannelContext, ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { CHANNEL_REGISTRY } from './channels.registry';
@@ -25,6 +25,11 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
   /** Session → the chats that follow it (re-read when the engine says they changed). */
   private readonly bindings = new Map<string, Promise<Binding[]>>();
   private subscriptions: TransportSubscription[] = [];
+  /**
+   * Messages whose sender still waits for the engine's answer, or was told in its reply that
+   * it became a dead letter: `inbound.parked` may come before or after that reply.
+   */
+  private readonly answering = new RecentKeys(1_000);
 
   constructor(
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
@@ -42,6 +47,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     this.subscriptions = [
       this.bus.subscribe('session.*.bindings', (_payload, subject) => this.rebind(subject.split('.').at(-2)!)),
       this.bus.subscribe('session.*.events', (event) => this.deliver(event)),
+      this.bus.subscribe('inbound.parked', (letter) => this.tellParked(letter)),
     ];
     for (const plugin of this.plugins.values()) {
       await plugin.start({
@@ -56,13 +62,35 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
    * answered in the chat with why, like any reply, so the platform does not send it again.
    */
   private async submit(message: InboundMessageV1): ReturnType<ChannelContext['submit']> {
+    const key = inboundKey(message);
+    this.answering.add(key);
+    let told = false;
     try {
       const answer = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
       return 'queued' in answer ? { queued: true } : { reply: answer.reply && this.redactor.redact(answer.reply), buttons: answer.buttons };
     } catch (error) {
-      if (error instanceof RemoteError && error.code === DEAD_LETTER) return { reply: `Sorry, your message ${error.message}.` };
+      if (error instanceof RemoteError && error.code === DEAD_LETTER) {
+        told = true;
+        return { reply: sorry(error.message) };
+      }
       throw error;
+    } finally {
+      if (!told) this.answering.delete(key);
     }
+  }
+
+  /**
+   * A message parked after its sender stopped waiting (it was queued for an engine that was
+   * busy or down): tell its chat now, since no reply will. One still waited for hears it
+   * in its reply instead.
+   */
+  private async tellParked(letter: DeadLetterV1): Promise<void> {
+    const { message } = letter;
+    const plugin = this.plugins.get(message.channel);
+    if (!plugin || message.chatId === null || this.answering.has(inboundKey(message))) return;
+    await plugin.send(message.chatId, { text: this.redactor.redact(sorry(deadLetterError(letter).message)) }).catch((error: unknown) => {
+      this.logger.warn(`telling ${message.channel} chat ${message.chatId} of dead letter ${letter.id} failed: ${(error as Error).message}`);
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -119,5 +147,30 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
       this.bindings.set(sessionId, found);
     }
     return found;
+  }
+}
+
+function sorry(why: string): string {
+  return `Sorry, your message ${why}.`;
+}
+
+/** A set that forgets its oldest keys beyond `limit`. */
+class RecentKeys {
+  private readonly keys = new Set<string>();
+
+  constructor(private readonly limit: number) {}
+
+  add(key: string): void {
+    this.keys.delete(key);
+    this.keys.add(key);
+    if (this.keys.size > this.limit) this.keys.delete(this.keys.values().next().value!);
+  }
+
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
+  delete(key: string): void {
+    this.keys.delete(key);
   }
 }
