@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { OnBusEvent, OnBusRequest } from '@patchbay/bus';
+import { OnBusEvent, OnBusRequest, safeDescription } from '@patchbay/bus';
 import {
   EngineStatusV1,
   OutputEventV1,
@@ -33,7 +33,8 @@ export class EngineController {
       await this.database.ping();
       return { database: { ok: true, detail: 'connected' } };
     } catch (error) {
-      return { database: { ok: false, detail: (error as Error).message } };
+      // Readiness is public: what failed, never the statement (a driver error's message quotes it).
+      return { database: { ok: false, detail: safeDescription(error) } };
     }
   }
 }

@@ -44,7 +44,7 @@ export class HealthController {
     try {
       return (await this.bus.request('engine.status', {}, { timeoutMs: 2_000 })).database;
     } catch (error) {
-      return { ok: false, detail: `engine: ${describeError(error).message}` };
+      return { ok: false, detail: `engine: ${describeError(error, 'the readiness check').message}` };
     }
   }
 }

@@ -1,7 +1,19 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
-import { Bus, BusServer, BusSigner, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport, natsSecurityOptions } from '@patchbay/bus';
+import {
+  Bus,
+  BusExceptionFilter,
+  BusServer,
+  BusSigner,
+  BusTransport,
+  describeError,
+  DirectInboundQueue,
+  InProcessTransport,
+  JetStreamInboundQueue,
+  NatsTransport,
+  natsSecurityOptions,
+} from '@patchbay/bus';
 import { defaultAgentName } from '@patchbay/agents';
 import { ConfigError, LoadedConfig, PatchbayConfig } from '@patchbay/config';
 import { assertHttpExposure, bodyReaders } from '@patchbay/gateway';
@@ -73,6 +85,8 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
       logger.log(`HTTP on ${url}`);
     } else {
       const micro = await NestFactory.createMicroservice(module, { strategy, logger: redactingLogger });
+      // The gateway's filter does this in a process with HTTP.
+      micro.useGlobalFilters(new BusExceptionFilter());
       app = micro;
       await micro.listen();
     }
@@ -101,8 +115,13 @@ function busSigner(roles: readonly Role[], config: PatchbayConfig): BusSigner | 
   );
 }
 
+/**
+ * An event handler failed. Through Nest's filters that is a reply already logged with its
+ * error id; anything else is described (and logged) once here.
+ */
 function onHandlerError(subject: string, error: unknown): void {
-  logger.error(`handler for ${subject} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const reply = describeError(error, subject);
+  if (!reply.errorId) logger.error(`handler for ${subject} failed: ${reply.code}: ${reply.message}`);
 }
 
 /** Connection URLs may carry credentials; logs get the host only. */

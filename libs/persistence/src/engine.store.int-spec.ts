@@ -162,6 +162,24 @@ describeWith(['postgres'], 'EngineStore', () => {
       expect(await store.transcript(sessionId, 5, 100)).toEqual([]);
     });
 
+    it('drops the events a run sends after its end is stored and its task closed; a retried task stores its new run', async () => {
+      const { taskId } = await store.acceptInbound(message({ text: 'retried' }), route('demo'));
+      const of = (runId: string, seq: number, type: 'text' | 'error'): OutputEventV1 =>
+        type === 'text'
+          ? { ...event(sessionId, seq), taskId: taskId!, runId }
+          : { type, code: 'store_failed', text: 'given up', exitCode: null, sessionId, taskId: taskId!, runId, seq, at: new Date().toISOString() };
+      // Run 1 ends in an error and its task goes back to the queue: run 2's events are stored.
+      expect(await store.appendEvent(of('run00001', 1, 'error'))).toBe(true);
+      expect(await store.appendEvent(of('run00002', 2, 'text'))).toBe(true);
+      // Run 2 is given up: its task is failed and its end stored; what it still sends is dropped.
+      await store.finishTask(taskId!, 'failed', 'given up');
+      expect(await store.appendEvent(of('run00002', 3, 'error'))).toBe(true);
+      expect(await store.appendEvent(of('run00002', 4, 'text'))).toBe(false);
+      expect(await store.appendEvent(of('run00002', 5, 'error'))).toBe(false);
+      expect((await store.transcript(sessionId, 0, 100)).map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect((await store.session(sessionId))?.lastSeq).toBe(3);
+    });
+
     it("keeps each session's events apart", async () => {
       const other = (await store.acceptInbound(message(), route('demo'))).sessionId;
       await store.appendEvent(event(sessionId, 1, 'mine'));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { EntityManager, LockMode, QueryResult, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import {
   Delivery,
   InboundAcceptedV1,
@@ -340,15 +340,24 @@ export class EngineStore {
   }
 
 
-  /** Stores an output event once; false when (session, seq) was already stored. */
+  /**
+   * Stores an output event once; false when (session, seq) was already stored, or when its
+   * run's end is stored and its task closed: a run given up (the store failed on one of its
+   * events) may still talk until its runner kills it, and its session has moved on.
+   */
   async appendEvent(event: OutputEventV1): Promise<boolean> {
     const em = this.em();
-    const inserted = await em
-      .createQueryBuilder(TranscriptEntryEntity)
-      .insert({ sessionId: event.sessionId, seq: event.seq, taskId: event.taskId, type: event.type, event, createdAt: new Date() })
-      .onConflict(['sessionId', 'seq'])
-      .ignore()
-      .execute('run');
+    const inserted = await em.getConnection().execute<QueryResult>(
+      `insert into "transcript_entry" ("session_id", "seq", "task_id", "type", "event", "created_at")
+         select ?, ?, ?, ?, ?::jsonb, now()
+          where not exists (
+            select 1 from "task" t join "transcript_entry" e on e."session_id" = ? and e."task_id" = t."id"
+             where t."id" = ? and t."status" not in (${OPEN_TASK.map(() => '?').join(', ')})
+               and e."type" in ('final', 'error') and e."event"->>'runId' = ?)
+       on conflict ("session_id", "seq") do nothing`,
+      [event.sessionId, event.seq, event.taskId, event.type, JSON.stringify(event), event.sessionId, event.taskId, ...OPEN_TASK, event.runId],
+      'run',
+    );
     if (inserted.affectedRows === 0) return false;
     await em.nativeUpdate(
       SessionEntity,

@@ -122,7 +122,7 @@ export class InboundService {
     if (!(await this.store.recordInput(message, sessionId))) return this.store.findInbound(message);
     const input = await this.bus
       .request('session.*.input', { text: message.text, sender: message.sender.name }, { params: [sessionId] })
-      .catch((error: unknown) => ({ delivered: false, detail: describeError(error).message }));
+      .catch((error: unknown) => ({ delivered: false, detail: describeError(error, `input for session ${sessionId}`).message }));
     if (input.delivered) {
       this.logger.log(`message ${message.messageId} typed into session ${sessionId}`);
       return { taskId: null, sessionId, duplicate: false, outcome: 'input', input };
