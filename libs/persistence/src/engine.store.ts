@@ -19,6 +19,9 @@ const OPEN_TASK: TaskStatus[] = ['new', 'routed', 'queued', 'running'];
 /** A message id seen before with other content (a client's Idempotency-Key reused). */
 export class InboundConflictError extends Error {}
 
+/** A concurrent delivery of the same message was handled another way (a command, a denial) first. */
+export class InboundAlreadyHandledError extends Error {}
+
 /** The agent for a new session, and why (a routing rule's name, or the default). */
 export interface Route {
   agent: string;
@@ -64,7 +67,7 @@ export class EngineStore {
       const seen = await this.findInbound(message);
       if (seen?.outcome === 'task') return { taskId: seen.taskId!, sessionId: seen.sessionId!, duplicate: true, outcome: 'task' };
       // Handled another way by a concurrent delivery of the same message.
-      if (seen) throw new Error(`message ${message.messageId} was already handled (${seen.outcome})`);
+      if (seen) throw new InboundAlreadyHandledError(`message ${message.messageId} was already handled (${seen.outcome})`);
       try {
         return await this.em().transactional((em) => this.insertInbound(em, message, route));
       } catch (error) {

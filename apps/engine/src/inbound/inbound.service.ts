@@ -3,7 +3,7 @@ import { AppError, Bus, describeError } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import { agentProfiles } from '@patchbay/agents';
-import { EngineStore, InboundConflictError, SessionEntity } from '@patchbay/persistence';
+import { EngineStore, InboundAlreadyHandledError, InboundConflictError, SessionEntity } from '@patchbay/persistence';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { AccessService, Sender } from '../access/access.service';
 import { COMMANDS, parseCommand } from '../commands/commands';
@@ -40,6 +40,8 @@ export class InboundService {
       return await this.decide(message);
     } catch (error) {
       if (error instanceof InboundConflictError) throw new AppError('idempotency_conflict', error.message);
+      // The race's winner answered; this delivery gets the same answer, as any duplicate does.
+      if (error instanceof InboundAlreadyHandledError) return (await this.store.findInbound(message))!;
       throw error;
     }
   }
