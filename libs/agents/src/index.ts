@@ -3,3 +3,4 @@ export * from './agent-profiles';
 export * from './agent-survey';
 export * from './agent-usability';
 export * from './parsers';
+export * from './agent-checks';

@@ -214,6 +214,16 @@ export const AgentSurveyV1 = z.object({
 });
 export type AgentSurveyV1 = z.infer<typeof AgentSurveyV1>;
 
+/** One line of `patchbay doctor`: what was checked, how it went, and what to do about it. */
+export const DoctorCheckV1 = z.object({
+  name: z.string(),
+  /** fail: something needed is broken (doctor exits non-zero); warn: worth knowing. */
+  outcome: z.enum(['ok', 'warn', 'fail']),
+  detail: z.string(),
+  fix: z.string().nullable(),
+});
+export type DoctorCheckV1 = z.infer<typeof DoctorCheckV1>;
+
 export const EngineStatusV1 = z.object({
   database: z.object({ ok: z.boolean(), detail: z.string() }),
   /** Left out by an engine older than the survey. */
