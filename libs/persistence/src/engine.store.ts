@@ -254,6 +254,11 @@ export class EngineStore {
     return this.em().findOne(TaskEntity, { sessionId, status: 'queued' }, { orderBy: { createdAt: 'asc' } });
   }
 
+  /** How many of the session's tasks are queued or running besides this one: the line it waits in. */
+  async tasksAhead(sessionId: string, taskId: string): Promise<number> {
+    return this.em().count(TaskEntity, { sessionId, id: { $ne: taskId }, status: { $in: ['running', 'queued'] } });
+  }
+
   /** Sessions holding a run (of one runner, if given). */
   async runningSessions(runnerId?: string): Promise<SessionEntity[]> {
     return this.em().find(SessionEntity, { status: 'running', ...(runnerId ? { runnerId } : {}) });
