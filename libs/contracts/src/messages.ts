@@ -52,8 +52,8 @@ export const InboundAcceptedV1 = z.object({
   input: z.object({ delivered: z.boolean(), detail: z.string() }).optional(),
   /** What became of the message. */
   outcome: z.enum(['task', 'input', 'command', 'pairing', 'denied']),
-  /** Of a new task: how many tasks of its session are queued or running before it. */
-  ahead: z.number().int().nonnegative().optional(),
+  /** Of a new task that waits: how many tasks of its session are queued or running before it. */
+  ahead: z.number().int().positive().optional(),
   /** Text for the sender (a command's answer, a pairing code, why it was refused). */
   reply: textField().optional(),
   /** Buttons to show with the reply, each standing for a command (e.g. approve a pairing). */

@@ -87,12 +87,13 @@ export class InboundService {
     if (accepted.duplicate) return accepted;
     // The chat may have just been bound to a new session: channels re-read who follows it.
     if (message.chatId) this.bus.publish('session.*.bindings', {}, [accepted.sessionId]);
-    // Counted before its dispatch starts, so the sender learns the line it joined.
+    // Counted before its dispatch starts, so the sender learns the line it joined. Both are
+    // of this moment, not stored: a redelivery gets the ids only.
     const ahead = await this.store.tasksAhead(accepted.sessionId, accepted.taskId);
     this.runs.queued(accepted);
     // A task on the default agent says why that is the demo (e.g. claude is not logged in).
     const notice = route.name === null && this.agents.notice ? { reply: this.agents.notice } : {};
-    return { ...accepted, ahead, ...notice };
+    return { ...accepted, ...(ahead > 0 ? { ahead } : {}), ...notice };
   }
 
   private async command(message: InboundMessageV1, sender: Sender, bound: SessionEntity | null, name: string, args: string[]): Promise<InboundAcceptedV1> {

@@ -2,7 +2,25 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@patchbay/config';
-import { initCommand } from './init.command';
+import { initCommand, Prompter } from './init.command';
+
+/** Answers each question with the next scripted answer; a question too many fails the test. */
+class ScriptedPrompter implements Prompter {
+  readonly questions: string[] = [];
+  closed = false;
+
+  constructor(private readonly answers: string[]) {}
+
+  async ask(question: string): Promise<string> {
+    this.questions.push(question);
+    if (this.answers.length === 0) throw new Error(`unexpected question: ${question}`);
+    return this.answers.shift()!;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
 
 describe('patchbay init --yes', () => {
   let dir: string;
@@ -17,7 +35,7 @@ describe('patchbay init --yes', () => {
   });
 
   const load = (env: NodeJS.ProcessEnv = {}) => loadConfig({ PATCHBAY_CONFIG: join(dir, 'patchbay.yaml'), PATCHBAY_HOME: join(dir, 'home'), ...env }, dir);
-  const noPrompts = () => {
+  const noPrompts = (): Prompter => {
     throw new Error('init --yes asked a question');
   };
 
@@ -61,5 +79,35 @@ describe('patchbay init --yes', () => {
     await expect(refused(['--telegram-token', 't', '--telegram-token-env'])).rejects.toThrow('pick one');
     await expect(refused(['--telegram'])).rejects.toThrow(ConfigError);
     expect(() => readFileSync(join(dir, 'patchbay.yaml'))).toThrow();
+  });
+});
+
+describe('patchbay init, asking', () => {
+  let dir: string;
+  let out: jest.SpyInstance;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pb-init-'));
+    out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  });
+  afterEach(() => {
+    out.mockRestore();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks for channels, their tokens (empty: from the environment), repositories, owners and the default agent', async () => {
+    const prompter = new ScriptedPrompter(['telegram, github', '', 'ghp_written', 'me/a, me/b', 'telegram:7', 'claude']);
+    expect(await initCommand([], dir, () => prompter)).toBe(0);
+    expect(prompter.questions[1]).toContain('empty: read TELEGRAM_BOT_TOKEN from the environment');
+    expect(prompter.closed).toBe(true);
+    const { config } = loadConfig({ PATCHBAY_CONFIG: join(dir, 'patchbay.yaml'), PATCHBAY_HOME: join(dir, 'home'), TELEGRAM_BOT_TOKEN: 'env-token' }, dir);
+    expect(config.telegram.token).toBe('env-token');
+    expect(config.github).toMatchObject({ token: 'ghp_written', repos: ['me/a', 'me/b'] });
+    expect(config.access.owners).toEqual(['local:*', 'telegram:7']);
+    expect(config.defaultAgent).toBe('claude');
+  });
+
+  it('refuses an unknown channel, and asks nothing without a terminal', async () => {
+    await expect(initCommand([], dir, () => new ScriptedPrompter(['slack']))).rejects.toThrow('unknown channel(s) slack: expected telegram, discord or github');
+    await expect(initCommand([], dir, () => null)).rejects.toThrow('for scripts pass --yes and flags');
   });
 });

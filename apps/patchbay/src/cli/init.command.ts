@@ -26,8 +26,18 @@ const CHANNELS: Record<Channel, { title: string; env: string; what: string }> = 
   github: { title: 'GitHub', env: 'GITHUB_TOKEN', what: 'token (a machine user’s)' },
 };
 
-/** Asks the user one question; a class of its own so the terminal stays out of the rest. */
-export class Prompter {
+/** Asks the user one question at a time. */
+export interface Prompter {
+  ask(question: string): Promise<string>;
+  close(): void;
+}
+
+/** The terminal's prompter (questions on stderr, so stdout stays the command's own); null when stdin is no terminal. */
+export function terminalPrompter(): Prompter | null {
+  return process.stdin.isTTY ? new TerminalPrompter() : null;
+}
+
+class TerminalPrompter implements Prompter {
   private readonly rl = createInterface({ input: process.stdin, output: process.stderr });
 
   async ask(question: string): Promise<string> {
@@ -69,7 +79,7 @@ export const INIT_USAGE = `Usage: patchbay init [--force] [--file patchbay.yaml]
  * `patchbay init`: writes a commented patchbay.yaml from a few answers (asked on a
  * terminal, or taken from flags with --yes). Never replaces a file without --force.
  */
-export async function initCommand(argv: string[], cwd = process.cwd(), prompter: () => Prompter = () => new Prompter()): Promise<number> {
+export async function initCommand(argv: string[], cwd = process.cwd(), prompter: () => Prompter | null = terminalPrompter): Promise<number> {
   const { values, positionals } = parseInitArgs(argv);
   if (values.help) {
     process.stdout.write(`${INIT_USAGE}\n`);
@@ -80,14 +90,15 @@ export async function initCommand(argv: string[], cwd = process.cwd(), prompter:
   if (existsSync(file) && !values.force) throw new ConfigError(`${file} exists: pass --force to replace it`);
   let answers: InitAnswers;
   if (values.yes) answers = answersFromFlags(values);
-  else if (process.stdin.isTTY) {
+  else {
     const ask = prompter();
+    if (!ask) throw new ConfigError('init asks questions on a terminal; for scripts pass --yes and flags (patchbay init --help)');
     try {
       answers = await askAnswers(ask);
     } finally {
       ask.close();
     }
-  } else throw new ConfigError('init asks questions on a terminal; for scripts pass --yes and flags (patchbay init --help)');
+  }
   const yaml = renderConfig(answers);
   checkAnswers(answers, yaml);
   const holdsToken = [answers.telegram, answers.discord, answers.github].some((source) => source && 'token' in source);
