@@ -113,7 +113,7 @@ for (const mode of modes) {
       } finally {
         process.stdout.write = write;
       }
-      expect(printed).toContain('! dead letters: 2 (see GET /api/inbound/dead)\n');
+      expect(printed).toContain('! dead letters: 2 (see GET /api/inbound/dead) → read their reasons');
     });
 
     it('lets an owner send a dead letter again once the cause is fixed, and drop another', async () => {

@@ -143,7 +143,7 @@ for (const mode of MODES) {
       const ready = await getJson('/readyz');
       expect(ready.status).toBe('ready');
       expect(ready.checks.bus.ok).toBe(true);
-      expect(ready.checks.database).toEqual({ ok: true, detail: 'connected' });
+      expect(ready.checks.database).toEqual({ ok: true, detail: expect.stringMatching(/^connected to /) });
       expect(ready.checks.runners).toMatchObject({ ok: true, count: 1 });
       expect(ready.checks.tmux.detail).toMatch(/^tmux \d/);
     });

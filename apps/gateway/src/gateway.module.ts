@@ -10,10 +10,12 @@ import { GitHubWebhookController } from './channels/github-webhook.controller';
 import { TelegramWebhookController } from './channels/telegram-webhook.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DeadLettersHttpController } from './dead-letters.controller';
+import { DoctorController } from './doctor.controller';
 import { HealthController } from './health.controller';
 import { JobsHttpController } from './jobs.controller';
 import { MessagesController } from './messages.controller';
 import { RouteNotFoundFilter } from './route-not-found.filter';
+import { ReadinessService } from './readiness.service';
 import { RunnerRegistry } from './runner-registry.service';
 import { SessionStreams } from './session-streams.service';
 import { SessionsController } from './sessions.controller';
@@ -27,6 +29,7 @@ import { TasksController } from './tasks.controller';
     AuthController,
     DashboardController,
     DeadLettersHttpController,
+    DoctorController,
     GitHubWebhookController,
     HealthController,
     JobsHttpController,
@@ -35,6 +38,6 @@ import { TasksController } from './tasks.controller';
     TasksController,
     TelegramWebhookController,
   ],
-  providers: [RunnerRegistry, SessionStreams, ChannelsService, { provide: APP_FILTER, useClass: BusErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, ...AUTH_PROVIDERS],
+  providers: [RunnerRegistry, ReadinessService, SessionStreams, ChannelsService, { provide: APP_FILTER, useClass: BusErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, ...AUTH_PROVIDERS],
 })
 export class GatewayModule {}

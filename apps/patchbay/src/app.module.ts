@@ -13,6 +13,8 @@ export interface AppOptions {
   inbound: InboundQueue;
   /** Required when the engine role runs here. */
   databaseUrl?: string;
+  /** What that database is, for status answers (no password). */
+  databaseLabel?: string;
 }
 
 /** One process's Patchbay: the roles it runs, sharing config and bus. */
@@ -27,7 +29,7 @@ export class AppModule {
         ConfigModule.forRoot(options.config),
         BusModule.forRoot({ bus: options.bus, inbound: options.inbound }),
         ...(roles.includes('gateway') ? [GatewayModule] : []),
-        ...(roles.includes('engine') ? [EngineModule.forRoot({ databaseUrl: options.databaseUrl! })] : []),
+        ...(roles.includes('engine') ? [EngineModule.forRoot({ databaseUrl: options.databaseUrl!, databaseLabel: options.databaseLabel })] : []),
         ...(roles.includes('runner') ? [RunnerModule] : []),
       ],
     };

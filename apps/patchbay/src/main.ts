@@ -5,6 +5,7 @@ import { ApiError, cliApiClient } from './cli/api-client';
 import { attachCommand } from './cli/attach.command';
 import { doctorCommand } from './cli/doctor.command';
 import { followSession } from './cli/follow';
+import { initCommand } from './cli/init.command';
 import { jobsCommand } from './cli/jobs.command';
 import { sessionsCommand, tasksCommand } from './cli/list.commands';
 import { pairCommand } from './cli/pair.command';
@@ -15,6 +16,7 @@ import { startServer } from './server';
 
 const USAGE = `Usage: patchbay <command>
 
+  init [--yes …]                 write a commented patchbay.yaml (init --help)
   start [gateway|engine|runner]  run Patchbay (all-in-one without a role)
   send "text" [--chat <id>]      send a message, print the agent's output until it ends
   sessions                       list sessions
@@ -25,7 +27,7 @@ const USAGE = `Usage: patchbay <command>
   pair [list]                    pairing requests from unknown senders
   pair approve <code> [--role r] let one in (operator by default; viewer, owner)
   jobs <command>                 scheduled jobs: list, add, rm, enable, disable, run, runs (jobs --help)
-  doctor                         check Node, tmux, agents, NATS, PostgreSQL and config
+  doctor                         check what the running Patchbay uses (or this machine when none runs)
 
 Configuration: patchbay.yaml (or PATCHBAY_CONFIG), overridden by NATS_URL, DATABASE_URL,
 PATCHBAY_HOME, PATCHBAY_HTTP_PORT, … (see README.md). The CLI talks to PATCHBAY_URL or the
@@ -33,6 +35,8 @@ configured HTTP port, with PATCHBAY_API_TOKEN (or the first owner token in http.
 server needs one.`;
 
 async function main(argv: string[]): Promise<number> {
+  // `init` writes the config, so it must not need one.
+  if (argv[0] === 'init') return initCommand(argv.slice(1));
   // `jobs` has options of its own (--cron, --every, --prompt, …).
   if (argv[0] === 'jobs') return jobsCommand(() => cliApiClient(loadConfig().config), argv.slice(1));
   const { positionals, values } = parseArgs({

@@ -14,7 +14,7 @@ import {
   NatsTransport,
   natsSecurityOptions,
 } from '@patchbay/bus';
-import { defaultAgentName } from '@patchbay/agents';
+import { configuredDefaultAgent } from '@patchbay/agents';
 import { ConfigError, LoadedConfig, PatchbayConfig } from '@patchbay/config';
 import { assertHttpExposure, bodyReaders } from '@patchbay/gateway';
 import { EmbeddedDatabase } from '@patchbay/persistence';
@@ -42,7 +42,7 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   Logger.overrideLogger(redactingLogger);
   // Fails fast on an agents: entry that is incomplete, a defaultAgent that names no agent
   // (else every message would fail later), or an open API without a token, before anything connects.
-  defaultAgentName(config);
+  configuredDefaultAgent(config);
   if (roles.includes('gateway')) assertHttpExposure(config);
   logger.log(`starting ${allInOne ? 'all-in-one' : roles.join(', ')} (config: ${file ?? 'defaults'}, home: ${config.home})`);
 
@@ -63,11 +63,13 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   };
   try {
     let databaseUrl = config.database.url;
+    let databaseLabel = databaseUrl ? redactUrl(databaseUrl) : undefined;
     if (roles.includes('engine') && !databaseUrl) {
       embedded = await EmbeddedDatabase.start(config.home, config.database.embeddedPort);
       databaseUrl = embedded.url;
+      databaseLabel = embedded.label;
     }
-    const module = AppModule.forRoot({ roles, config, bus, inbound, databaseUrl });
+    const module = AppModule.forRoot({ roles, config, bus, inbound, databaseUrl, databaseLabel });
     const strategy = new BusServer(bus);
     let url: string | null = null;
     if (roles.includes('gateway')) {

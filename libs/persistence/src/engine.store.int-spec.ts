@@ -108,6 +108,19 @@ describeWith(['postgres'], 'EngineStore', () => {
       expect(await count('binding', 'chat_id = ?', [chatId])).toBe(1);
     });
 
+    it('counts the tasks of the session queued or running before a new one (its place in line)', async () => {
+      const chatId = `chat-${newId()}`;
+      const first = await store.acceptInbound(message({ chatId }), route('demo'));
+      expect(await store.tasksAhead(first.sessionId, first.taskId)).toBe(0);
+      const second = await store.acceptInbound(message({ chatId, text: 'then this' }), route('demo'));
+      const third = await store.acceptInbound(message({ chatId, text: 'and this' }), route('demo'));
+      expect(await store.tasksAhead(third.sessionId, third.taskId)).toBe(2);
+      await store.finishTask(first.taskId, 'done', null);
+      expect(await store.tasksAhead(third.sessionId, third.taskId)).toBe(1);
+      // The task behind it is not ahead of it.
+      expect(await store.tasksAhead(second.sessionId, second.taskId)).toBe(0);
+    });
+
     it('gives other chats, the same chat id on another channel, and chatless messages their own sessions', async () => {
       const chatId = `chat-${newId()}`;
       const sessions = [

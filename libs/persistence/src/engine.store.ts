@@ -257,6 +257,13 @@ export class EngineStore {
     return this.em().findOne(TaskEntity, { sessionId, status: 'queued' }, { orderBy: { createdAt: 'asc' } });
   }
 
+  /** How many of the session's tasks, older than this one, are queued or running: its place in line. */
+  async tasksAhead(sessionId: string, taskId: string): Promise<number> {
+    const task = await this.em().findOne(TaskEntity, taskId);
+    if (!task) return 0;
+    return this.em().count(TaskEntity, { sessionId, id: { $ne: taskId }, createdAt: { $lt: task.createdAt }, status: { $in: ['running', 'queued'] } });
+  }
+
   /** Sessions holding a run (of one runner, if given). */
   async runningSessions(runnerId?: string): Promise<SessionEntity[]> {
     return this.em().find(SessionEntity, { status: 'running', ...(runnerId ? { runnerId } : {}) });

@@ -66,7 +66,7 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
   async function engine(sink: InboundSink = inbound): Promise<SchedulerService> {
     const database = await Database.connect(testDb.url);
     databases.push(database);
-    return new SchedulerService({ jobs: new JobsStore(database), inbound: sink, clock, config });
+    return new SchedulerService({ jobs: new JobsStore(database), inbound: sink, clock, config, defaultAgent: 'demo' });
   }
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { agentProfiles, defaultAgentName } from '@patchbay/agents';
+import { agentProfiles } from '@patchbay/agents';
 import { AppError, describeError } from '@patchbay/bus';
 import { PatchbayConfig } from '@patchbay/config';
 import {
@@ -25,6 +25,8 @@ export interface SchedulerDeps {
   inbound: InboundSink;
   clock: SchedulerClock;
   config: PatchbayConfig;
+  /** The agent of jobs that name none (chosen once at start, see surveyAgents). */
+  defaultAgent: string;
 }
 
 /** The loop sleeps until the next job is due, but never longer (jobs other engines add). */
@@ -193,7 +195,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     if (job.agent && !agentProfiles(this.deps.config).has(job.agent)) throw new AppError('invalid_job', `agent "${job.agent}" is not configured any more`);
-    const agent = job.agent ?? defaultAgentName(this.deps.config);
+    const agent = job.agent ?? this.deps.defaultAgent;
     const sessionId = await this.deps.jobs.sessionForChat(job.targetChannel!, job.targetChatId!, agent);
     if (job.targetChannel !== SCHEDULE_CHANNEL || job.targetChatId !== chatId) {
       await this.deps.jobs.bindChat(SCHEDULE_CHANNEL, chatId, sessionId);
