@@ -12,13 +12,15 @@ import { DashboardController } from './dashboard/dashboard.controller';
 import { HealthController } from './health.controller';
 import { JobsHttpController } from './jobs.controller';
 import { MessagesController } from './messages.controller';
+import { MetricsHttpController } from './metrics/metrics.controller';
+import { MetricsScraper } from './metrics/metrics-scraper';
 import { RouteNotFoundFilter } from './route-not-found.filter';
 import { RunnerRegistry } from './runner-registry.service';
 import { SessionStreams } from './session-streams.service';
 import { SessionsController } from './sessions.controller';
 import { TasksController } from './tasks.controller';
 
-/** HTTP (the web page, health, the REST API, the local channel, session streams, webhooks) and the chat channels. */
+/** HTTP (the web page, health, metrics, the REST API, the local channel, session streams, webhooks) and the chat channels. */
 @Module({
   imports: [SecurityModule],
   controllers: [
@@ -29,10 +31,11 @@ import { TasksController } from './tasks.controller';
     HealthController,
     JobsHttpController,
     MessagesController,
+    MetricsHttpController,
     SessionsController,
     TasksController,
     TelegramWebhookController,
   ],
-  providers: [RunnerRegistry, SessionStreams, ChannelsService, { provide: APP_FILTER, useClass: BusErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, ...AUTH_PROVIDERS],
+  providers: [RunnerRegistry, SessionStreams, ChannelsService, MetricsScraper, { provide: APP_FILTER, useClass: BusErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, ...AUTH_PROVIDERS],
 })
 export class GatewayModule {}

@@ -4,6 +4,7 @@ import { Bus, BusServer, BusTransport, DirectInboundQueue, InProcessTransport, J
 import { defaultAgentName } from '@patchbay/agents';
 import { ConfigError, LoadedConfig } from '@patchbay/config';
 import { assertHttpExposure, bodyReaders } from '@patchbay/gateway';
+import { PatchbayMetrics, processName } from '@patchbay/metrics';
 import { EmbeddedDatabase } from '@patchbay/persistence';
 import { RedactingLogger, Redactor } from '@patchbay/security';
 import { AppModule } from './app.module';
@@ -25,7 +26,7 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     throw new ConfigError(`patchbay start ${roles.join(' ')}: separate processes talk over NATS; set NATS_URL (bus.natsUrl)`);
   }
   // Every log line of every role, from the first, without the config's secrets.
-  const redactingLogger = new RedactingLogger(Redactor.fromConfig(config));
+  const redactingLogger = new RedactingLogger(Redactor.fromConfig(config), config.log);
   Logger.overrideLogger(redactingLogger);
   // Fails fast on an agents: entry that is incomplete, a defaultAgent that names no agent
   // (else every message would fail later), or an open API without a token, before anything connects.
@@ -36,7 +37,12 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   const transport: BusTransport = config.bus.natsUrl
     ? await NatsTransport.connect(config.bus.natsUrl, `patchbay-${roles.join('+')}`, onHandlerError)
     : new InProcessTransport(onHandlerError);
-  const bus = new Bus(transport, { prefix: config.bus.prefix, requestTimeoutMs: config.bus.requestTimeoutMs });
+  const metrics = new PatchbayMetrics(allInOne ? 'all-in-one' : processName(roles));
+  const bus = new Bus(transport, {
+    prefix: config.bus.prefix,
+    requestTimeoutMs: config.bus.requestTimeoutMs,
+    observeRequest: (subject, outcome, seconds) => metrics.busRequestDuration.observe({ subject, outcome }, seconds),
+  });
   const inbound = transport instanceof NatsTransport ? new JetStreamInboundQueue(transport, bus) : new DirectInboundQueue(bus);
   logger.log(`bus: ${transport.kind === 'nats' ? `NATS at ${redactUrl(config.bus.natsUrl!)}` : 'in-process'} (prefix ${config.bus.prefix})`);
 
@@ -53,7 +59,7 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
       embedded = await EmbeddedDatabase.start(config.home, config.database.embeddedPort);
       databaseUrl = embedded.url;
     }
-    const module = AppModule.forRoot({ roles, config, bus, inbound, databaseUrl });
+    const module = AppModule.forRoot({ roles, config, bus, inbound, metrics, databaseUrl });
     const strategy = new BusServer(bus);
     let url: string | null = null;
     if (roles.includes('gateway')) {

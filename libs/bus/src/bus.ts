@@ -10,16 +10,21 @@ import {
   Subject,
 } from '@patchbay/contracts';
 import { z } from 'zod';
-import { BusError, PayloadValidationError, RemoteError } from './bus.errors';
+import { BusError, NoResponderError, PayloadValidationError, RemoteError, RequestTimeoutError } from './bus.errors';
 import { BusTransport, TransportMessage, TransportSubscription } from './bus.transport';
 
 /** How a reply travels: a result, or an error the requester re-raises. */
 type ReplyEnvelope = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string } };
 
+/** How a request ended, as its latency is recorded. */
+export type BusRequestOutcome = 'ok' | 'remote_error' | 'timeout' | 'no_responder' | 'error';
+
 export interface BusOptions {
   /** Deployment prefix, the first subject token (`pb`); tests use their own. */
   prefix: string;
   requestTimeoutMs: number;
+  /** Told each request's latency (libs/metrics' histogram), by contract subject. */
+  observeRequest?: (subject: RequestSubject, outcome: BusRequestOutcome, seconds: number) => void;
 }
 
 const encoder = new TextEncoder();
@@ -58,10 +63,25 @@ export class Bus {
   ): Promise<ReplyOf<S>> {
     const wire = this.wireSubject(subject, options.params);
     const body = encode(this.check(contracts[subject].payload, wire, payload));
-    const raw = await this.transport.request(wire, body, options.timeoutMs ?? this.options.requestTimeoutMs);
-    const envelope = JSON.parse(decoder.decode(raw)) as ReplyEnvelope;
-    if (!envelope.ok) throw new RemoteError(wire, envelope.error.code, envelope.error.message);
-    return this.check(contracts[subject].reply, wire, envelope.data) as ReplyOf<S>;
+    const startedAt = performance.now();
+    let outcome: BusRequestOutcome = 'error';
+    try {
+      const raw = await this.transport.request(wire, body, options.timeoutMs ?? this.options.requestTimeoutMs);
+      const envelope = JSON.parse(decoder.decode(raw)) as ReplyEnvelope;
+      if (!envelope.ok) {
+        outcome = 'remote_error';
+        throw new RemoteError(wire, envelope.error.code, envelope.error.message);
+      }
+      const reply = this.check(contracts[subject].reply, wire, envelope.data) as ReplyOf<S>;
+      outcome = 'ok';
+      return reply;
+    } catch (error) {
+      if (error instanceof RequestTimeoutError) outcome = 'timeout';
+      else if (error instanceof NoResponderError) outcome = 'no_responder';
+      throw error;
+    } finally {
+      this.options.observeRequest?.(subject, outcome, (performance.now() - startedAt) / 1000);
+    }
   }
 
   /**

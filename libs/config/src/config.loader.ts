@@ -16,6 +16,8 @@ const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; type: 'string'
   { env: 'PATCHBAY_TMUX_SOCKET', path: ['tmux', 'socket'], type: 'string' },
   { env: 'PATCHBAY_RUNNER_ID', path: ['runner', 'id'], type: 'string' },
   { env: 'PATCHBAY_DEFAULT_AGENT', path: ['defaultAgent'], type: 'string' },
+  { env: 'PATCHBAY_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
+  { env: 'PATCHBAY_LOG_FORMAT', path: ['log', 'format'], type: 'string' },
   { env: 'TELEGRAM_BOT_TOKEN', path: ['telegram', 'token'], type: 'string' },
   { env: 'TELEGRAM_API_ROOT', path: ['telegram', 'apiRoot'], type: 'string' },
   { env: 'TELEGRAM_WEBHOOK_SECRET', path: ['telegram', 'webhookSecret'], type: 'string' },

@@ -3,6 +3,7 @@ import { Bus, INBOUND_QUEUE, InboundQueue, TransportSubscription } from '@patchb
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Delivery, OutputEventV1 } from '@patchbay/contracts';
 import { ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
+import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { CHANNEL_REGISTRY } from './channels.registry';
 
@@ -31,6 +32,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly bus: Bus,
     @Inject(INBOUND_QUEUE) private readonly inbound: InboundQueue,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    private readonly metrics: PatchbayMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -73,7 +75,14 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
       let renderer = this.renderers.get(key);
       if (!renderer) {
         const capabilities = { ...plugin.capabilities, rateBudget: plugin.rateBudgetOf?.(binding.chatId) ?? plugin.capabilities.rateBudget };
-        renderer = new ChatRenderer({ transport: plugin, chatId: binding.chatId, capabilities, delivery: binding.delivery });
+        const platform = plugin.id;
+        renderer = new ChatRenderer({
+          transport: plugin,
+          chatId: binding.chatId,
+          capabilities,
+          delivery: binding.delivery,
+          onCall: (operation, result) => this.metrics.rendererCalls.inc({ platform, operation, result }),
+        });
         this.renderers.set(key, renderer);
       }
       renderer.push(event);
