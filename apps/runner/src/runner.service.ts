@@ -176,8 +176,8 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   announce(leaving = false): void {
-    this.metrics.runnerCapacity.set(this.config.runner.capacity);
-    this.metrics.runnerActiveRuns.set(this.running.size);
+    this.metrics.runnerCapacity.set({ runner: this.runnerId }, this.config.runner.capacity);
+    this.metrics.runnerActiveRuns.set({ runner: this.runnerId }, this.running.size);
     this.metrics.queueDepth.set({ queue: 'runner' }, this.waiting.length);
     this.bus.publish('runner.heartbeat', {
       runnerId: this.runnerId,

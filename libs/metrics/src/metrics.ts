@@ -56,15 +56,18 @@ export class PatchbayMetrics {
     registers: [this.registry],
   });
 
+  /** runner: labelled with its id (unlabelled gauges would show 0 in every other process). */
   readonly runnerCapacity = new Gauge({
     name: 'patchbay_runner_capacity',
-    help: 'Runs a runner may have at once (runner.capacity)',
+    help: 'Runs a runner may have at once (runner.capacity), by runner id',
+    labelNames: ['runner'] as const,
     registers: [this.registry],
   });
 
   readonly runnerActiveRuns = new Gauge({
     name: 'patchbay_runner_active_runs',
-    help: 'Runs with an agent in tmux on this runner',
+    help: 'Runs with an agent in tmux, by runner id',
+    labelNames: ['runner'] as const,
     registers: [this.registry],
   });
 
