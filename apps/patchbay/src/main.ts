@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@patchbay/config';
 import { ApiError, cliApiClient } from './cli/api-client';
@@ -85,22 +86,25 @@ async function start(args: string[], loaded: ReturnType<typeof loadConfig>): Pro
   }
   const roles = args.length === 1 ? [args[0] as Role] : [...ROLES];
   const server = await startServer(roles, loaded);
+  // With JSON logs every line of the output is a log object, these notes too.
+  const json = loaded.config.log.format === 'json';
+  const note = (stream: NodeJS.WriteStream, text: string) => (json ? new Logger('Patchbay').log(text) : stream.write(`${text}\n`));
   if (server.url && roles.length === ROLES.length) {
-    process.stdout.write(`\nPatchbay is running at ${server.url}\n  try: npx patchbay send "hello"   (Ctrl-C stops)\n\n`);
+    note(process.stdout, json ? `running at ${server.url}` : `\nPatchbay is running at ${server.url}\n  try: npx patchbay send "hello"   (Ctrl-C stops)\n`);
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
-        process.stderr.write(`${signal} again: exiting without waiting\n`);
+        note(process.stderr, `${signal} again: exiting without waiting`);
         process.exit(1);
       }
       stopping = true;
-      process.stderr.write(`${signal}: stopping (finishing writes)…\n`);
+      note(process.stderr, `${signal}: stopping (finishing writes)…`);
       server.stop().then(
         () => resolve(0),
         (error) => {
-          process.stderr.write(`shutdown failed: ${(error as Error).message}\n`);
+          note(process.stderr, `shutdown failed: ${(error as Error).message}`);
           resolve(1);
         },
       );
