@@ -12,7 +12,8 @@ export const MetricJsonV1 = z.object({
   aggregator: z.string(),
   values: z.array(
     z.object({
-      value: z.number(),
+      /** null: NaN, which JSON cannot carry (a gauge with nothing measured yet). */
+      value: z.number().nullable(),
       labels: z.record(z.string(), z.union([z.string(), z.number()])),
       metricName: z.string().optional(),
     }),

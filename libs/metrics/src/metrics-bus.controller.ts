@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Bus, OnBusEvent } from '@patchbay/bus';
-import { MetricsScrapeV1, MetricsSnapshotV1 } from '@patchbay/contracts';
+import { MetricsScrapeV1 } from '@patchbay/contracts';
 import { PatchbayMetrics } from './metrics';
 
 /** In a process without a gateway: answers a gateway's scrape with this process's metrics. */
@@ -13,8 +13,12 @@ export class MetricsBusController {
 
   @OnBusEvent('metrics.scrape')
   async scrape({ scrapeId }: MetricsScrapeV1): Promise<void> {
-    // prom-client types `type` as its MetricType enum, whose values are the type names.
-    const metrics = (await this.metrics.registry.getMetricsAsJSON()) as unknown as MetricsSnapshotV1['metrics'];
+    const metrics = (await this.metrics.registry.getMetricsAsJSON()).map((metric) => ({
+      ...metric,
+      // prom-client's MetricType enum values are the type names; NaN travels as null.
+      type: String(metric.type),
+      values: metric.values.map((v) => ({ ...v, labels: v.labels as Record<string, string | number>, value: Number.isNaN(v.value) ? null : v.value })),
+    }));
     this.bus.publish('metrics.snapshot.*', { process: this.metrics.processName, metrics }, [scrapeId]);
   }
 }

@@ -34,7 +34,7 @@ export class MetricsScraper {
   async scrape(): Promise<string> {
     if (!this.options.distributed) return this.metrics.registry.metrics();
     const [local, remote] = await Promise.all([this.metrics.registry.getMetricsAsJSON(), this.gather()]);
-    return AggregatorRegistry.aggregate([local, ...remote.map((snapshot) => snapshot.metrics as unknown as MetricJson[])]).metrics();
+    return AggregatorRegistry.aggregate([local, ...remote.map(fromSnapshot)]).metrics();
   }
 
   /**
@@ -73,4 +73,12 @@ export class MetricsScraper {
       this.bus.publish('metrics.scrape', { scrapeId });
     });
   }
+}
+
+/** A snapshot's metrics as prom-client gave them, NaN back where JSON said null. */
+function fromSnapshot(snapshot: MetricsSnapshotV1): MetricJson[] {
+  return snapshot.metrics.map((metric) => ({
+    ...metric,
+    values: metric.values.map((v) => ({ ...v, value: v.value ?? Number.NaN })),
+  })) as unknown as MetricJson[];
 }
