@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import type { InboundAcceptedV1 } from '@patchbay/contracts';
 import { createTestDatabase } from './support/databases';
 import { waitUntil } from './support/patchbay-instance';
-import { freePort, PatchbayProcesses, removeScratch, removeTmuxServer, scratchDir, writeConfig } from './support/patchbay-processes';
+import { freePort, PatchbayProcesses, runPatchbay, removeScratch, removeTmuxServer, scratchDir, writeConfig } from './support/patchbay-processes';
 import { parsePrometheusText, Sample, sampleValue } from './support/prometheus-text';
 import { readSse } from './support/sse';
 import { deleteInboundStream, describeWith, NATS_URL } from './support/services';
@@ -53,6 +53,7 @@ for (const mode of MODES) {
     let processes: PatchbayProcesses;
     let cleanup: () => Promise<void> = async () => {};
     let accepted: InboundAcceptedV1;
+    let env: NodeJS.ProcessEnv;
 
     const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
     /** What Prometheus does: GET, `Accept: text/plain`, its viewer token. */
@@ -68,9 +69,7 @@ for (const mode of MODES) {
       baseUrl = `http://127.0.0.1:${port}`;
       const prepared = await mode.prepare();
       cleanup = prepared.cleanup;
-      processes = new PatchbayProcesses(
-        mode.roles,
-        {
+      env = {
           ...process.env,
           ...prepared.env,
           PATCHBAY_CONFIG: writeConfig(dir, stringify({ defaultAgent: 'demo', http: { host: '0.0.0.0', tokens: [OWNER, PROMETHEUS] } })),
@@ -79,9 +78,8 @@ for (const mode of MODES) {
           PATCHBAY_TMUX_SOCKET: tmuxSocket,
           PATCHBAY_BUS_PREFIX: prefix,
           PATCHBAY_RUNNER_ID: 'runner-metrics',
-        },
-        dir,
-      );
+      };
+      processes = new PatchbayProcesses(mode.roles, env, dir);
       processes.start();
       await processes.waitReady(baseUrl, bearer(OWNER.token));
       const response = await fetch(`${baseUrl}/api/messages`, {
@@ -132,6 +130,19 @@ for (const mode of MODES) {
         expect([...processOf('nodejs_eventloop_lag_seconds')].map((p) => p.split('@')[0]).sort()).toEqual(['engine', 'gateway', 'runner']);
         expect([...processOf('patchbay_inbound_messages_total')].map((p) => p.split('@')[0])).toEqual(['engine']);
         expect([...processOf('patchbay_run_duration_seconds_count')].map((p) => p.split('@')[0])).toEqual(['runner']);
+      }
+    });
+
+    it('has `patchbay health <role>` pass for each running role (the compose and systemd healthchecks)', async () => {
+      // The CLI sends the config's first owner token, as on the machine that runs the role.
+      const roles = mode.roles.length === 1 ? ['gateway'] : ['gateway', 'engine', 'runner'];
+      for (const role of roles) {
+        const result = await runPatchbay(['health', role], env);
+        expect({ role, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ role, code: 0, stdout: `✓ ${role}: ready\n`, stderr: '' });
+      }
+      if (mode.roles.length > 1) {
+        const elsewhere = await runPatchbay(['health', 'runner'], { ...env, PATCHBAY_RUNNER_ID: 'runner-not-here' });
+        expect(elsewhere).toMatchObject({ code: 1, stdout: '✗ runner: no heartbeat from runner runner-not-here within 6 s\n' });
       }
     });
 

@@ -6,6 +6,7 @@ import { ApiError, cliApiClient } from './cli/api-client';
 import { attachCommand } from './cli/attach.command';
 import { doctorCommand } from './cli/doctor.command';
 import { followSession } from './cli/follow';
+import { healthCommand } from './cli/health.command';
 import { jobsCommand } from './cli/jobs.command';
 import { sessionsCommand, tasksCommand } from './cli/list.commands';
 import { pairCommand } from './cli/pair.command';
@@ -27,6 +28,7 @@ const USAGE = `Usage: patchbay <command>
   pair approve <code> [--role r] let one in (operator by default; viewer, owner)
   jobs <command>                 scheduled jobs: list, add, rm, enable, disable, run, runs (jobs --help)
   doctor                         check Node, tmux, agents, NATS, PostgreSQL and config
+  health [gateway|engine|runner] exit 0 when that role is ready (healthchecks; gateway by default)
 
 Configuration: patchbay.yaml (or PATCHBAY_CONFIG), overridden by NATS_URL, DATABASE_URL,
 PATCHBAY_HOME, PATCHBAY_HTTP_PORT, … (see README.md). The CLI talks to PATCHBAY_URL or the
@@ -75,6 +77,9 @@ async function main(argv: string[]): Promise<number> {
       return pairCommand(api, rest, values.role);
     case 'doctor':
       return doctorCommand(loaded, api);
+    case 'health':
+      if (rest.length > 1 || (rest.length === 1 && !ROLES.includes(rest[0] as Role))) return usage(`health takes one of ${ROLES.join(', ')}`);
+      return healthCommand(loaded.config, api, rest[0] as Role | undefined);
     default:
       return usage(`unknown command "${command}"`);
   }

@@ -9,6 +9,7 @@ import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
 import { AgentRun, RunDeps } from './agent-run';
+import { runnerIdOf } from './runner-id';
 import { JournalBatch, RunJournal } from './run-journal';
 import { Workspace, Workspaces } from './workspaces';
 import { ENGINE_WAIT_MS, HEARTBEAT_INTERVAL_MS, PREVIOUS_RUN_EXIT_MS } from './runner.constants';
@@ -47,7 +48,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(REDACTOR) redactor: Redactor,
     private readonly metrics: PatchbayMetrics,
   ) {
-    this.runnerId = config.runner.id ?? `runner-${hostname()}`;
+    this.runnerId = runnerIdOf(config);
     this.profiles = agentProfiles(config);
     this.workspaces = new Workspaces(config.home);
     this.deps = { tmux, runnerId: this.runnerId, redactor, publish: (event) => this.bus.publish('session.*.output', event, [event.sessionId]) };
