@@ -85,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 /** The environment variable that adds one owner API token, named `env`. */
 export const API_TOKEN_ENV = 'PATCHBAY_API_TOKEN';
 
+/** Every environment variable the loader reads (deploy files may set only these). */
+export const CONFIG_ENV_NAMES: readonly string[] = ['PATCHBAY_CONFIG', API_TOKEN_ENV, ...ENV_OVERRIDES.map((o) => o.env)];
+
 /** PATCHBAY_API_TOKEN adds `{name: env, role: owner}` to http.tokens (validated like the others). */
 function addEnvApiToken(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, sources: Map<string, string>): void {
   const token = env[API_TOKEN_ENV];
