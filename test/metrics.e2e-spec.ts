@@ -3,12 +3,12 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { InboundAcceptedV1 } from '@patchbay/contracts';
-import { createTestDatabase } from './support/databases';
 import { waitUntil } from './support/patchbay-instance';
-import { freePort, PatchbayProcesses, runPatchbay, removeScratch, removeTmuxServer, scratchDir, writeConfig } from './support/patchbay-processes';
+import { freePort, PatchbayProcesses, runPatchbay, scratchDir, writeConfig } from './support/patchbay-processes';
 import { parsePrometheusText, Sample, sampleValue } from './support/prometheus-text';
 import { readSse } from './support/sse';
-import { deleteInboundStream, describeWith, NATS_URL } from './support/services';
+import { RUN_MODES, tearDownRun } from './support/run-modes';
+import { describeWith } from './support/services';
 
 jest.setTimeout(180_000);
 
@@ -22,28 +22,8 @@ function outsideAddress(): string | undefined {
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
-interface Mode {
-  name: string;
-  needs: Array<'nats' | 'postgres' | 'tmux'>;
-  roles: string[][];
-  prepare(): Promise<{ env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }>;
-}
-
-const MODES: Mode[] = [
-  { name: 'all-in-one', needs: ['tmux'], roles: [[]], prepare: async () => ({ env: {}, cleanup: async () => {} }) },
-  {
-    name: 'distributed: the gateway gathers the engine\'s and the runner\'s metrics over NATS',
-    needs: ['tmux', 'nats', 'postgres'],
-    roles: [['engine'], ['runner'], ['gateway']],
-    prepare: async () => {
-      const db = await createTestDatabase('pb_e2e');
-      return { env: { NATS_URL, DATABASE_URL: db.url }, cleanup: db.drop };
-    },
-  },
-];
-
 /** Issue #10: GET /metrics after a real flow through the demo agent; the counters say what happened. */
-for (const mode of MODES) {
+for (const mode of RUN_MODES) {
   describeWith(mode.needs, `GET /metrics (${mode.name})`, () => {
     const dir = scratchDir('metrics');
     const tmuxSocket = `pbtest-${randomBytes(4).toString('hex')}`;
@@ -93,13 +73,7 @@ for (const mode of MODES) {
       await readSse(`${baseUrl}/api/sessions/${accepted.sessionId}/events?task=${accepted.taskId}`, { headers: bearer(OWNER.token) });
     });
 
-    afterAll(async () => {
-      await processes?.stop();
-      await cleanup();
-      if (mode.needs.includes('nats')) await deleteInboundStream(prefix);
-      removeTmuxServer(tmuxSocket);
-      removeScratch(dir);
-    });
+    afterAll(() => tearDownRun({ mode, processes, cleanup, prefix, tmuxSocket, dir }));
 
     it('counts the message, the finished task and the run of the demo agent', async () => {
       // The runner records the run's duration as its agent exits, just after the last event.
