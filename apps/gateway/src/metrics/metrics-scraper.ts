@@ -69,7 +69,7 @@ export class MetricsScraper {
         if (missing.length > 0) this.logger.warn(`metrics: no answer within ${this.config.metrics.scrapeWindowMs} ms from ${missing.join(', ')}`);
         this.known = new Set([...this.known].filter((name) => !missing.includes(name)));
         answer();
-      }, this.config.metrics.scrapeWindowMs).unref();
+      }, this.config.metrics.scrapeWindowMs);
       this.bus.publish('metrics.scrape', { scrapeId });
     });
   }
