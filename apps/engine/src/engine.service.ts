@@ -8,7 +8,8 @@ import {
   RunRequestV1,
 } from '@patchbay/contracts';
 import { EngineStore, TaskEntity } from '@patchbay/persistence';
-import { REDACTOR, Redactor } from '@patchbay/security';
+import { PatchbayMetrics } from '@patchbay/metrics';
+import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Clock } from './clock';
 import { Router } from './routing/router';
@@ -60,11 +61,13 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly router: Router,
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    private readonly metrics: PatchbayMetrics,
   ) {
     this.startedAt = clock.now().getTime();
   }
 
   onApplicationBootstrap(): void {
+    this.metrics.countTasksWith(() => this.store.taskCounts());
     // Runners answer with heartbeats; the first one from each triggers recovery.
     this.bus.publish('runner.announce', {});
     this.sweeper = setInterval(() => this.pending.track(this.recover()), RECOVER_EVERY_MS);
@@ -76,9 +79,11 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** A task was queued in a session: start it when the session is free. */
   queued(accepted: { taskId: string; sessionId: string }): void {
-    this.logger.log(`task ${accepted.taskId} queued in session ${accepted.sessionId}`);
-    // Started after the reply, so the sender learns its ids at once.
-    this.pending.track(this.dispatch(accepted.sessionId));
+    withLogIds({ sessionId: accepted.sessionId, taskId: accepted.taskId }, () => {
+      this.logger.log(`task ${accepted.taskId} queued in session ${accepted.sessionId}`);
+      // Started after the reply, so the sender learns its ids at once.
+      this.pending.track(this.dispatch(accepted.sessionId));
+    });
   }
 
   /** Starts the session's oldest queued task unless a run already holds the session. */
@@ -96,9 +101,13 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
    * Asks a runner to run the task. `again` repeats an earlier ask whose answer was lost
    * (the engine died): same run id, which a runner that already has the run recognises.
    */
-  private async startRun(task: TaskEntity, again = false): Promise<void> {
-    const session = await this.store.session(task.sessionId);
+  private startRun(task: TaskEntity, again = false): Promise<void> {
     const runId = again && task.runId ? task.runId : newId();
+    return withLogIds({ sessionId: task.sessionId, taskId: task.id, runId }, () => this.askForRun(task, runId, again));
+  }
+
+  private async askForRun(task: TaskEntity, runId: string, again: boolean): Promise<void> {
+    const session = await this.store.session(task.sessionId);
     const nextSeq = (session?.lastSeq ?? 0) + 1;
     // Continue the agent's own conversation when the session already has one with this agent.
     const resume = session?.agent === task.agent ? session.agentSessionId : null;
@@ -152,7 +161,11 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
    * `final` sees the task done. The session is freed once the event is stored (the next run
    * numbers its events after it). When the store fails on the way, the run is given up.
    */
-  async recordOutput(received: OutputEventV1): Promise<void> {
+  recordOutput(received: OutputEventV1): Promise<void> {
+    return withLogIds({ sessionId: received.sessionId, taskId: received.taskId, runId: received.runId }, () => this.storeOutput(received));
+  }
+
+  private async storeOutput(received: OutputEventV1): Promise<void> {
     // Redacted here too: the engine's config may know secrets the runner's does not.
     const event = this.redactor.redactAll(received);
     const terminal = event.type === 'final' || event.type === 'error';

@@ -17,6 +17,7 @@ import {
 import { configuredDefaultAgent } from '@patchbay/agents';
 import { ConfigError, LoadedConfig, PatchbayConfig } from '@patchbay/config';
 import { assertHttpExposure, bodyReaders } from '@patchbay/gateway';
+import { PatchbayMetrics, processName } from '@patchbay/metrics';
 import { EmbeddedDatabase } from '@patchbay/persistence';
 import { RedactingLogger, Redactor } from '@patchbay/security';
 import { AppModule } from './app.module';
@@ -38,7 +39,7 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     throw new ConfigError(`patchbay start ${roles.join(' ')}: separate processes talk over NATS; set NATS_URL (bus.natsUrl)`);
   }
   // Every log line of every role, from the first, without the config's secrets.
-  const redactingLogger = new RedactingLogger(Redactor.fromConfig(config));
+  const redactingLogger = new RedactingLogger(Redactor.fromConfig(config), config.log);
   Logger.overrideLogger(redactingLogger);
   // Fails fast on an agents: entry that is incomplete, a defaultAgent that names no agent
   // (else every message would fail later), or an open API without a token, before anything connects.
@@ -50,7 +51,13 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   const transport: BusTransport = config.bus.natsUrl
     ? await NatsTransport.connect(config.bus.natsUrl, `patchbay-${roles.join('+')}`, onHandlerError, natsSecurityOptions(config.bus.nats))
     : new InProcessTransport(onHandlerError);
-  const bus = new Bus(transport, { prefix: config.bus.prefix, requestTimeoutMs: config.bus.requestTimeoutMs, signer });
+  const metrics = new PatchbayMetrics(allInOne ? 'all-in-one' : processName(roles));
+  const bus = new Bus(transport, {
+    prefix: config.bus.prefix,
+    requestTimeoutMs: config.bus.requestTimeoutMs,
+    signer,
+    observeRequest: (subject, outcome, seconds) => metrics.busRequestDuration.observe({ subject, outcome }, seconds),
+  });
   const inbound = transport instanceof NatsTransport ? new JetStreamInboundQueue(transport, bus, config.bus.inbound) : new DirectInboundQueue(bus);
   logger.log(`bus: ${transport.kind === 'nats' ? `NATS at ${redactUrl(config.bus.natsUrl!)}` : 'in-process'} (prefix ${config.bus.prefix})`);
 
@@ -69,7 +76,7 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
       databaseUrl = embedded.url;
       databaseLabel = embedded.label;
     }
-    const module = AppModule.forRoot({ roles, config, bus, inbound, databaseUrl, databaseLabel });
+    const module = AppModule.forRoot({ roles, config, bus, inbound, metrics, databaseUrl, databaseLabel });
     const strategy = new BusServer(bus);
     let url: string | null = null;
     if (roles.includes('gateway')) {

@@ -244,6 +244,30 @@ describe('Bus with a signer (signed subjects)', () => {
   });
 });
 
+describe('Bus request latency', () => {
+  it('tells observeRequest each request\'s contract subject, outcome and seconds', async () => {
+    const seen: Array<[string, string, number]> = [];
+    const observed = new Bus(new InProcessTransport(), { prefix: PREFIX, requestTimeoutMs: 50, observeRequest: (subject, outcome, seconds) => seen.push([subject, outcome, seconds]) });
+    observed.respond('engine.status', async () => status);
+    observed.respond('query.sessions.get', async () => {
+      throw new AppError('not_found', 'no such session');
+    });
+    await observed.request('engine.status', {});
+    await expect(observed.request('query.sessions.get', { id: 'abcdefgh' })).rejects.toBeInstanceOf(RemoteError);
+    await expect(observed.request('runner.*.tmux', {}, { params: ['nobody'] })).rejects.toBeInstanceOf(NoResponderError);
+    observed.respond('access.pairings', () => new Promise((resolve) => setTimeout(() => resolve({ pending: [] }), 200)));
+    await expect(observed.request('access.pairings', {})).rejects.toBeInstanceOf(RequestTimeoutError);
+    expect(seen.map(([subject, outcome]) => `${subject} ${outcome}`)).toEqual([
+      'engine.status ok',
+      'query.sessions.get remote_error',
+      'runner.*.tmux no_responder',
+      'access.pairings timeout',
+    ]);
+    expect(seen.every(([, , seconds]) => seconds >= 0 && seconds < 60)).toBe(true);
+    await observed.close();
+  });
+});
+
 describe('BusServer', () => {
   @Injectable()
   class Recorder {

@@ -11,7 +11,7 @@ import {
 } from '@patchbay/contracts';
 import { z } from 'zod';
 import { BusSigner, MAX_REQUEST_AGE_MS, SignatureFault } from './bus-signer';
-import { BusError, PayloadValidationError, RemoteError } from './bus.errors';
+import { BusError, NoResponderError, PayloadValidationError, RemoteError, RequestTimeoutError } from './bus.errors';
 import { reportInternalError } from './internal-error';
 import { BusTransport, TransportHeaders, TransportMessage, TransportSubscription } from './bus.transport';
 
@@ -25,10 +25,15 @@ export interface ErrorReply {
   errorId?: string;
 }
 
+/** How a request ended, as its latency is recorded. */
+export type BusRequestOutcome = 'ok' | 'remote_error' | 'timeout' | 'no_responder' | 'error';
+
 export interface BusOptions {
   /** Deployment prefix, the first subject token (`pb`); tests use their own. */
   prefix: string;
   requestTimeoutMs: number;
+  /** Told each request's latency (libs/metrics' histogram), by contract subject. */
+  observeRequest?: (subject: RequestSubject, outcome: BusRequestOutcome, seconds: number) => void;
   /**
    * Signs the contracts' signed requests and checks them where they are answered. Left out
    * (the in-process bus, one process; a runner, which holds no secret), nothing is signed
@@ -84,10 +89,25 @@ export class Bus {
     const wire = this.wireSubject(subject, options.params);
     const body = encode(this.check(contracts[subject].payload, wire, payload));
     const headers = this.signatureFor(subject, wire, body);
-    const raw = await this.transport.request(wire, body, options.timeoutMs ?? this.options.requestTimeoutMs, headers);
-    const envelope = JSON.parse(decoder.decode(raw)) as ReplyEnvelope;
-    if (!envelope.ok) throw new RemoteError(wire, envelope.error.code, envelope.error.message, envelope.error.errorId);
-    return this.check(contracts[subject].reply, wire, envelope.data) as ReplyOf<S>;
+    const startedAt = performance.now();
+    let outcome: BusRequestOutcome = 'error';
+    try {
+      const raw = await this.transport.request(wire, body, options.timeoutMs ?? this.options.requestTimeoutMs, headers);
+      const envelope = JSON.parse(decoder.decode(raw)) as ReplyEnvelope;
+      if (!envelope.ok) {
+        outcome = 'remote_error';
+        throw new RemoteError(wire, envelope.error.code, envelope.error.message, envelope.error.errorId);
+      }
+      const reply = this.check(contracts[subject].reply, wire, envelope.data) as ReplyOf<S>;
+      outcome = 'ok';
+      return reply;
+    } catch (error) {
+      if (error instanceof RequestTimeoutError) outcome = 'timeout';
+      else if (error instanceof NoResponderError) outcome = 'no_responder';
+      throw error;
+    } finally {
+      this.options.observeRequest?.(subject, outcome, (performance.now() - startedAt) / 1000);
+    }
   }
 
   /**

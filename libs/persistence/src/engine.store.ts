@@ -274,6 +274,14 @@ export class EngineStore {
     return this.em().findOne(TaskEntity, { sessionId, status: { $in: ['running', 'queued'] }, runId: { $ne: null } }, { orderBy: { createdAt: 'asc' } });
   }
 
+  /** How many tasks are in each status (the tasks gauge of /metrics). */
+  async taskCounts(): Promise<Record<string, number>> {
+    const rows: Array<{ status: string; count: string | number }> = await this.em()
+      .getConnection()
+      .execute('select status, count(*) as count from task group by status');
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+  }
+
   /** Sessions that have queued work and no run: what a starting engine must pick up. */
   async idleSessionsWithQueuedTasks(): Promise<string[]> {
     const rows: Array<{ session_id: string }> = await this.em()

@@ -4,6 +4,7 @@ import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { AgentSurveyV1, InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import { agentProfiles } from '@patchbay/agents';
 import { EngineStore, InboundAlreadyHandledError, InboundConflictError, SessionEntity } from '@patchbay/persistence';
+import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { AccessService, Sender } from '../access/access.service';
 import { COMMANDS, parseCommand } from '../commands/commands';
@@ -32,18 +33,26 @@ export class InboundService {
     private readonly router: Router,
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(AGENT_SURVEY) private readonly agents: AgentSurveyV1,
+    private readonly metrics: PatchbayMetrics,
   ) {}
 
   /** Fails with `idempotency_conflict` for a message id seen before with other content. */
   async accept(received: InboundMessageV1): Promise<InboundAcceptedV1> {
     // What is stored (inbound row, task prompt) and what an agent is given never holds a secret.
     const message = { ...received, text: this.redactor.redact(received.text) };
+    const count = (outcome: string) => this.metrics.inboundMessages.inc({ channel: message.channel, outcome });
     try {
-      return await this.decide(message);
+      const accepted = await this.decide(message);
+      count(accepted.duplicate ? 'duplicate' : accepted.outcome);
+      return accepted;
     } catch (error) {
-      if (error instanceof InboundConflictError) throw new AppError('idempotency_conflict', error.message);
+      if (error instanceof InboundConflictError) {
+        count('idempotency_conflict');
+        throw new AppError('idempotency_conflict', error.message);
+      }
       // The race's winner answered; this delivery gets the same answer, as any duplicate does.
       if (error instanceof InboundAlreadyHandledError) return (await this.store.findInbound(message))!;
+      count('error');
       throw error;
     }
   }
