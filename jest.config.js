@@ -7,7 +7,7 @@
 const moduleNameMapper = {
   // The conformance kit and strict fakes: for specs, kept out of the SDK's main entry.
   '^@patchbay/plugin-sdk/testing$': '<rootDir>/libs/plugin-sdk/src/testing',
-  '^@patchbay/(contracts|bus|config|persistence|agents|tmux|git|security|plugin-sdk)$': '<rootDir>/libs/$1/src',
+  '^@patchbay/(contracts|bus|config|persistence|agents|tmux|git|security|metrics|plugin-sdk)$': '<rootDir>/libs/$1/src',
   '^@patchbay/plugin-(tmux|telegram|discord|github)$': '<rootDir>/plugins/$1/src',
   '^@patchbay/(gateway|engine|runner)$': '<rootDir>/apps/$1/src',
 };

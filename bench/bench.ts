@@ -6,6 +6,7 @@ import { benchChannels } from './channels.bench';
 import { cleanUpOnSignals, runCleanups } from './cleanup';
 import { benchFlow, FlowResult } from './flow.bench';
 import { benchIdle, idleRows } from './idle.bench';
+import { benchScrape } from './metrics.bench';
 import { benchParsers } from './parse.bench';
 import { benchRedaction } from './redact.bench';
 import { ms, printTable } from './stats';
@@ -33,6 +34,14 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
     printTable(
       ['mode', 'first event p50 ms', 'first event p95 ms', 'first agent output p50 ms', 'first agent output p95 ms'],
       flows.map((f) => [f.mode, ms(f.firstEventP50), ms(f.firstEventP95), ms(f.firstOutputP50), ms(f.firstOutputP95)]),
+    );
+  },
+
+  async metrics() {
+    console.log('\nGET /metrics: what a scrape costs the gateway (in process, ~2 s each)\n');
+    printTable(
+      ['mode', 'series', 'KB', 'scrape p50 ms', 'scrape p99 ms'],
+      (await benchScrape()).map((r) => [r.mode, String(r.series), r.kb.toFixed(1), ms(r.p50), ms(r.p99)]),
     );
   },
 

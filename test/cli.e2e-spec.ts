@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import { runPatchbay as patchbay, removeScratch, scratchDir, writeConfig } from './support/patchbay-processes';
 import { describeWith, NATS_URL, POSTGRES_URL } from './support/services';
 
+// Each case starts the CLI (a Node process, 2-4 s on a busy machine): jest's 5 s default is too tight.
+jest.setTimeout(30_000);
+
 describe('patchbay CLI', () => {
   const dir = scratchDir('cli');
   const home = join(dir, 'home');

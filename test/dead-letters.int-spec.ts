@@ -78,7 +78,7 @@ for (const mode of modes) {
     const storeBroken = (broken: boolean) => breakStore(database.url, broken);
 
     const tries = mode.tries === 1 ? '1 try' : `${mode.tries} tries`;
-    const told = new RegExp(`^could not be handled after ${tries}: internal: unexpected \\w+; parked as dead letter (\\w+)$`);
+    const told = new RegExp(`^could not be handled after ${tries}: internal: internal error [a-z2-7]{8}; parked as dead letter (\\w+)$`);
 
     it('tells the HTTP sender, then lists the dead letter to operators', async () => {
       const response = await fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '/help' }) });
@@ -91,7 +91,7 @@ for (const mode of modes) {
       const listed = (await (await fetch(`${url}/api/inbound/dead`)).json()) as DeadLetterListV1;
       expect(listed.count).toBe(1);
       expect(listed.deadLetters).toEqual([
-        expect.objectContaining({ id, channel: 'local', sender: 'local', tries: mode.tries, reason: expect.stringMatching(/^internal: unexpected \w+$/), text: '/help' }),
+        expect.objectContaining({ id, channel: 'local', sender: 'local', tries: mode.tries, reason: expect.stringMatching(/^internal: internal error [a-z2-7]{8}$/), text: '/help' }),
       ]);
     });
 
@@ -113,7 +113,7 @@ for (const mode of modes) {
       } finally {
         process.stdout.write = write;
       }
-      expect(printed).toContain('! dead letters: 2 (see GET /api/inbound/dead)\n');
+      expect(printed).toContain('! dead letters: 2 (see GET /api/inbound/dead) → read their reasons');
     });
 
     it('lets an owner send a dead letter again once the cause is fixed, and drop another', async () => {

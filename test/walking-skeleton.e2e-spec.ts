@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createTestDatabase } from './support/databases';
-import { freePort, GATED_AGENT, PATCHBAY_BIN, PatchbayProcesses, removeScratch, removeTmuxServer, scratchDir, writeConfig } from './support/patchbay-processes';
-import { deleteInboundStream, describeWith, NATS_URL } from './support/services';
+import { freePort, GATED_AGENT, PATCHBAY_BIN, PatchbayProcesses, scratchDir, writeConfig } from './support/patchbay-processes';
+import { RUN_MODES, tearDownRun } from './support/run-modes';
+import { describeWith } from './support/services';
 import { readSse, SseEvent } from './support/sse';
 
 jest.setTimeout(180_000);
@@ -35,34 +35,7 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, state
 /** Thrown from an SSE callback to stop reading once the test has seen enough. */
 class StopReading extends Error {}
 
-interface Mode {
-  name: string;
-  needs: Array<'nats' | 'postgres' | 'tmux'>;
-  /** Roles per process: one all-in-one process, or gateway, engine and runner apart. */
-  roles: string[][];
-  /** Extra environment (NATS_URL, DATABASE_URL) and a cleanup. */
-  prepare(): Promise<{ env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }>;
-}
-
-const MODES: Mode[] = [
-  {
-    name: 'all-in-one (in-process bus, embedded PostgreSQL)',
-    needs: ['tmux'],
-    roles: [[]],
-    prepare: async () => ({ env: {}, cleanup: async () => {} }),
-  },
-  {
-    name: 'distributed (three processes, NATS, PostgreSQL)',
-    needs: ['tmux', 'nats', 'postgres'],
-    roles: [['engine'], ['runner'], ['gateway']],
-    prepare: async () => {
-      const db = await createTestDatabase('pb_e2e');
-      return { env: { NATS_URL, DATABASE_URL: db.url }, cleanup: db.drop };
-    },
-  },
-];
-
-for (const mode of MODES) {
+for (const mode of RUN_MODES) {
   describeWith(mode.needs, `walking skeleton: ${mode.name}`, () => {
     const dir = scratchDir('e2e');
     const tmuxSocket = `pbtest-${randomBytes(4).toString('hex')}`;
@@ -113,13 +86,7 @@ for (const mode of MODES) {
       await processes.waitReady(baseUrl);
     });
 
-    afterAll(async () => {
-      await processes?.stop();
-      await cleanup();
-      if (mode.needs.includes('nats')) await deleteInboundStream(prefix);
-      removeTmuxServer(tmuxSocket);
-      removeScratch(dir);
-    });
+    afterAll(() => tearDownRun({ mode, processes, cleanup, prefix, tmuxSocket, dir }));
 
     const post = (body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${baseUrl}/api/messages`, {
@@ -143,7 +110,7 @@ for (const mode of MODES) {
       const ready = await getJson('/readyz');
       expect(ready.status).toBe('ready');
       expect(ready.checks.bus.ok).toBe(true);
-      expect(ready.checks.database).toEqual({ ok: true, detail: 'connected' });
+      expect(ready.checks.database).toEqual({ ok: true, detail: expect.stringMatching(/^connected to /) });
       expect(ready.checks.runners).toMatchObject({ ok: true, count: 1 });
       expect(ready.checks.tmux.detail).toMatch(/^tmux \d/);
     });

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { Bus, InProcessTransport } from '@patchbay/bus';
 import type { PatchbayConfig } from '@patchbay/config';
 import { newId, OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
+import { PatchbayMetrics } from '@patchbay/metrics';
 import { Redactor } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
 import { RunnerService } from '../../apps/runner/src/runner.service';
@@ -29,7 +30,7 @@ export class SpecRunner {
 
   async start(config: PatchbayConfig): Promise<RunnerService> {
     this.config = config;
-    this.current = new RunnerService(config, this.bus, new TmuxClient(this.socket), Redactor.fromConfig(config));
+    this.current = new RunnerService(config, this.bus, new TmuxClient(this.socket), Redactor.fromConfig(config), new PatchbayMetrics('spec-runner'));
     await this.current.onApplicationBootstrap();
     return this.current;
   }

@@ -1,13 +1,14 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { OnBusEvent, OnBusRequest } from '@patchbay/bus';
+import { OnBusEvent, OnBusRequest, safeDescription } from '@patchbay/bus';
 import {
+  AgentSurveyV1,
   EngineStatusV1,
   OutputEventV1,
   RunnerHeartbeatV1,
 } from '@patchbay/contracts';
 import { Database } from '@patchbay/persistence';
-import { ENGINE_QUEUE } from './engine.constants';
+import { AGENT_SURVEY, DATABASE_LABEL, ENGINE_QUEUE } from './engine.constants';
 import { EngineService } from './engine.service';
 
 @Controller()
@@ -15,6 +16,8 @@ export class EngineController {
   constructor(
     private readonly engine: EngineService,
     private readonly database: Database,
+    @Inject(AGENT_SURVEY) private readonly agents: AgentSurveyV1,
+    @Inject(DATABASE_LABEL) private readonly databaseLabel: string,
   ) {}
 
   @OnBusEvent('session.*.output', { queue: ENGINE_QUEUE })
@@ -31,9 +34,10 @@ export class EngineController {
   async status(): Promise<EngineStatusV1> {
     try {
       await this.database.ping();
-      return { database: { ok: true, detail: 'connected' } };
+      return { database: { ok: true, detail: `connected to ${this.databaseLabel}` }, agents: this.agents };
     } catch (error) {
-      return { database: { ok: false, detail: (error as Error).message } };
+      // Readiness is public: what failed, never the statement (a driver error's message quotes it).
+      return { database: { ok: false, detail: `${this.databaseLabel}: ${safeDescription(error)}` }, agents: this.agents };
     }
   }
 }

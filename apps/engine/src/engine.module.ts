@@ -1,4 +1,5 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { AgentHost, surveyAgents, SystemAgentHost } from '@patchbay/agents';
 import { PersistenceModule } from '@patchbay/persistence';
 import { SecurityModule } from '@patchbay/security';
 import { AccessController } from './access/access.controller';
@@ -6,6 +7,7 @@ import { AccessService } from './access/access.service';
 import { RefusedMessages } from './access/refused-messages';
 import { Clock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
+import { AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
 import { DeadLettersController } from './inbound/dead-letters.controller';
 import { InboundConsumer } from './inbound/inbound.consumer';
@@ -16,12 +18,16 @@ import { QueriesController } from './queries.controller';
 import { Router } from './routing/router';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { SchedulesModule } from './schedules/schedules.module';
+import type { AgentSurveyV1 } from '@patchbay/contracts';
 
 /** The engine: the only writer of the database. */
 @Module({})
 export class EngineModule {
-  /** `clock` replaces the real one (tests move time with it). */
-  static forRoot(options: { databaseUrl: string; clock?: Clock }): DynamicModule {
+  /**
+   * `clock` replaces the real one (tests move time with it); `agentHost` what the agent
+   * survey reads of this machine; `databaseLabel` names the database in status answers.
+   */
+  static forRoot(options: { databaseUrl: string; databaseLabel?: string; clock?: Clock; agentHost?: AgentHost }): DynamicModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SchedulesModule, SecurityModule],
@@ -34,9 +40,26 @@ export class EngineModule {
         AccessService,
         RefusedMessages,
         EffectApplier,
-        { provide: Router, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => new Router(config) },
+        // Once, at start: probing agents reads files and may run a CLI's login check.
+        { provide: AGENT_SURVEY, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => loggedSurvey(config, options.agentHost ?? new SystemAgentHost()) },
+        { provide: DATABASE_LABEL, useValue: options.databaseLabel ?? 'PostgreSQL' },
+        {
+          provide: Router,
+          inject: [PATCHBAY_CONFIG, AGENT_SURVEY],
+          useFactory: (config: PatchbayConfig, survey: AgentSurveyV1) => new Router(config, survey.defaultAgent),
+        },
         { provide: Clock, useValue: options.clock ?? new Clock() },
       ],
     };
   }
+}
+
+function loggedSurvey(config: PatchbayConfig, host: AgentHost): AgentSurveyV1 {
+  const survey = surveyAgents(config, host);
+  const logger = new Logger('Agents');
+  logger.log(`default agent: ${survey.defaultAgent}${config.defaultAgent ? ' (configured)' : ''}`);
+  if (survey.notice) logger.warn(survey.notice);
+  const chosen = survey.agents.find((a) => a.name === survey.defaultAgent);
+  if (chosen && chosen.state !== 'ok') logger.warn(`defaultAgent ${chosen.name}: ${chosen.detail}: ${chosen.fix}`);
+  return survey;
 }

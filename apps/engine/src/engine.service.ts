@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Bus, describeError } from '@patchbay/bus';
+import { Bus, BusError, describeError, reportInternalError } from '@patchbay/bus';
 import {
   newId,
   OutputEventV1,
@@ -8,7 +8,8 @@ import {
   RunRequestV1,
 } from '@patchbay/contracts';
 import { EngineStore, TaskEntity } from '@patchbay/persistence';
-import { REDACTOR, Redactor } from '@patchbay/security';
+import { PatchbayMetrics } from '@patchbay/metrics';
+import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Clock } from './clock';
 import { Router } from './routing/router';
@@ -45,6 +46,11 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Runner id → when its last heartbeat arrived (clock ms). */
   private readonly runners = new Map<string, number>();
   private readonly startedAt: number;
+  /**
+   * Runs this engine gave up. The store drops their later events, but a store that is down
+   * fails them instead: each would give the run up again, with another end for its viewers.
+   */
+  private readonly givenUp = new Set<string>();
   private sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -55,11 +61,13 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly router: Router,
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    private readonly metrics: PatchbayMetrics,
   ) {
     this.startedAt = clock.now().getTime();
   }
 
   onApplicationBootstrap(): void {
+    this.metrics.countTasksWith(() => this.store.taskCounts());
     // Runners answer with heartbeats; the first one from each triggers recovery.
     this.bus.publish('runner.announce', {});
     this.sweeper = setInterval(() => this.pending.track(this.recover()), RECOVER_EVERY_MS);
@@ -71,9 +79,11 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** A task was queued in a session: start it when the session is free. */
   queued(accepted: { taskId: string; sessionId: string }): void {
-    this.logger.log(`task ${accepted.taskId} queued in session ${accepted.sessionId}`);
-    // Started after the reply, so the sender learns its ids at once.
-    this.pending.track(this.dispatch(accepted.sessionId));
+    withLogIds({ sessionId: accepted.sessionId, taskId: accepted.taskId }, () => {
+      this.logger.log(`task ${accepted.taskId} queued in session ${accepted.sessionId}`);
+      // Started after the reply, so the sender learns its ids at once.
+      this.pending.track(this.dispatch(accepted.sessionId));
+    });
   }
 
   /** Starts the session's oldest queued task unless a run already holds the session. */
@@ -91,9 +101,13 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
    * Asks a runner to run the task. `again` repeats an earlier ask whose answer was lost
    * (the engine died): same run id, which a runner that already has the run recognises.
    */
-  private async startRun(task: TaskEntity, again = false): Promise<void> {
-    const session = await this.store.session(task.sessionId);
+  private startRun(task: TaskEntity, again = false): Promise<void> {
     const runId = again && task.runId ? task.runId : newId();
+    return withLogIds({ sessionId: task.sessionId, taskId: task.id, runId }, () => this.askForRun(task, runId, again));
+  }
+
+  private async askForRun(task: TaskEntity, runId: string, again: boolean): Promise<void> {
+    const session = await this.store.session(task.sessionId);
     const nextSeq = (session?.lastSeq ?? 0) + 1;
     // Continue the agent's own conversation when the session already has one with this agent.
     const resume = session?.agent === task.agent ? session.agentSessionId : null;
@@ -113,7 +127,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.store.runAccepted(task.sessionId, accepted.runnerId);
       if (again) await this.resync(accepted.runnerId, task.sessionId, session?.lastSeq ?? 0);
     } catch (error) {
-      const { code, message } = describeError(error);
+      const { code, message } = describeError(error, `the start of task ${task.id}`);
       const text = code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message;
       this.logger.warn(`task ${task.id} could not start: ${text}`);
       // Told through the session's own stream, so every watcher sees it, and stored like any event.
@@ -135,7 +149,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         return await this.bus.request('runner.run', { ...request, queueIfBusy: false });
       } catch (error) {
-        if (!ASK_ANOTHER_RUNNER.has(describeError(error).code)) throw error;
+        if (!(error instanceof BusError && ASK_ANOTHER_RUNNER.has(error.code))) throw error;
       }
     }
     return this.bus.request('runner.run', { ...request, queueIfBusy: true });
@@ -145,28 +159,85 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
    * Stores an output event, then passes it on to viewers. A run's last event closes its task
    * before it is stored, as a viewer may read it from the transcript at once: whoever sees
    * `final` sees the task done. The session is freed once the event is stored (the next run
-   * numbers its events after it).
+   * numbers its events after it). When the store fails on the way, the run is given up.
    */
-  async recordOutput(received: OutputEventV1): Promise<void> {
+  recordOutput(received: OutputEventV1): Promise<void> {
+    return withLogIds({ sessionId: received.sessionId, taskId: received.taskId, runId: received.runId }, () => this.storeOutput(received));
+  }
+
+  private async storeOutput(received: OutputEventV1): Promise<void> {
     // Redacted here too: the engine's config may know secrets the runner's does not.
     const event = this.redactor.redactAll(received);
     const terminal = event.type === 'final' || event.type === 'error';
-    // A viewer may read the event from the transcript as soon as it is stored, so the task is
-    // settled first: whoever sees a run's end sees its task's outcome. A repeat (its seq is
-    // stored already) changes nothing.
-    if (terminal && ((await this.store.session(event.sessionId))?.lastSeq ?? 0) < event.seq) {
-      if (event.type === 'final') await this.store.finishTask(event.taskId, 'done', null);
-      else await this.closeOrRetry(event);
+    let stored = false;
+    try {
+      if (terminal) await this.settle(event);
+      stored = await this.store.appendEvent(event);
+      if (!stored) return;
+      if (event.type === 'status' && (event.state === 'started' || event.state === 'resumed')) await this.store.taskRunning(event.taskId);
+      if ((event.type === 'status' || event.type === 'final') && event.agentSessionId) {
+        await this.store.rememberAgentSession(event.sessionId, event.agentSessionId);
+      }
+      // Freed only once the event is stored: the session's next run numbers its events after it.
+      if (terminal) await this.store.releaseSession(event.sessionId);
+    } catch (error) {
+      return this.giveUp(event, stored, error);
     }
-    if (!(await this.store.appendEvent(event))) return;
-    if (event.type === 'status' && (event.state === 'started' || event.state === 'resumed')) await this.store.taskRunning(event.taskId);
-    if ((event.type === 'status' || event.type === 'final') && event.agentSessionId) {
-      await this.store.rememberAgentSession(event.sessionId, event.agentSessionId);
-    }
-    // Freed only once the event is stored: the session's next run numbers its events after it.
-    if (terminal) await this.store.releaseSession(event.sessionId);
     this.bus.publish('session.*.events', event, [event.sessionId]);
     if (terminal) this.pending.track(this.dispatch(event.sessionId));
+  }
+
+  /**
+   * A viewer may read the event from the transcript as soon as it is stored, so a run's end
+   * settles its task first: whoever sees a run's end sees its task's outcome. A repeat (its
+   * seq is stored already) changes nothing.
+   */
+  private async settle(event: Extract<OutputEventV1, { type: 'final' | 'error' }>): Promise<void> {
+    if (((await this.store.session(event.sessionId))?.lastSeq ?? 0) >= event.seq) return;
+    if (event.type === 'final') await this.store.finishTask(event.taskId, 'done', null);
+    else await this.closeOrRetry(event);
+  }
+
+  /**
+   * The store failed on a run's event (a database that is down or refuses a row): rather
+   * than leave the session held and its viewers waiting, the run is given up. Its task
+   * fails naming the error id; an error event takes the place of the lost one (or follows
+   * it, when that one was stored) so viewers see the end; the runner is asked to kill the
+   * run, whose later events the store drops; then the session's next task runs. Each step is
+   * tried on its own, as a store that is down refuses them all.
+   */
+  private async giveUp(event: OutputEventV1, stored: boolean, error: unknown): Promise<void> {
+    if (this.givenUp.has(event.runId)) return;
+    this.givenUp.add(event.runId);
+    const { errorId } = reportInternalError(error, `storing event ${event.seq} of run ${event.runId} (session ${event.sessionId})`);
+    const text = `could not store the run's output (internal error ${errorId}); the run was given up`;
+    const end: OutputEventV1 = {
+      type: 'error',
+      code: 'store_failed',
+      text,
+      exitCode: null,
+      sessionId: event.sessionId,
+      taskId: event.taskId,
+      runId: event.runId,
+      seq: stored ? event.seq + 1 : event.seq,
+      at: this.clock.now().toISOString(),
+    };
+    await this.tryTo(`fail task ${event.taskId}`, () => this.store.finishTask(event.taskId, 'failed', text));
+    await this.tryTo(`store the end of run ${event.runId}`, () => this.store.appendEvent(end));
+    // Killed before the session is freed: the runner refuses a new run while this one lives.
+    // No runner or no live run (it had ended) leaves nothing to kill.
+    await this.bus
+      .request('session.*.control', { action: 'kill', by: 'the engine (store failed)' }, { params: [event.sessionId] })
+      .catch(() => undefined);
+    await this.tryTo(`release session ${event.sessionId}`, () => this.store.releaseSession(event.sessionId));
+    this.logger.warn(`task ${event.taskId} failed: ${text}`);
+    this.bus.publish('session.*.events', end, [event.sessionId]);
+    this.pending.track(this.dispatch(event.sessionId));
+  }
+
+  /** One step of giving up a run; its failure is logged with its own error id and the rest go on. */
+  private async tryTo(what: string, step: () => Promise<unknown>): Promise<void> {
+    await step().catch((error: unknown) => reportInternalError(error, `giving up a run: could not ${what}`));
   }
 
   /**

@@ -1,5 +1,6 @@
 import { INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
 import { Bus, BusModule, BusServer, DirectInboundQueue, NatsTransport } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
 import { newId, OutputEventV1, RunRequestV1, TaskV1 } from '@patchbay/contracts';
@@ -28,7 +29,7 @@ describeWith(['nats', 'postgres'], 'engine runs: retries, fallback agents and ta
       maxAttempts: 3,
       routing: { rules: [{ name: 'main', agents: ['claude'], fallback: ['codex'] }] },
     });
-    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), EngineModule.forRoot({ databaseUrl: db.url })] })
+    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }), EngineModule.forRoot({ databaseUrl: db.url })] })
     class TestEngine {}
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(bus), logger: false });
     await app.listen();

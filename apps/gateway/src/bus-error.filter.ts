@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
 import { Response } from 'express';
-import { BusError } from '@patchbay/bus';
+import { BusError, BusExceptionFilter, describeError, ErrorReply } from '@patchbay/bus';
+import type { Request } from 'express';
 
 const STATUS_BY_CODE: Record<string, number> = {
   no_responder: HttpStatus.SERVICE_UNAVAILABLE,
@@ -13,13 +14,29 @@ const STATUS_BY_CODE: Record<string, number> = {
   idempotency_conflict: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 
-/** Bus failures behind an HTTP call become a clear status and message, not a bare 500. */
-@Catch(BusError)
-export class BusErrorFilter implements ExceptionFilter {
-  catch(error: BusError, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const status = STATUS_BY_CODE[error.code] ?? HttpStatus.BAD_GATEWAY;
-    const message = error.code === 'no_responder' ? 'the engine is not reachable: is it running?' : error.message;
-    response.status(status).json({ statusCode: status, error: error.code, message });
+/**
+ * Every error behind an HTTP call that is not an HttpException: a bus failure becomes a
+ * clear status and message, not a bare 500; an unexpected one (here or in the engine) an
+ * error id and "see the log", never its message, which may quote SQL and its values.
+ * Bus handlers in this process are answered as BusExceptionFilter does.
+ */
+@Catch()
+export class BusErrorFilter extends BusExceptionFilter {
+  override catch(error: unknown, host: ArgumentsHost) {
+    if (host.getType() !== 'http' || error instanceof HttpException) return super.catch(error, host);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
+    const reply = describeError(error, `${request.method} ${request.path}`);
+    const status = error instanceof BusError ? (STATUS_BY_CODE[error.code] ?? HttpStatus.BAD_GATEWAY) : HttpStatus.INTERNAL_SERVER_ERROR;
+    // A stream already under way cannot change its status; it ends.
+    if (response.headersSent) return void response.end();
+    response.status(status).json(httpBody(status, reply));
   }
+}
+
+function httpBody(status: number, reply: ErrorReply) {
+  if (reply.errorId) return { statusCode: status, error: reply.code, message: `${reply.message}: see the log`, errorId: reply.errorId };
+  const message = reply.code === 'no_responder' ? 'the engine is not reachable: is it running?' : reply.message;
+  return { statusCode: status, error: reply.code, message };
 }

@@ -10,16 +10,20 @@ import { GitHubWebhookController } from './channels/github-webhook.controller';
 import { TelegramWebhookController } from './channels/telegram-webhook.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DeadLettersHttpController } from './dead-letters.controller';
+import { DoctorController } from './doctor.controller';
 import { HealthController } from './health.controller';
 import { JobsHttpController } from './jobs.controller';
 import { MessagesController } from './messages.controller';
+import { MetricsHttpController } from './metrics/metrics.controller';
+import { MetricsScraper } from './metrics/metrics-scraper';
 import { RouteNotFoundFilter } from './route-not-found.filter';
+import { ReadinessService } from './readiness.service';
 import { RunnerRegistry } from './runner-registry.service';
 import { SessionStreams } from './session-streams.service';
 import { SessionsController } from './sessions.controller';
 import { TasksController } from './tasks.controller';
 
-/** HTTP (the web page, health, the REST API, the local channel, session streams, webhooks) and the chat channels. */
+/** HTTP (the web page, health, metrics, the REST API, the local channel, session streams, webhooks) and the chat channels. */
 @Module({
   imports: [SecurityModule],
   controllers: [
@@ -27,14 +31,16 @@ import { TasksController } from './tasks.controller';
     AuthController,
     DashboardController,
     DeadLettersHttpController,
+    DoctorController,
     GitHubWebhookController,
     HealthController,
     JobsHttpController,
     MessagesController,
+    MetricsHttpController,
     SessionsController,
     TasksController,
     TelegramWebhookController,
   ],
-  providers: [RunnerRegistry, SessionStreams, ChannelsService, { provide: APP_FILTER, useClass: BusErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, ...AUTH_PROVIDERS],
+  providers: [RunnerRegistry, ReadinessService, SessionStreams, ChannelsService, MetricsScraper, { provide: APP_FILTER, useClass: BusErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, ...AUTH_PROVIDERS],
 })
 export class GatewayModule {}

@@ -15,7 +15,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { Request, Response } from 'express';
-import { Bus, describeError } from '@patchbay/bus';
+import { Bus, BusError } from '@patchbay/bus';
 import { ControlResultV1, ID_PATTERN, SessionV1 } from '@patchbay/contracts';
 import { ApiCaller, actorOf, Caller } from './auth/caller';
 import { MinRole } from './auth/route-access.decorator';
@@ -88,7 +88,7 @@ export class SessionsController {
       return await this.bus.request('session.*.control', { action, by: actorOf(caller) }, { params: [requireId(id, 'session')] });
     } catch (error) {
       // Nobody holds the session, or its runner says the run already ended.
-      if (['no_responder', 'not_found'].includes(describeError(error).code)) throw new ConflictException(`session ${id} has no live run`);
+      if (error instanceof BusError && ['no_responder', 'not_found'].includes(error.code)) throw new ConflictException(`session ${id} has no live run`);
       throw error;
     }
   }

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@patchbay/config';
 import { ApiError, cliApiClient } from './cli/api-client';
 import { attachCommand } from './cli/attach.command';
 import { doctorCommand } from './cli/doctor.command';
 import { followSession } from './cli/follow';
+import { initCommand } from './cli/init.command';
+import { healthCommand } from './cli/health.command';
 import { jobsCommand } from './cli/jobs.command';
 import { sessionsCommand, tasksCommand } from './cli/list.commands';
 import { pairCommand } from './cli/pair.command';
@@ -15,6 +18,7 @@ import { startServer } from './server';
 
 const USAGE = `Usage: patchbay <command>
 
+  init [--yes …]                 write a commented patchbay.yaml (init --help)
   start [gateway|engine|runner]  run Patchbay (all-in-one without a role)
   send "text" [--chat <id>]      send a message, print the agent's output until it ends
   sessions                       list sessions
@@ -25,7 +29,8 @@ const USAGE = `Usage: patchbay <command>
   pair [list]                    pairing requests from unknown senders
   pair approve <code> [--role r] let one in (operator by default; viewer, owner)
   jobs <command>                 scheduled jobs: list, add, rm, enable, disable, run, runs (jobs --help)
-  doctor                         check Node, tmux, agents, NATS, PostgreSQL and config
+  doctor                         check what the running Patchbay uses (or this machine when none runs)
+  health [gateway|engine|runner] exit 0 when that role is ready (healthchecks; gateway by default)
 
 Configuration: patchbay.yaml (or PATCHBAY_CONFIG), overridden by NATS_URL, DATABASE_URL,
 PATCHBAY_HOME, PATCHBAY_HTTP_PORT, … (see README.md). The CLI talks to PATCHBAY_URL or the
@@ -33,6 +38,8 @@ configured HTTP port, with PATCHBAY_API_TOKEN (or the first owner token in http.
 server needs one.`;
 
 async function main(argv: string[]): Promise<number> {
+  // `init` writes the config, so it must not need one.
+  if (argv[0] === 'init') return initCommand(argv.slice(1));
   // `jobs` has options of its own (--cron, --every, --prompt, …).
   if (argv[0] === 'jobs') return jobsCommand(() => cliApiClient(loadConfig().config), argv.slice(1));
   const { positionals, values } = parseArgs({
@@ -74,6 +81,9 @@ async function main(argv: string[]): Promise<number> {
       return pairCommand(api, rest, values.role);
     case 'doctor':
       return doctorCommand(loaded, api);
+    case 'health':
+      if (rest.length > 1 || (rest.length === 1 && !ROLES.includes(rest[0] as Role))) return usage(`health takes one of ${ROLES.join(', ')}`);
+      return healthCommand(loaded.config, api, rest[0] as Role | undefined);
     default:
       return usage(`unknown command "${command}"`);
   }
@@ -85,22 +95,25 @@ async function start(args: string[], loaded: ReturnType<typeof loadConfig>): Pro
   }
   const roles = args.length === 1 ? [args[0] as Role] : [...ROLES];
   const server = await startServer(roles, loaded);
+  // With JSON logs every line of the output is a log object, these notes too.
+  const json = loaded.config.log.format === 'json';
+  const note = (stream: NodeJS.WriteStream, text: string) => (json ? new Logger('Patchbay').log(text) : stream.write(`${text}\n`));
   if (server.url && roles.length === ROLES.length) {
-    process.stdout.write(`\nPatchbay is running at ${server.url}\n  try: npx patchbay send "hello"   (Ctrl-C stops)\n\n`);
+    note(process.stdout, json ? `running at ${server.url}` : `\nPatchbay is running at ${server.url}\n  try: npx patchbay send "hello"   (Ctrl-C stops)\n`);
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
-        process.stderr.write(`${signal} again: exiting without waiting\n`);
+        note(process.stderr, `${signal} again: exiting without waiting`);
         process.exit(1);
       }
       stopping = true;
-      process.stderr.write(`${signal}: stopping (finishing writes)…\n`);
+      note(process.stderr, `${signal}: stopping (finishing writes)…`);
       server.stop().then(
         () => resolve(0),
         (error) => {
-          process.stderr.write(`shutdown failed: ${(error as Error).message}\n`);
+          note(process.stderr, `shutdown failed: ${(error as Error).message}`);
           resolve(1);
         },
       );

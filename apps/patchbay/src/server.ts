@@ -1,10 +1,23 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
-import { Bus, BusServer, BusSigner, BusTransport, DirectInboundQueue, InProcessTransport, JetStreamInboundQueue, NatsTransport, natsSecurityOptions } from '@patchbay/bus';
-import { defaultAgentName } from '@patchbay/agents';
+import {
+  Bus,
+  BusExceptionFilter,
+  BusServer,
+  BusSigner,
+  BusTransport,
+  describeError,
+  DirectInboundQueue,
+  InProcessTransport,
+  JetStreamInboundQueue,
+  NatsTransport,
+  natsSecurityOptions,
+} from '@patchbay/bus';
+import { configuredDefaultAgent } from '@patchbay/agents';
 import { ConfigError, LoadedConfig, PatchbayConfig } from '@patchbay/config';
 import { assertHttpExposure, bodyReaders } from '@patchbay/gateway';
+import { PatchbayMetrics, processName } from '@patchbay/metrics';
 import { EmbeddedDatabase } from '@patchbay/persistence';
 import { RedactingLogger, Redactor } from '@patchbay/security';
 import { AppModule } from './app.module';
@@ -26,11 +39,11 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     throw new ConfigError(`patchbay start ${roles.join(' ')}: separate processes talk over NATS; set NATS_URL (bus.natsUrl)`);
   }
   // Every log line of every role, from the first, without the config's secrets.
-  const redactingLogger = new RedactingLogger(Redactor.fromConfig(config));
+  const redactingLogger = new RedactingLogger(Redactor.fromConfig(config), config.log);
   Logger.overrideLogger(redactingLogger);
   // Fails fast on an agents: entry that is incomplete, a defaultAgent that names no agent
   // (else every message would fail later), or an open API without a token, before anything connects.
-  defaultAgentName(config);
+  configuredDefaultAgent(config);
   if (roles.includes('gateway')) assertHttpExposure(config);
   logger.log(`starting ${allInOne ? 'all-in-one' : roles.join(', ')} (config: ${file ?? 'defaults'}, home: ${config.home})`);
 
@@ -38,7 +51,13 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   const transport: BusTransport = config.bus.natsUrl
     ? await NatsTransport.connect(config.bus.natsUrl, `patchbay-${roles.join('+')}`, onHandlerError, natsSecurityOptions(config.bus.nats))
     : new InProcessTransport(onHandlerError);
-  const bus = new Bus(transport, { prefix: config.bus.prefix, requestTimeoutMs: config.bus.requestTimeoutMs, signer });
+  const metrics = new PatchbayMetrics(allInOne ? 'all-in-one' : processName(roles));
+  const bus = new Bus(transport, {
+    prefix: config.bus.prefix,
+    requestTimeoutMs: config.bus.requestTimeoutMs,
+    signer,
+    observeRequest: (subject, outcome, seconds) => metrics.busRequestDuration.observe({ subject, outcome }, seconds),
+  });
   const inbound = transport instanceof NatsTransport ? new JetStreamInboundQueue(transport, bus, config.bus.inbound) : new DirectInboundQueue(bus);
   logger.log(`bus: ${transport.kind === 'nats' ? `NATS at ${redactUrl(config.bus.natsUrl!)}` : 'in-process'} (prefix ${config.bus.prefix})`);
 
@@ -51,11 +70,13 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
   };
   try {
     let databaseUrl = config.database.url;
+    let databaseLabel = databaseUrl ? redactUrl(databaseUrl) : undefined;
     if (roles.includes('engine') && !databaseUrl) {
       embedded = await EmbeddedDatabase.start(config.home, config.database.embeddedPort);
       databaseUrl = embedded.url;
+      databaseLabel = embedded.label;
     }
-    const module = AppModule.forRoot({ roles, config, bus, inbound, databaseUrl });
+    const module = AppModule.forRoot({ roles, config, bus, inbound, metrics, databaseUrl, databaseLabel });
     const strategy = new BusServer(bus);
     let url: string | null = null;
     if (roles.includes('gateway')) {
@@ -73,6 +94,8 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
       logger.log(`HTTP on ${url}`);
     } else {
       const micro = await NestFactory.createMicroservice(module, { strategy, logger: redactingLogger });
+      // The gateway's filter does this in a process with HTTP.
+      micro.useGlobalFilters(new BusExceptionFilter());
       app = micro;
       await micro.listen();
     }
@@ -101,8 +124,13 @@ function busSigner(roles: readonly Role[], config: PatchbayConfig): BusSigner | 
   );
 }
 
+/**
+ * An event handler failed. Through Nest's filters that is a reply already logged with its
+ * error id; anything else is described (and logged) once here.
+ */
 function onHandlerError(subject: string, error: unknown): void {
-  logger.error(`handler for ${subject} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const reply = describeError(error, subject);
+  if (!reply.errorId) logger.error(`handler for ${subject} failed: ${reply.code}: ${reply.message}`);
 }
 
 /** Connection URLs may carry credentials; logs get the host only. */

@@ -104,6 +104,11 @@ export class AgentRun {
     return this.journal.request;
   }
 
+  /** When the agent started (ms since the epoch); null while the run waits for a slot. */
+  get startedAt(): number | null {
+    return this.journal.startedAt ? Date.parse(this.journal.startedAt) : null;
+  }
+
   /** How the run ended: done after a final event, failed otherwise. */
   get outcome(): RunOutcome {
     return this.endedWith === 'final' ? 'done' : 'failed';

@@ -1,1 +1,2 @@
 export * from './runner.module';
+export * from './runner-id';

@@ -5,10 +5,12 @@ import { AppError, Bus, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { ApprovalV1, ControlResultV1, InputResultV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, TmuxSessionsV1 } from '@patchbay/contracts';
 import { AgentProfile, agentProfiles, commandOnPath } from '@patchbay/agents';
-import { REDACTOR, Redactor } from '@patchbay/security';
+import { PatchbayMetrics } from '@patchbay/metrics';
+import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
 import { AgentRun, RunDeps } from './agent-run';
-import { RunJournal } from './run-journal';
+import { runnerIdOf } from './runner-id';
+import { JournalBatch, RunJournal } from './run-journal';
 import { Workspace, Workspaces } from './workspaces';
 import { ENGINE_WAIT_MS, HEARTBEAT_INTERVAL_MS, PREVIOUS_RUN_EXIT_MS } from './runner.constants';
 
@@ -44,8 +46,9 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly bus: Bus,
     tmux: TmuxClient,
     @Inject(REDACTOR) redactor: Redactor,
+    private readonly metrics: PatchbayMetrics,
   ) {
-    this.runnerId = config.runner.id ?? `runner-${hostname()}`;
+    this.runnerId = runnerIdOf(config);
     this.profiles = agentProfiles(config);
     this.workspaces = new Workspaces(config.home);
     this.deps = {
@@ -81,7 +84,11 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.logger.log(`runner ${this.runnerId} ready (${this.tmuxState.detail}, capacity ${this.config.runner.capacity})`);
   }
 
-  async accept(request: RunRequestV1): Promise<RunAcceptedV1> {
+  accept(request: RunRequestV1): Promise<RunAcceptedV1> {
+    return withLogIds(logIdsOf(request), () => this.acceptRun(request));
+  }
+
+  private async acceptRun(request: RunRequestV1): Promise<RunAcceptedV1> {
     // The same run asked again (an engine that died while asking): the same answer.
     const known = [...this.running.values(), ...this.waiting].find((r) => r.request.runId === request.runId);
     if (known) {
@@ -181,6 +188,9 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   announce(leaving = false): void {
+    this.metrics.runnerCapacity.set({ runner: this.runnerId }, this.config.runner.capacity);
+    this.metrics.runnerActiveRuns.set({ runner: this.runnerId }, this.running.size);
+    this.metrics.queueDepth.set({ queue: 'runner' }, this.waiting.length);
     this.bus.publish('runner.heartbeat', {
       runnerId: this.runnerId,
       host: hostname(),
@@ -215,6 +225,9 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     void run.done.then(async () => {
       if (this.stopping || this.running.get(run.request.sessionId) !== run) return;
       this.running.delete(run.request.sessionId);
+      if (run.startedAt !== null) {
+        this.metrics.runDuration.observe({ agent: run.request.agent, outcome: run.outcome }, (Date.now() - run.startedAt) / 1000);
+      }
       this.release(run);
       await workspace.release(run.outcome);
       await this.startWaiting();
@@ -224,7 +237,12 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Starts a run; a failure to start is reported by the run itself, as its error event. */
-  private async launch(run: AgentRun): Promise<void> {
+  private launch(run: AgentRun): Promise<void> {
+    // A run from the line starts from another run's end: its lines carry its own ids.
+    return withLogIds(logIdsOf(run.request), () => this.launchRun(run));
+  }
+
+  private async launchRun(run: AgentRun): Promise<void> {
     let workspace: Workspace;
     try {
       workspace = await this.workspaces.prepare(run.profile, run.request);
@@ -254,22 +272,25 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     const found = await RunJournal.unfinished(this.runsDir);
     // Events published while no engine listens are lost, so adoption waits for one.
     if (found.length > 0) await this.waitForEngine(found.length);
-    for (const { journal, batches } of found) {
-      const profile = this.profiles.get(journal.request.agent) ?? { command: 'true', args: [], env: {}, passEnv: [], mode: 'text' };
-      const run = new AgentRun(journal, profile, this.deps, batches);
-      const lastSeq = await this.engineLastSeq(journal.request.sessionId);
-      this.hold(run);
-      if (journal.startedAt) {
-        const workspace = this.workspaces.handle(profile, journal.request);
-        this.track(run, workspace);
-        await run.adopt(batches, lastSeq, workspace);
-        this.logger.log(`adopted run ${journal.request.runId} in ${run.tmuxSession}`);
-      } else {
-        run.republish(batches, lastSeq);
-        this.waiting.push(run);
-      }
-    }
+    for (const { journal, batches } of found) await withLogIds(logIdsOf(journal.request), () => this.adopt(journal, batches));
     await this.startWaiting();
+  }
+
+  /** Takes over a run of the previous runner process: live in tmux, or still in line. */
+  private async adopt(journal: RunJournal, batches: JournalBatch[]): Promise<void> {
+    const profile = this.profiles.get(journal.request.agent) ?? { command: 'true', args: [], env: {}, passEnv: [], mode: 'text' };
+    const run = new AgentRun(journal, profile, this.deps, batches);
+    const lastSeq = await this.engineLastSeq(journal.request.sessionId);
+    this.hold(run);
+    if (journal.startedAt) {
+      const workspace = this.workspaces.handle(profile, journal.request);
+      this.track(run, workspace);
+      await run.adopt(batches, lastSeq, workspace);
+      this.logger.log(`adopted run ${journal.request.runId} in ${run.tmuxSession}`);
+    } else {
+      run.republish(batches, lastSeq);
+      this.waiting.push(run);
+    }
   }
 
   private async waitForEngine(runs: number): Promise<void> {
@@ -313,4 +334,8 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const sub of this.sessionSubs.get(run.request.sessionId) ?? []) sub.unsubscribe();
     this.sessionSubs.delete(run.request.sessionId);
   }
+}
+
+function logIdsOf(request: RunRequestV1): { sessionId: string; taskId: string; runId: string } {
+  return { sessionId: request.sessionId, taskId: request.taskId, runId: request.runId };
 }

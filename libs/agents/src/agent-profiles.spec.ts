@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ConfigError } from '@patchbay/config';
-import { AgentProfile, agentArgv, agentProfiles, commandOnPath, defaultAgentName, DEMO_AGENT, usesPermissionPrompt } from './agent-profiles';
+import { AgentProfile, agentArgv, agentProfiles, commandOnPath, configuredDefaultAgent, DEMO_AGENT, usesPermissionPrompt } from './agent-profiles';
 
 /** A resolved profile with the usual defaults. */
 const profile = (fields: { command: string } & Partial<AgentProfile>): AgentProfile => ({ args: [], env: {}, passEnv: [], mode: 'text', ...fields });
@@ -173,37 +173,17 @@ describe('agentProfiles', () => {
   });
 });
 
-describe('defaultAgentName', () => {
-  const nothingOnPath = () => false;
-
-  it('is the configured defaultAgent, whatever is on PATH', () => {
-    const isOnPath = jest.fn(() => true);
-    expect(defaultAgentName({ agents: {}, defaultAgent: 'codex' }, isOnPath)).toBe('codex');
-    expect(defaultAgentName({ agents: { mine: { command: 'm' } }, defaultAgent: 'mine' }, nothingOnPath)).toBe('mine');
-    expect(isOnPath).not.toHaveBeenCalled();
+describe('configuredDefaultAgent', () => {
+  it('is the configured defaultAgent, built in or under agents:, else null', () => {
+    expect(configuredDefaultAgent({ agents: {}, defaultAgent: 'codex' })).toBe('codex');
+    expect(configuredDefaultAgent({ agents: { mine: { command: 'm' } }, defaultAgent: 'mine' })).toBe('mine');
+    expect(configuredDefaultAgent({ agents: {} })).toBeNull();
   });
 
   it('refuses a defaultAgent that is neither built in nor configured with a ConfigError naming it and the known agents', () => {
-    const refused = () => defaultAgentName({ agents: { mine: { command: 'm' } }, defaultAgent: 'gpt9' }, nothingOnPath);
+    const refused = () => configuredDefaultAgent({ agents: { mine: { command: 'm' } }, defaultAgent: 'gpt9' });
     expect(refused).toThrow(ConfigError);
     expect(refused).toThrow('defaultAgent: "gpt9" is not a built-in agent nor under agents: (agents: demo, claude, codex, opencode, tmux-bridge, mine)');
-  });
-
-  it('is the first agent CLI on PATH, in the order claude, codex, opencode', () => {
-    const onPath = (...commands: string[]) => (command: string) => commands.includes(command);
-    expect(defaultAgentName({ agents: {} }, onPath('opencode', 'codex'))).toBe('codex');
-    expect(defaultAgentName({ agents: {} }, onPath('opencode'))).toBe('opencode');
-    expect(defaultAgentName({ agents: {} }, onPath('claude', 'codex', 'opencode'))).toBe('claude');
-  });
-
-  it('looks for the configured command of a built-in agent', () => {
-    const isOnPath = jest.fn((command: string) => command === '/opt/bin/claude');
-    expect(defaultAgentName({ agents: { claude: { command: '/opt/bin/claude' } } }, isOnPath)).toBe('claude');
-    expect(isOnPath).toHaveBeenCalledWith('/opt/bin/claude');
-  });
-
-  it('is the demo agent when no agent CLI is on PATH', () => {
-    expect(defaultAgentName({ agents: {} }, nothingOnPath)).toBe(DEMO_AGENT);
   });
 });
 

@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ConfigError, PatchbayConfig } from '@patchbay/config';
 import type { ParserFormat } from './parsers';
+import { claudeUsability, codexUsability, opencodeUsability, UsabilityProbe } from './agent-usability';
 
 export type AgentMode = 'text' | 'structured' | 'terminal' | 'bridge';
 /** The JSON dialect of a structured agent's output. */
@@ -52,6 +53,8 @@ export interface AgentProfile {
   worktree?: { repo: string; base: string; cleanup: 'always' | 'on_success' | 'never'; push: boolean };
   /** How this CLI takes the options above; only built-in agents know. */
   flags?: FlagTemplates;
+  /** How to tell whether this CLI is logged in; only built-in agents know (others count once installed). */
+  usability?: UsabilityProbe;
 }
 
 export const DEMO_AGENT = 'demo';
@@ -62,7 +65,7 @@ export const PERMISSION_TOOL = 'approve';
 export const TMUX_BRIDGE_AGENT = 'tmux-bridge';
 
 /** Real agent CLIs, in the order the default agent is chosen when none is configured. */
-const CLI_AGENTS: Record<string, AgentProfile> = {
+export const CLI_AGENTS: Record<string, AgentProfile> = {
   claude: {
     command: 'claude',
     args: ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'],
@@ -72,6 +75,7 @@ const CLI_AGENTS: Record<string, AgentProfile> = {
     mode: 'structured',
     format: 'claude',
     description: 'Claude Code',
+    usability: claudeUsability,
     flags: {
       model: ['--model', '{value}'],
       resume: ['--resume', '{value}'],
@@ -91,6 +95,7 @@ const CLI_AGENTS: Record<string, AgentProfile> = {
     mode: 'structured',
     format: 'codex',
     description: 'OpenAI Codex CLI',
+    usability: codexUsability,
     flags: {
       model: ['--model', '{value}'],
       sandbox: ['--sandbox', '{value}'],
@@ -117,6 +122,7 @@ const CLI_AGENTS: Record<string, AgentProfile> = {
     mode: 'structured',
     format: 'opencode',
     description: 'OpenCode',
+    usability: opencodeUsability,
     flags: { model: ['--model', '{value}'], resume: ['--session', '{value}'] },
   },
 };
@@ -173,22 +179,16 @@ export function agentProfiles(config: Pick<PatchbayConfig, 'agents'>): Map<strin
 }
 
 /**
- * The agent new sessions use: `defaultAgent` if configured, else the first agent CLI on
- * PATH, else the demo agent, so a fresh install shows the whole flow.
+ * Fails fast on a `defaultAgent` that names no agent (else every message would fail
+ * later); returns it, or null when the default is to be found (surveyAgents).
  */
-export function defaultAgentName(
-  config: Pick<PatchbayConfig, 'agents' | 'defaultAgent'>,
-  isOnPath: (command: string) => boolean = commandOnPath,
-): string {
+export function configuredDefaultAgent(config: Pick<PatchbayConfig, 'agents' | 'defaultAgent'>): string | null {
+  if (!config.defaultAgent) return null;
   const profiles = agentProfiles(config);
-  if (config.defaultAgent) {
-    if (!profiles.has(config.defaultAgent)) {
-      throw new ConfigError(`defaultAgent: "${config.defaultAgent}" is not a built-in agent nor under agents: (agents: ${[...profiles.keys()].join(', ')})`);
-    }
-    return config.defaultAgent;
+  if (!profiles.has(config.defaultAgent)) {
+    throw new ConfigError(`defaultAgent: "${config.defaultAgent}" is not a built-in agent nor under agents: (agents: ${[...profiles.keys()].join(', ')})`);
   }
-  const found = Object.keys(CLI_AGENTS).find((name) => isOnPath(profiles.get(name)!.command));
-  return found ?? DEMO_AGENT;
+  return config.defaultAgent;
 }
 
 export interface AgentArgvOptions {

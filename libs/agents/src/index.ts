@@ -1,2 +1,6 @@
+export * from './agent-host';
 export * from './agent-profiles';
+export * from './agent-survey';
+export * from './agent-usability';
 export * from './parsers';
+export * from './agent-checks';

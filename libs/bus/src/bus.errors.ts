@@ -35,12 +35,16 @@ export class PayloadValidationError extends BusError {
   }
 }
 
-/** The responder ran and failed; its code and message travel back to the requester. */
+/**
+ * The responder ran and failed; its code and message travel back to the requester, and for
+ * an unexpected failure the id of the responder's log line.
+ */
 export class RemoteError extends BusError {
   constructor(
     readonly subject: string,
     code: string,
     message: string,
+    readonly errorId?: string,
   ) {
     super(message, code);
   }

@@ -7,6 +7,7 @@ import { BusSigner } from './bus-signer';
 import { TransportMessage } from './bus.transport';
 import { NoResponderError, PayloadValidationError, RemoteError, RequestTimeoutError } from './bus.errors';
 import { BusContext, BusServer, OnBusEvent, OnBusRequest } from './bus.server';
+import { BusExceptionFilter } from './bus-exception.filter';
 import { InProcessTransport } from './in-process.transport';
 
 const PREFIX = 'tst';
@@ -142,11 +143,15 @@ describe('Bus', () => {
     expect(error).toMatchObject({ code: 'not_found', message: 'no session abcd', subject: 'tst.query.sessions.get' });
   });
 
-  it('raises any other error thrown by the responder as a RemoteError with code internal', async () => {
+  it('raises any other error thrown by the responder as a RemoteError with code internal and an error id, not its message', async () => {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     bus.respond('engine.status', async () => {
       throw new Error('disk on fire');
     });
-    await expect(bus.request('engine.status', {})).rejects.toMatchObject({ code: 'internal', message: 'disk on fire' });
+    const error = (await bus.request('engine.status', {}).catch((e: unknown) => e)) as RemoteError;
+    expect(error).toMatchObject({ code: 'internal', message: `internal error ${error.errorId}` });
+    expect(error.errorId).toMatch(/^[a-z2-7]{8}$/);
+    jest.restoreAllMocks();
   });
 
   it('answers a request with an invalid payload with an invalid_payload error, without calling the handler', async () => {
@@ -239,6 +244,30 @@ describe('Bus with a signer (signed subjects)', () => {
   });
 });
 
+describe('Bus request latency', () => {
+  it('tells observeRequest each request\'s contract subject, outcome and seconds', async () => {
+    const seen: Array<[string, string, number]> = [];
+    const observed = new Bus(new InProcessTransport(), { prefix: PREFIX, requestTimeoutMs: 50, observeRequest: (subject, outcome, seconds) => seen.push([subject, outcome, seconds]) });
+    observed.respond('engine.status', async () => status);
+    observed.respond('query.sessions.get', async () => {
+      throw new AppError('not_found', 'no such session');
+    });
+    await observed.request('engine.status', {});
+    await expect(observed.request('query.sessions.get', { id: 'abcdefgh' })).rejects.toBeInstanceOf(RemoteError);
+    await expect(observed.request('runner.*.tmux', {}, { params: ['nobody'] })).rejects.toBeInstanceOf(NoResponderError);
+    observed.respond('access.pairings', () => new Promise((resolve) => setTimeout(() => resolve({ pending: [] }), 200)));
+    await expect(observed.request('access.pairings', {})).rejects.toBeInstanceOf(RequestTimeoutError);
+    expect(seen.map(([subject, outcome]) => `${subject} ${outcome}`)).toEqual([
+      'engine.status ok',
+      'query.sessions.get remote_error',
+      'runner.*.tmux no_responder',
+      'access.pairings timeout',
+    ]);
+    expect(seen.every(([, , seconds]) => seconds >= 0 && seconds < 60)).toBe(true);
+    await observed.close();
+  });
+});
+
 describe('BusServer', () => {
   @Injectable()
   class Recorder {
@@ -279,6 +308,12 @@ describe('BusServer', () => {
     async session(@Payload() { id }: ByIdV1): Promise<never> {
       throw new AppError('not_found', `no session ${id}`);
     }
+
+    /** Fails as a store does: its message quotes the statement and the value. */
+    @OnBusRequest('query.tasks.get')
+    async task(@Payload() { id }: ByIdV1): Promise<never> {
+      throw Object.assign(new Error(`select * from "task" where "id" = '${id}' - relation "task" does not exist`), { code: '42P01' });
+    }
   }
 
   @Module({ controllers: [ProbeController], providers: [Recorder] })
@@ -298,6 +333,7 @@ describe('BusServer', () => {
 
   async function start(module: unknown): Promise<INestMicroservice> {
     const app = await NestFactory.createMicroservice(module as never, { strategy: new BusServer(bus), logger: false });
+    app.useGlobalFilters(new BusExceptionFilter());
     apps.push(app);
     await app.listen();
     return app;
@@ -331,6 +367,16 @@ describe('BusServer', () => {
     const error = await bus.request('query.sessions.get', { id: 'abcd' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
     expect(error).toMatchObject({ code: 'not_found', message: 'no session abcd' });
+  });
+
+  it('hands an unexpected error thrown in a handler to the requester as an error id, logged once with the subject', async () => {
+    const logged: string[] = [];
+    jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => void logged.push(String(message)));
+    await start(ProbeModule);
+    const error = (await bus.request('query.tasks.get', { id: 'abcd' }).catch((e: unknown) => e)) as RemoteError;
+    jest.restoreAllMocks();
+    expect(error).toMatchObject({ code: 'internal', message: `internal error ${error.errorId}` });
+    expect(logged).toEqual([`error ${error.errorId} in tst.query.tasks.get: Error (database error), SQLSTATE 42P01`]);
   });
 
   it('subscribes with the queue option: two servers share a queue group, plain handlers see everything', async () => {

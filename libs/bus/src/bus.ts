@@ -11,16 +11,29 @@ import {
 } from '@patchbay/contracts';
 import { z } from 'zod';
 import { BusSigner, MAX_REQUEST_AGE_MS, SignatureFault } from './bus-signer';
-import { BusError, PayloadValidationError, RemoteError } from './bus.errors';
+import { BusError, NoResponderError, PayloadValidationError, RemoteError, RequestTimeoutError } from './bus.errors';
+import { reportInternalError } from './internal-error';
 import { BusTransport, TransportHeaders, TransportMessage, TransportSubscription } from './bus.transport';
 
 /** How a reply travels: a result, or an error the requester re-raises. */
-type ReplyEnvelope = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string } };
+type ReplyEnvelope = { ok: true; data: unknown } | { ok: false; error: ErrorReply };
+
+/** An error as it travels back to a requester; `errorId` names the log line of an internal one. */
+export interface ErrorReply {
+  code: string;
+  message: string;
+  errorId?: string;
+}
+
+/** How a request ended, as its latency is recorded. */
+export type BusRequestOutcome = 'ok' | 'remote_error' | 'timeout' | 'no_responder' | 'error';
 
 export interface BusOptions {
   /** Deployment prefix, the first subject token (`pb`); tests use their own. */
   prefix: string;
   requestTimeoutMs: number;
+  /** Told each request's latency (libs/metrics' histogram), by contract subject. */
+  observeRequest?: (subject: RequestSubject, outcome: BusRequestOutcome, seconds: number) => void;
   /**
    * Signs the contracts' signed requests and checks them where they are answered. Left out
    * (the in-process bus, one process; a runner, which holds no secret), nothing is signed
@@ -76,10 +89,25 @@ export class Bus {
     const wire = this.wireSubject(subject, options.params);
     const body = encode(this.check(contracts[subject].payload, wire, payload));
     const headers = this.signatureFor(subject, wire, body);
-    const raw = await this.transport.request(wire, body, options.timeoutMs ?? this.options.requestTimeoutMs, headers);
-    const envelope = JSON.parse(decoder.decode(raw)) as ReplyEnvelope;
-    if (!envelope.ok) throw new RemoteError(wire, envelope.error.code, envelope.error.message);
-    return this.check(contracts[subject].reply, wire, envelope.data) as ReplyOf<S>;
+    const startedAt = performance.now();
+    let outcome: BusRequestOutcome = 'error';
+    try {
+      const raw = await this.transport.request(wire, body, options.timeoutMs ?? this.options.requestTimeoutMs, headers);
+      const envelope = JSON.parse(decoder.decode(raw)) as ReplyEnvelope;
+      if (!envelope.ok) {
+        outcome = 'remote_error';
+        throw new RemoteError(wire, envelope.error.code, envelope.error.message, envelope.error.errorId);
+      }
+      const reply = this.check(contracts[subject].reply, wire, envelope.data) as ReplyOf<S>;
+      outcome = 'ok';
+      return reply;
+    } catch (error) {
+      if (error instanceof RequestTimeoutError) outcome = 'timeout';
+      else if (error instanceof NoResponderError) outcome = 'no_responder';
+      throw error;
+    } finally {
+      this.options.observeRequest?.(subject, outcome, (performance.now() - startedAt) / 1000);
+    }
   }
 
   /**
@@ -127,7 +155,7 @@ export class Bus {
           const result = await handler(payload as PayloadOf<S>, message.subject);
           reply({ ok: true, data: this.check(contract.reply, message.subject, result) });
         } catch (error) {
-          reply({ ok: false, error: describeError(error) });
+          reply({ ok: false, error: describeError(error, message.subject) });
         }
       },
       { queue: options.queue },
@@ -157,7 +185,8 @@ export class Bus {
     const refused: RefusedMessage = { subject, wireSubject: message.subject, fault: verdict.fault, claimed: parseJson(message.data) };
     await Promise.all(
       [...this.refusalListeners].map((listener) =>
-        listener(refused).catch((error: unknown) => this.logger.error(`recording a refused message on ${message.subject} failed: ${(error as Error).message}`)),
+        // A store error's message quotes its SQL: logged as an error id instead.
+        listener(refused).catch((error: unknown) => void reportInternalError(error, `recording a refused message on ${message.subject}`)),
       ),
     );
     return false;
@@ -200,18 +229,20 @@ function parseJson(data: Uint8Array): unknown {
 }
 
 /**
- * Turns what a responder threw into the error the requester sees. Nest's RPC exception
- * filter hands us `{ code, message }` objects (from AppError) or `{ status, message }`.
+ * Turns what a responder threw into the error the requester sees. Deliberate errors (bus
+ * errors, AppError, the `{ code, message }` objects Nest's RPC exception filter hands us)
+ * keep their code and message; anything else is unexpected, and may quote SQL or values:
+ * it becomes an error id, logged once here with `where` (the subject, the route).
  */
-export function describeError(error: unknown): { code: string; message: string } {
+export function describeError(error: unknown, where: string): ErrorReply {
+  if (error instanceof RemoteError) return { code: error.code, message: error.message, ...(error.errorId ? { errorId: error.errorId } : {}) };
   if (error instanceof BusError) return { code: error.code, message: error.message };
   if (error instanceof AppError) return error.getError();
-  if (error instanceof Error) return { code: 'internal', message: error.message };
-  if (typeof error === 'object' && error !== null && 'message' in error) {
-    const { code, message } = error as { code?: unknown; message: unknown };
-    return { code: typeof code === 'string' ? code : 'internal', message: String(message) };
+  if (!(error instanceof Error) && typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    const { code, message, errorId } = error as { code?: unknown; message: string; errorId?: unknown };
+    return { code: typeof code === 'string' ? code : 'internal', message, ...(typeof errorId === 'string' ? { errorId } : {}) };
   }
-  return { code: 'internal', message: String(error) };
+  return reportInternalError(error, where);
 }
 
 /** An expected failure with a stable code, safe to show to the requester (not_found, …). */

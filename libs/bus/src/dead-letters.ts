@@ -1,7 +1,6 @@
 import { DeadLetterV1, FailureV1, InboundMessageV1, newId } from '@patchbay/contracts';
 import { DiscardPolicy, RetentionPolicy } from 'nats';
 import { AppError, describeError, encode } from './bus';
-import { BusError } from './bus.errors';
 import { streamSetup } from './jetstream-setup';
 import { NatsTransport } from './nats.transport';
 
@@ -25,14 +24,12 @@ export const MAX_DEAD_LETTERS = 1_000;
 
 /**
  * Why a message failed, safe for a sender and a list: an expected failure's code and
- * message; for anything else its code and the error's kind only, since a driver's message
- * may quote SQL and the values in it.
+ * message; for anything else `internal error <id>` (describeError logs the id's line), since
+ * a driver's message may quote SQL and the values in it.
  */
-export function failureOf(error: unknown): FailureV1 {
-  const { code, message } = describeError(error);
-  const expected = error instanceof AppError || error instanceof BusError;
-  const kind = error instanceof Error ? error.constructor.name : typeof error;
-  const text = expected ? message.split('\n')[0] : `unexpected ${kind}`;
+export function failureOf(error: unknown, where: string): FailureV1 {
+  const { code, message } = describeError(error, where);
+  const text = message.split('\n')[0];
   return { code: code.slice(0, 100), message: text.length > 200 ? `${text.slice(0, 199)}…` : text };
 }
 

@@ -64,7 +64,7 @@ export class DirectInboundQueue implements InboundQueue {
       return await handler(message);
     } catch (error) {
       if (error instanceof AppError) throw error;
-      const letter = await this.deadLetters.park(message, 1, failureOf(error));
+      const letter = await this.deadLetters.park(message, 1, failureOf(error, 'inbound.message'));
       announceParked(this.bus, this.logger, letter);
       throw deadLetterError(letter);
     }
@@ -194,7 +194,7 @@ export class JetStreamInboundQueue implements InboundQueue {
       this.bus.publish('inbound.result.*', answer, [key]);
       msg.ack();
     } catch (error) {
-      const reason = failureOf(error);
+      const reason = failureOf(error, this.subject);
       if (error instanceof AppError) {
         // A refusal (an id reused with other content): trying again would not change it.
         msg.ack();
@@ -222,9 +222,9 @@ export class JetStreamInboundQueue implements InboundQueue {
       const letter = await this.deadLetters.park(message, tries, reason, `${this.stream}:${msg.seq}`);
       await msg.ackAck();
       announceParked(this.bus, this.logger, letter);
-      this.bus.publish('inbound.result.*', { failed: describeError(deadLetterError(letter)) }, [key]);
+      this.bus.publish('inbound.result.*', { failed: describeError(deadLetterError(letter), this.subject) }, [key]);
     } catch (error) {
-      this.logger.error(`message ${message.messageId} from ${message.channel}: parking it failed (${failureOf(error).message}); it stays in ${this.stream}`);
+      this.logger.error(`message ${message.messageId} from ${message.channel}: parking it failed (${failureOf(error, `parking a dead letter in ${this.stream}`).message}); it stays in ${this.stream}`);
       msg.nak(this.retry.backoffMs[0]);
     }
   }

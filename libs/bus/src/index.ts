@@ -8,5 +8,7 @@ export * from './bus.transport';
 export * from './in-process.transport';
 export * from './nats.transport';
 export * from './inbound-queue';
+export * from './internal-error';
+export * from './bus-exception.filter';
 export * from './bus-signer';
 export * from './nats-options';

@@ -46,6 +46,8 @@ describe('loadConfig', () => {
       tmux: {},
       runner: { capacity: 4 },
       access: { owners: ['local:*'], operators: [], viewers: [] },
+      log: { level: 'info', format: 'text' },
+      metrics: { scrapeWindowMs: 1000 },
       pairing: { newCodesPerHour: 20 },
       routing: { rules: [], fallback: [] },
       approvals: { timeoutSeconds: 600 },
@@ -119,6 +121,13 @@ describe('loadConfig', () => {
     expect(config.tmux.socket).toBe('pbsock');
     expect(config.runner.id).toBe('runner-7');
     expect(config.defaultAgent).toBe('codex');
+  });
+
+  it('takes log.level and log.format from the file, PATCHBAY_LOG_LEVEL and PATCHBAY_LOG_FORMAT over it', () => {
+    write('patchbay.yaml', 'log: { level: warn, format: text }');
+    expect(load().config.log).toEqual({ level: 'warn', format: 'text' });
+    expect(load({ PATCHBAY_LOG_LEVEL: 'debug', PATCHBAY_LOG_FORMAT: 'json' }).config.log).toEqual({ level: 'debug', format: 'json' });
+    expect(loadError({ PATCHBAY_LOG_FORMAT: 'xml' })).toMatch('log.format (from environment variable PATCHBAY_LOG_FORMAT)');
   });
 
   it('ignores environment variables set to the empty string', () => {

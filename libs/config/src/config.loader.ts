@@ -22,6 +22,8 @@ const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; type: 'string'
   { env: 'PATCHBAY_TMUX_SOCKET', path: ['tmux', 'socket'], type: 'string' },
   { env: 'PATCHBAY_RUNNER_ID', path: ['runner', 'id'], type: 'string' },
   { env: 'PATCHBAY_DEFAULT_AGENT', path: ['defaultAgent'], type: 'string' },
+  { env: 'PATCHBAY_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
+  { env: 'PATCHBAY_LOG_FORMAT', path: ['log', 'format'], type: 'string' },
   { env: 'TELEGRAM_BOT_TOKEN', path: ['telegram', 'token'], type: 'string' },
   { env: 'TELEGRAM_API_ROOT', path: ['telegram', 'apiRoot'], type: 'string' },
   { env: 'TELEGRAM_WEBHOOK_SECRET', path: ['telegram', 'webhookSecret'], type: 'string' },
@@ -88,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 // --- HTTP API access (issue #9) ---
 /** The environment variable that adds one owner API token, named `env`. */
 export const API_TOKEN_ENV = 'PATCHBAY_API_TOKEN';
+
+/** Every environment variable the loader reads (deploy files may set only these). */
+export const CONFIG_ENV_NAMES: readonly string[] = ['PATCHBAY_CONFIG', API_TOKEN_ENV, ...ENV_OVERRIDES.map((o) => o.env)];
 
 /** PATCHBAY_API_TOKEN adds `{name: env, role: owner}` to http.tokens (validated like the others). */
 function addEnvApiToken(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, sources: Map<string, string>): void {

@@ -214,6 +214,24 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    // --- operations (issue #10): logs and metrics ---
+    log: z
+      .object({
+        /** Lowest level written: error, warn, info, debug or verbose (PATCHBAY_LOG_LEVEL). */
+        level: z.enum(['error', 'warn', 'info', 'debug', 'verbose']).default('info'),
+        /** text: readable lines for a terminal; json: one JSON object a line, for collectors (PATCHBAY_LOG_FORMAT). */
+        format: z.enum(['text', 'json']).default('text'),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        /** Distributed: how long a gateway's /metrics waits for the other processes' answers over the bus. */
+        scrapeWindowMs: z.number().int().positive().max(10_000).default(1000),
+      })
+      .strict()
+      .prefault({}),
+    // --- end operations ---
     // --- pairing (sec-edges) ---
     /** Pairing codes for unknown senders: one open code per sender, and at most this many new codes per channel an hour. */
     pairing: z

@@ -4,5 +4,6 @@ export * from './dead-letters';
 export * from './ids';
 export * from './jobs';
 export * from './messages';
+export * from './metrics';
 export * from './subjects';
 export * from './text';

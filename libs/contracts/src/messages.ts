@@ -52,6 +52,8 @@ export const InboundAcceptedV1 = z.object({
   input: z.object({ delivered: z.boolean(), detail: z.string() }).optional(),
   /** What became of the message. */
   outcome: z.enum(['task', 'input', 'command', 'pairing', 'denied']),
+  /** Of a new task that waits: how many tasks of its session are queued or running before it. */
+  ahead: z.number().int().positive().optional(),
   /** Text for the sender (a command's answer, a pairing code, why it was refused). */
   reply: textField().optional(),
   /** Buttons to show with the reply, each standing for a command (e.g. approve a pairing). */
@@ -201,8 +203,39 @@ export type TmuxSessionsV1 = z.infer<typeof TmuxSessionsV1>;
 export const Empty = z.object({}).strict();
 export type Empty = z.infer<typeof Empty>;
 
+/** Whether an agent can run here: its CLI found, and logged in (or given a key). */
+export const AgentStatusV1 = z.object({
+  name: z.string(),
+  state: z.enum(['ok', 'not_installed', 'not_logged_in']),
+  detail: z.string(),
+  /** What to do about it; null when it is ok. */
+  fix: z.string().nullable(),
+});
+export type AgentStatusV1 = z.infer<typeof AgentStatusV1>;
+
+/** The agents the engine found at start, and the default it chose (with why, when it fell back to the demo). */
+export const AgentSurveyV1 = z.object({
+  defaultAgent: z.string(),
+  /** Said to whoever starts a task on the default agent, e.g. why it is the demo. */
+  notice: z.string().nullable(),
+  agents: z.array(AgentStatusV1),
+});
+export type AgentSurveyV1 = z.infer<typeof AgentSurveyV1>;
+
+/** One line of `patchbay doctor`: what was checked, how it went, and what to do about it. */
+export const DoctorCheckV1 = z.object({
+  name: z.string(),
+  /** fail: something needed is broken (doctor exits non-zero); warn: worth knowing. */
+  outcome: z.enum(['ok', 'warn', 'fail']),
+  detail: z.string(),
+  fix: z.string().nullable(),
+});
+export type DoctorCheckV1 = z.infer<typeof DoctorCheckV1>;
+
 export const EngineStatusV1 = z.object({
   database: z.object({ ok: z.boolean(), detail: z.string() }),
+  /** Left out by an engine older than the survey. */
+  agents: AgentSurveyV1.optional(),
 });
 export type EngineStatusV1 = z.infer<typeof EngineStatusV1>;
 

@@ -4,6 +4,7 @@ import * as ap from './approvals';
 import * as d from './dead-letters';
 import * as j from './jobs';
 import * as m from './messages';
+import * as mx from './metrics';
 
 /**
  * The one map of bus subjects. Keys are subject patterns without the deployment prefix
@@ -93,6 +94,12 @@ export const contracts = {
   /** Fire a job now, out of its schedule; the reply is the run. */
   'jobs.run': request(j.JobNameV1, j.JobRunV1, SIGNED),
   'jobs.runs': request(j.JobRunsQueryV1, j.JobRunListV1),
+  /**
+   * A gateway's /metrics asks every process without a gateway for its metrics (no queue
+   * group: all of them answer), each on `metrics.snapshot.<scrapeId>`.
+   */
+  'metrics.scrape': event(mx.MetricsScrapeV1),
+  'metrics.snapshot.*': event(mx.MetricsSnapshotV1),
 } as const;
 
 export interface EventContract<P extends z.ZodType> {

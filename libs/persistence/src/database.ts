@@ -10,8 +10,12 @@ export class Database implements OnApplicationShutdown {
 
   static async connect(url: string): Promise<Database> {
     const orm = await MikroORM.init(ormConfig(url));
+    const logger = new Logger(Database.name);
+    // Said before it starts: a first start (or an upgrade) waits for these.
+    const pending = await orm.migrator.getPendingMigrations();
+    if (pending.length > 0) logger.log(`applying ${pending.length} database migration(s)…`);
     const applied = await orm.migrator.up();
-    if (applied.length > 0) new Logger(Database.name).log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+    if (applied.length > 0) logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
     return new Database(orm);
   }
 

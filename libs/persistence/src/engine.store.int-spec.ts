@@ -108,6 +108,19 @@ describeWith(['postgres'], 'EngineStore', () => {
       expect(await count('binding', 'chat_id = ?', [chatId])).toBe(1);
     });
 
+    it('counts the tasks of the session queued or running before a new one (its place in line)', async () => {
+      const chatId = `chat-${newId()}`;
+      const first = await store.acceptInbound(message({ chatId }), route('demo'));
+      expect(await store.tasksAhead(first.sessionId, first.taskId)).toBe(0);
+      const second = await store.acceptInbound(message({ chatId, text: 'then this' }), route('demo'));
+      const third = await store.acceptInbound(message({ chatId, text: 'and this' }), route('demo'));
+      expect(await store.tasksAhead(third.sessionId, third.taskId)).toBe(2);
+      await store.finishTask(first.taskId, 'done', null);
+      expect(await store.tasksAhead(third.sessionId, third.taskId)).toBe(1);
+      // The task behind it is not ahead of it.
+      expect(await store.tasksAhead(second.sessionId, second.taskId)).toBe(0);
+    });
+
     it('gives other chats, the same chat id on another channel, and chatless messages their own sessions', async () => {
       const chatId = `chat-${newId()}`;
       const sessions = [
@@ -160,6 +173,24 @@ describeWith(['postgres'], 'EngineStore', () => {
       expect((await store.transcript(sessionId, 2, 100)).map((e) => e.seq)).toEqual([3, 4, 5]);
       expect((await store.transcript(sessionId, 2, 2)).map((e) => e.seq)).toEqual([3, 4]);
       expect(await store.transcript(sessionId, 5, 100)).toEqual([]);
+    });
+
+    it('drops the events a run sends after its end is stored and its task closed; a retried task stores its new run', async () => {
+      const { taskId } = await store.acceptInbound(message({ text: 'retried' }), route('demo'));
+      const of = (runId: string, seq: number, type: 'text' | 'error'): OutputEventV1 =>
+        type === 'text'
+          ? { ...event(sessionId, seq), taskId: taskId!, runId }
+          : { type, code: 'store_failed', text: 'given up', exitCode: null, sessionId, taskId: taskId!, runId, seq, at: new Date().toISOString() };
+      // Run 1 ends in an error and its task goes back to the queue: run 2's events are stored.
+      expect(await store.appendEvent(of('run00001', 1, 'error'))).toBe(true);
+      expect(await store.appendEvent(of('run00002', 2, 'text'))).toBe(true);
+      // Run 2 is given up: its task is failed and its end stored; what it still sends is dropped.
+      await store.finishTask(taskId!, 'failed', 'given up');
+      expect(await store.appendEvent(of('run00002', 3, 'error'))).toBe(true);
+      expect(await store.appendEvent(of('run00002', 4, 'text'))).toBe(false);
+      expect(await store.appendEvent(of('run00002', 5, 'error'))).toBe(false);
+      expect((await store.transcript(sessionId, 0, 100)).map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect((await store.session(sessionId))?.lastSeq).toBe(3);
     });
 
     it("keeps each session's events apart", async () => {

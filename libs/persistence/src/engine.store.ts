@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { EntityManager, LockMode, QueryResult, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import {
   Delivery,
   InboundAcceptedV1,
@@ -18,6 +18,9 @@ const OPEN_TASK: TaskStatus[] = ['new', 'routed', 'queued', 'running'];
 
 /** A message id seen before with other content (a client's Idempotency-Key reused). */
 export class InboundConflictError extends Error {}
+
+/** A concurrent delivery of the same message was handled another way (a command, a denial) first. */
+export class InboundAlreadyHandledError extends Error {}
 
 /** The agent for a new session, and why (a routing rule's name, or the default). */
 export interface Route {
@@ -64,7 +67,7 @@ export class EngineStore {
       const seen = await this.findInbound(message);
       if (seen?.outcome === 'task') return { taskId: seen.taskId!, sessionId: seen.sessionId!, duplicate: true, outcome: 'task' };
       // Handled another way by a concurrent delivery of the same message.
-      if (seen) throw new Error(`message ${message.messageId} was already handled (${seen.outcome})`);
+      if (seen) throw new InboundAlreadyHandledError(`message ${message.messageId} was already handled (${seen.outcome})`);
       try {
         return await this.em().transactional((em) => this.insertInbound(em, message, route));
       } catch (error) {
@@ -254,6 +257,13 @@ export class EngineStore {
     return this.em().findOne(TaskEntity, { sessionId, status: 'queued' }, { orderBy: { createdAt: 'asc' } });
   }
 
+  /** How many of the session's tasks, older than this one, are queued or running: its place in line. */
+  async tasksAhead(sessionId: string, taskId: string): Promise<number> {
+    const task = await this.em().findOne(TaskEntity, taskId);
+    if (!task) return 0;
+    return this.em().count(TaskEntity, { sessionId, id: { $ne: taskId }, createdAt: { $lt: task.createdAt }, status: { $in: ['running', 'queued'] } });
+  }
+
   /** Sessions holding a run (of one runner, if given). */
   async runningSessions(runnerId?: string): Promise<SessionEntity[]> {
     return this.em().find(SessionEntity, { status: 'running', ...(runnerId ? { runnerId } : {}) });
@@ -262,6 +272,14 @@ export class EngineStore {
   /** The task a running session is working on (running, or queued on a runner's line). */
   async runningTask(sessionId: string): Promise<TaskEntity | null> {
     return this.em().findOne(TaskEntity, { sessionId, status: { $in: ['running', 'queued'] }, runId: { $ne: null } }, { orderBy: { createdAt: 'asc' } });
+  }
+
+  /** How many tasks are in each status (the tasks gauge of /metrics). */
+  async taskCounts(): Promise<Record<string, number>> {
+    const rows: Array<{ status: string; count: string | number }> = await this.em()
+      .getConnection()
+      .execute('select status, count(*) as count from task group by status');
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
   }
 
   /** Sessions that have queued work and no run: what a starting engine must pick up. */
@@ -340,15 +358,24 @@ export class EngineStore {
   }
 
 
-  /** Stores an output event once; false when (session, seq) was already stored. */
+  /**
+   * Stores an output event once; false when (session, seq) was already stored, or when its
+   * run's end is stored and its task closed: a run given up (the store failed on one of its
+   * events) may still talk until its runner kills it, and its session has moved on.
+   */
   async appendEvent(event: OutputEventV1): Promise<boolean> {
     const em = this.em();
-    const inserted = await em
-      .createQueryBuilder(TranscriptEntryEntity)
-      .insert({ sessionId: event.sessionId, seq: event.seq, taskId: event.taskId, type: event.type, event, createdAt: new Date() })
-      .onConflict(['sessionId', 'seq'])
-      .ignore()
-      .execute('run');
+    const inserted = await em.getConnection().execute<QueryResult>(
+      `insert into "transcript_entry" ("session_id", "seq", "task_id", "type", "event", "created_at")
+         select ?, ?, ?, ?, ?::jsonb, now()
+          where not exists (
+            select 1 from "task" t join "transcript_entry" e on e."session_id" = ? and e."task_id" = t."id"
+             where t."id" = ? and t."status" not in (${OPEN_TASK.map(() => '?').join(', ')})
+               and e."type" in ('final', 'error') and e."event"->>'runId' = ?)
+       on conflict ("session_id", "seq") do nothing`,
+      [event.sessionId, event.seq, event.taskId, event.type, JSON.stringify(event), event.sessionId, event.taskId, ...OPEN_TASK, event.runId],
+      'run',
+    );
     if (inserted.affectedRows === 0) return false;
     await em.nativeUpdate(
       SessionEntity,

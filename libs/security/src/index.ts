@@ -1,4 +1,5 @@
 export * from './config-secrets';
+export * from './log-context';
 export * from './redacting-logger';
 export * from './redactor';
 export * from './security.constants';

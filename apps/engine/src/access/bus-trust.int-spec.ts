@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { connect, NatsConnection } from 'nats';
 import { Bus, BusModule, BusServer, BusSigner, encode, JetStreamInboundQueue, NatsTransport, toNatsHeaders, TransportHeaders } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
+import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
 import { AuditEntryV1, InboundMessageV1, newId } from '@patchbay/contracts';
 import { AccessStore, EngineStore } from '@patchbay/persistence';
 import { createTestDatabase } from '../../../../test/support/databases';
@@ -39,7 +40,12 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
     engineBus = new Bus(engineTransport, { prefix, requestTimeoutMs: 5_000, signer: new BusSigner(SECRET) });
     const config = ConfigSchema.parse({ home: '/tmp/pb-bus-trust-spec', defaultAgent: 'demo' });
     @Module({
-      imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus: engineBus, inbound: new JetStreamInboundQueue(engineTransport, engineBus, config.bus.inbound) }), EngineModule.forRoot({ databaseUrl: db.url })],
+      imports: [
+        ConfigModule.forRoot(config),
+        BusModule.forRoot({ bus: engineBus, inbound: new JetStreamInboundQueue(engineTransport, engineBus, config.bus.inbound) }),
+        MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }),
+        EngineModule.forRoot({ databaseUrl: db.url }),
+      ],
     })
     class TestEngine {}
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(engineBus), logger: false });

@@ -68,9 +68,8 @@ export class EffectApplier {
           const result = await this.bus.request('session.*.control', { action: effect.action, by }, { params: [effect.sessionId] });
           return `Run ${result.runId}: ${result.detail}.`;
         } catch (error) {
-          return ['no_responder', 'not_found'].includes(describeError(error).code)
-            ? `Session ${effect.sessionId} has no live run.`
-            : `Could not ${effect.action}: ${describeError(error).message}`;
+          const { code, message } = describeError(error, `${effect.action} of session ${effect.sessionId}`);
+          return ['no_responder', 'not_found'].includes(code) ? `Session ${effect.sessionId} has no live run.` : `Could not ${effect.action}: ${message}`;
         }
       case 'setAgent':
         await this.store.updateSession(effect.sessionId, { agent: effect.agent, agentSessionId: null });
@@ -132,7 +131,8 @@ export class EffectApplier {
           : await this.bus.request('session.*.keys', { keys: effect.keys }, { params: [effect.sessionId] });
       return result.delivered ? '' : `Not delivered: ${result.detail}`;
     } catch (error) {
-      return describeError(error).code === 'no_responder' ? `Session ${effect.sessionId} has no live run.` : `Not delivered: ${describeError(error).message}`;
+      const { code, message } = describeError(error, `${effect.kind} for session ${effect.sessionId}`);
+      return code === 'no_responder' ? `Session ${effect.sessionId} has no live run.` : `Not delivered: ${message}`;
     }
   }
 
@@ -144,7 +144,7 @@ export class EffectApplier {
         const { sessions } = await this.bus.request('runner.*.tmux', {}, { params: [runnerId], timeoutMs: 3_000 });
         lines.push(`${runnerId}: ${sessions.map((s) => (s.patchbay ? `${s.name} (Patchbay)` : s.name)).join(', ') || 'no sessions'}`);
       } catch (error) {
-        lines.push(`${runnerId}: ${describeError(error).message}`);
+        lines.push(`${runnerId}: ${describeError(error, `the tmux sessions of runner ${runnerId}`).message}`);
       }
     }
     return lines.length ? lines.join('\n') : 'No runner is connected.';
@@ -200,7 +200,7 @@ export class EffectApplier {
         }
       }
     } catch (error) {
-      return `Could not do that: ${describeError(error).message}`;
+      return `Could not do that: ${describeError(error, `the job command ${effect.kind}`).message}`;
     }
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { INestMicroservice } from '@nestjs/common';
+import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
 import { Bus, BusModule, BusServer, DirectInboundQueue, NatsTransport } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
 import { InboundAcceptedV1, newId, Role } from '@patchbay/contracts';
@@ -42,7 +43,7 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
       access: { owners: ['telegram:1'], operators: ['telegram:2'], viewers: ['telegram:3'] },
       pairing: { newCodesPerHour: 4 },
     });
-    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), EngineModule.forRoot({ databaseUrl: db.url, clock })] })
+    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }), EngineModule.forRoot({ databaseUrl: db.url, clock })] })
     class TestEngine {}
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(bus), logger: false });
     await app.listen();

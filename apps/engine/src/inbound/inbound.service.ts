@@ -1,13 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppError, Bus, describeError } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
+import { AgentSurveyV1, InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import { agentProfiles } from '@patchbay/agents';
-import { EngineStore, InboundConflictError, SessionEntity } from '@patchbay/persistence';
+import { EngineStore, InboundAlreadyHandledError, InboundConflictError, SessionEntity } from '@patchbay/persistence';
+import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { AccessService, Sender } from '../access/access.service';
 import { COMMANDS, parseCommand } from '../commands/commands';
 import { EffectApplier } from '../commands/effect-applier';
+import { AGENT_SURVEY } from '../engine.constants';
 import { EngineService } from '../engine.service';
 import { Router } from '../routing/router';
 
@@ -30,16 +32,27 @@ export class InboundService {
     private readonly runs: EngineService,
     private readonly router: Router,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    @Inject(AGENT_SURVEY) private readonly agents: AgentSurveyV1,
+    private readonly metrics: PatchbayMetrics,
   ) {}
 
   /** Fails with `idempotency_conflict` for a message id seen before with other content. */
   async accept(received: InboundMessageV1): Promise<InboundAcceptedV1> {
     // What is stored (inbound row, task prompt) and what an agent is given never holds a secret.
     const message = { ...received, text: this.redactor.redact(received.text) };
+    const count = (outcome: string) => this.metrics.inboundMessages.inc({ channel: message.channel, outcome });
     try {
-      return await this.decide(message);
+      const accepted = await this.decide(message);
+      count(accepted.duplicate ? 'duplicate' : accepted.outcome);
+      return accepted;
     } catch (error) {
-      if (error instanceof InboundConflictError) throw new AppError('idempotency_conflict', error.message);
+      if (error instanceof InboundConflictError) {
+        count('idempotency_conflict');
+        throw new AppError('idempotency_conflict', error.message);
+      }
+      // The race's winner answered; this delivery gets the same answer, as any duplicate does.
+      if (error instanceof InboundAlreadyHandledError) return (await this.store.findInbound(message))!;
+      count('error');
       throw error;
     }
   }
@@ -80,13 +93,18 @@ export class InboundService {
       const typed = await this.typeInto({ ...message, text }, bound.id);
       if (typed) return typed;
     }
-    const accepted = await this.store.acceptInbound({ ...message, text }, this.router.route(message));
-    if (!accepted.duplicate) {
-      // The chat may have just been bound to a new session: channels re-read who follows it.
-      if (message.chatId) this.bus.publish('session.*.bindings', {}, [accepted.sessionId]);
-      this.runs.queued(accepted);
-    }
-    return accepted;
+    const route = this.router.route(message);
+    const accepted = await this.store.acceptInbound({ ...message, text }, route);
+    if (accepted.duplicate) return accepted;
+    // The chat may have just been bound to a new session: channels re-read who follows it.
+    if (message.chatId) this.bus.publish('session.*.bindings', {}, [accepted.sessionId]);
+    // Counted before its dispatch starts, so the sender learns the line it joined. Both are
+    // of this moment, not stored: a redelivery gets the ids only.
+    const ahead = await this.store.tasksAhead(accepted.sessionId, accepted.taskId);
+    this.runs.queued(accepted);
+    // A task on the default agent says why that is the demo (e.g. claude is not logged in).
+    const notice = route.name === null && this.agents.notice ? { reply: this.agents.notice } : {};
+    return { ...accepted, ...(ahead > 0 ? { ahead } : {}), ...notice };
   }
 
   private async command(message: InboundMessageV1, sender: Sender, bound: SessionEntity | null, name: string, args: string[]): Promise<InboundAcceptedV1> {
@@ -122,7 +140,7 @@ export class InboundService {
     if (!(await this.store.recordInput(message, sessionId))) return this.store.findInbound(message);
     const input = await this.bus
       .request('session.*.input', { text: message.text, sender: message.sender.name }, { params: [sessionId] })
-      .catch((error: unknown) => ({ delivered: false, detail: describeError(error).message }));
+      .catch((error: unknown) => ({ delivered: false, detail: describeError(error, `input for session ${sessionId}`).message }));
     if (input.delivered) {
       this.logger.log(`message ${message.messageId} typed into session ${sessionId}`);
       return { taskId: null, sessionId, duplicate: false, outcome: 'input', input };

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { agentProfiles, defaultAgentName } from '@patchbay/agents';
+import { agentProfiles } from '@patchbay/agents';
 import { ConfigError, PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { InboundMessageV1 } from '@patchbay/contracts';
 import type { Route } from '@patchbay/persistence';
@@ -9,7 +9,8 @@ type Rule = PatchbayConfig['routing']['rules'][number];
 /**
  * Chooses the agent of a new session: the first routing rule that matches the message
  * (channel, chat, keywords, labels), spreading sessions over its equivalent agents round
- * robin or by weight; else the default agent. Knows each rule's fallback agents.
+ * robin or by weight; else the default agent (chosen once at start, see surveyAgents).
+ * Knows each rule's fallback agents.
  */
 @Injectable()
 export class Router {
@@ -17,6 +18,7 @@ export class Router {
 
   constructor(
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
+    private readonly defaultAgent: string,
     private readonly random: () => number = Math.random,
   ) {
     const known = agentProfiles(config);
@@ -33,7 +35,7 @@ export class Router {
   route(message: InboundMessageV1): Route {
     const rule = this.config.routing.rules.find((r) => matches(r, message));
     if (!rule) {
-      const agent = defaultAgentName(this.config);
+      const agent = this.defaultAgent;
       return { agent, name: null, reason: `default agent ${agent}` };
     }
     const agent = this.pick(rule);

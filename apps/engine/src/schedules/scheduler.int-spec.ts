@@ -1,5 +1,6 @@
 import { INestMicroservice, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
 import { Bus, BusModule, BusServer, DirectInboundQueue, InProcessTransport } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
 import { InboundAcceptedV1, InboundMessageV1, JobSpecV1, newId, RunRequestV1 } from '@patchbay/contracts';
@@ -39,7 +40,7 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
       runRequests.push(request);
       return { runnerId: 'fake-runner', tmuxSession: `pb-${request.sessionId}`, position: 0 };
     });
-    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), EngineModule.forRoot({ databaseUrl: testDb.url })] })
+    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }), EngineModule.forRoot({ databaseUrl: testDb.url })] })
     class TestEngine {}
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(bus), logger: false });
     await app.listen();
@@ -66,7 +67,7 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
   async function engine(sink: InboundSink = inbound): Promise<SchedulerService> {
     const database = await Database.connect(testDb.url);
     databases.push(database);
-    return new SchedulerService({ jobs: new JobsStore(database), inbound: sink, clock, config });
+    return new SchedulerService({ jobs: new JobsStore(database), inbound: sink, clock, config, defaultAgent: 'demo' });
   }
 
   beforeAll(async () => {

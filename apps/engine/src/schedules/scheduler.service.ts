@@ -1,5 +1,5 @@
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { agentProfiles, defaultAgentName } from '@patchbay/agents';
+import { agentProfiles } from '@patchbay/agents';
 import { AppError, describeError } from '@patchbay/bus';
 import { PatchbayConfig } from '@patchbay/config';
 import {
@@ -25,6 +25,8 @@ export interface SchedulerDeps {
   inbound: InboundSink;
   clock: SchedulerClock;
   config: PatchbayConfig;
+  /** The agent of jobs that name none (chosen once at start, see surveyAgents). */
+  defaultAgent: string;
 }
 
 /** The loop sleeps until the next job is due, but never longer (jobs other engines add). */
@@ -99,7 +101,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
         const fired = await this.runDue();
         wait = fired.length >= MAX_FIRINGS_PER_PASS ? 0 : await this.untilNextDue(passAt);
       } catch (error) {
-        this.logger.error(`scheduler pass failed: ${describeError(error).message}; retrying in ${ERROR_RETRY_MS / 1000} s`);
+        this.logger.error(`scheduler pass failed: ${describeError(error, 'the scheduler pass').message}; retrying in ${ERROR_RETRY_MS / 1000} s`);
         wait = ERROR_RETRY_MS;
       }
       if (this.woken || this.stopping) continue;
@@ -175,7 +177,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
         error: refused ? (accepted.reply ?? accepted.outcome) : null,
       };
     } catch (error) {
-      const text = describeError(error).message;
+      const text = describeError(error, `job ${job.name}`).message;
       this.logger.warn(`job ${job.name} failed to fire for ${slot.toISOString()}: ${text}`);
       return failed(firedAt, text);
     }
@@ -188,12 +190,12 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   private async bindJobChat(job: JobEntity): Promise<void> {
     const chatId = jobChatId(job.name);
     if (job.targetSessionId) {
-      if (!(await this.deps.jobs.sessionExists(job.targetSessionId))) throw new Error(`target session ${job.targetSessionId} does not exist`);
+      if (!(await this.deps.jobs.sessionExists(job.targetSessionId))) throw new AppError('not_found', `target session ${job.targetSessionId} does not exist`);
       await this.deps.jobs.bindChat(SCHEDULE_CHANNEL, chatId, job.targetSessionId);
       return;
     }
-    if (job.agent && !agentProfiles(this.deps.config).has(job.agent)) throw new Error(`agent "${job.agent}" is not configured any more`);
-    const agent = job.agent ?? defaultAgentName(this.deps.config);
+    if (job.agent && !agentProfiles(this.deps.config).has(job.agent)) throw new AppError('invalid_job', `agent "${job.agent}" is not configured any more`);
+    const agent = job.agent ?? this.deps.defaultAgent;
     const sessionId = await this.deps.jobs.sessionForChat(job.targetChannel!, job.targetChatId!, agent);
     if (job.targetChannel !== SCHEDULE_CHANNEL || job.targetChatId !== chatId) {
       await this.deps.jobs.bindChat(SCHEDULE_CHANNEL, chatId, sessionId);

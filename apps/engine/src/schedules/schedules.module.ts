@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { JobsStore } from '@patchbay/persistence';
+import type { AgentSurveyV1 } from '@patchbay/contracts';
+import { AGENT_SURVEY } from '../engine.constants';
 import { InboundService } from '../inbound/inbound.service';
 import { JobsController } from './jobs.controller';
 import { InboundSink, SchedulerService } from './scheduler.service';
@@ -24,6 +26,9 @@ import { SchedulerClock, SystemClock } from './scheduler-clock';
         return new SchedulerService({
           get jobs() {
             return modules.get(JobsStore, { strict: false });
+          },
+          get defaultAgent() {
+            return modules.get<AgentSurveyV1>(AGENT_SURVEY, { strict: false }).defaultAgent;
           },
           inbound,
           clock,

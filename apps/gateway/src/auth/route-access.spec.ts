@@ -33,6 +33,8 @@ describe('the access rule of every gateway route', () => {
       'POST /webhooks/github': 'public',
       'POST /webhooks/telegram': 'public',
       'GET /readyz': 'viewer',
+      'GET /api/doctor': 'viewer',
+      'GET /metrics': 'viewer', // issue #10: Prometheus scrapes with the API's token
       'POST /api/auth/session': 'anonymous',
       'GET /api/auth/session': 'viewer',
       'DELETE /api/auth/session': 'viewer',

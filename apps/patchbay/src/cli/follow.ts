@@ -4,13 +4,45 @@ import { ApiClient } from './api-client';
 const RECONNECTS = 5;
 
 /**
+ * The agent's text goes to stdout, everything about it (tools, status, errors, progress) to
+ * stderr, so scripts can take stdout as the answer. On a terminal both show in one place:
+ * a note after text that ended mid-line starts on a line of its own.
+ */
+export class FollowOutput {
+  private midLine = false;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly err: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  text(text: string): void {
+    if (!text) return;
+    this.out.write(text);
+    this.midLine = !text.endsWith('\n');
+  }
+
+  note(line: string): void {
+    this.endLine();
+    this.err.write(`${line}\n`);
+  }
+
+  /** Ends the agent's last line, so what the shell prints next starts on its own. */
+  endLine(): void {
+    if (this.midLine) this.out.write('\n');
+    this.midLine = false;
+  }
+}
+
+/**
  * Prints a session's events (of one task, if given) until its final or error event.
  * If the connection drops (a restarting gateway), it resumes after the last event seen.
  * Returns the process exit code: 0 after `final`, 1 after `error`.
  */
-export async function followSession(api: ApiClient, sessionId: string, taskId?: string): Promise<number> {
+export async function followSession(api: ApiClient, sessionId: string, taskId?: string, output = new FollowOutput()): Promise<number> {
   let last: number | undefined;
   let printedText = false;
+  output.note(`waiting for the session to start… (session ${sessionId})`);
   for (let attempt = 0; attempt <= RECONNECTS; attempt++) {
     const query = taskId ? `?task=${taskId}` : '';
     try {
@@ -18,31 +50,34 @@ export async function followSession(api: ApiClient, sessionId: string, taskId?: 
         last = id;
         switch (event.type) {
           case 'text':
-            process.stdout.write(event.text);
+            output.text(event.text);
             printedText = true;
             break;
           case 'tool_call':
-            process.stderr.write(`[tool] ${event.tool}: ${event.input}\n`);
+            output.note(`[tool] ${event.tool}: ${event.input}`);
             break;
           case 'tool_result':
-            process.stderr.write(`[result] ${event.tool}: ${event.text}\n`);
+            output.note(`[result] ${event.tool}: ${event.text}`);
             break;
           case 'status':
-            process.stderr.write(`[status] ${event.text}\n`);
+            output.note(`[status] ${event.text}`);
             break;
           case 'final':
-            if (!printedText && event.text) process.stdout.write(`${event.text}\n`);
-            process.stderr.write(`[done] in ${(event.durationMs / 1000).toFixed(1)} s\n`);
+            if (!printedText && event.text) output.text(`${event.text}\n`);
+            output.note(`[done] in ${(event.durationMs / 1000).toFixed(1)} s`);
             return 0;
           case 'error':
-            process.stderr.write(`[error] ${event.code}: ${event.text}\n`);
+            output.note(`[error] ${event.code}: ${event.text}`);
             // The stream goes on when the engine retries the task; else it ends here.
             if (!taskId || !isRetried(await api.get<TaskV1>(`/api/tasks/${taskId}`), event.runId)) return 1;
-            process.stderr.write('[retry] the task runs again\n');
+            output.note('[retry] the task runs again');
             break;
         }
       }
-      if (!taskId) return 0;
+      if (!taskId) {
+        output.endLine();
+        return 0;
+      }
     } catch (error) {
       if (attempt === RECONNECTS) throw error;
     }

@@ -20,6 +20,9 @@ export async function sendCommand(api: ApiClient, text: string, chat: string | u
     return 0;
   }
   const how = accepted.duplicate ? ' (already sent)' : accepted.input ? ` (${accepted.input.detail})` : '';
-  process.stderr.write(`task ${accepted.taskId} in session ${accepted.sessionId}${how}\n`);
+  const line = accepted.ahead ? `, queued behind ${accepted.ahead} task(s) of that session` : '';
+  process.stderr.write(`task ${accepted.taskId} in session ${accepted.sessionId}${how}${line}\n`);
+  // Why the answer comes from the agent it does (the demo agent, while claude is not logged in).
+  if (accepted.reply) process.stderr.write(`${accepted.reply}\n`);
   return followSession(api, accepted.sessionId, accepted.taskId);
 }

@@ -404,6 +404,18 @@ describe('ChatRenderer', () => {
       expect(t.transport.violations()).toEqual([]);
     });
 
+    it('tells onCall of every send and edit and how it went, a 429 included (the gateway counts them)', async () => {
+      const told: string[] = [];
+      const t = setup('live', {}, { onCall: (operation, result) => told.push(`${operation} ${result}`) });
+      t.transport.rateLimitNext(5000);
+      t.renderer.push(t.run.text('Hello'));
+      await t.clock.advance(10_000);
+      t.renderer.push(t.run.final('Hello, world'));
+      await t.done();
+      expect(t.calls()).toEqual(['send@0 rate_limited', 'send@5000', expect.stringMatching(/^edit@/)]);
+      expect(told).toEqual(['send rate_limited', 'send ok', 'edit ok']);
+    });
+
     it('makes only the rate-limited chat wait: another renderer goes on', async () => {
       const clock = new VirtualClock(0);
       const transport = new MemoryTransport({ clock });

@@ -31,7 +31,12 @@ export interface ChatRendererOptions {
   finalAttempts?: number;
   /** Wait after the first failure; doubles with each, at most 30 s (default 1000 ms). */
   backoffMs?: number;
+  /** Told of every send and edit and how it went: the gateway counts them for every plugin alike. */
+  onCall?: (operation: 'send' | 'edit', result: RendererCallResult) => void;
 }
+
+/** How one send or edit went: done, refused with a 429, or failed otherwise. */
+export type RendererCallResult = 'ok' | 'rate_limited' | 'error';
 
 /**
  * What a message of a run shows once a shorter final answer no longer needs it (messages
@@ -86,6 +91,7 @@ export class ChatRenderer {
   private readonly finalAttempts: number;
   private readonly backoffMs: number;
   private readonly buttons: boolean;
+  private readonly onCall: ChatRendererOptions['onCall'];
 
   /** Runs still to deliver, oldest first. */
   private readonly runs: Run[] = [];
@@ -117,6 +123,7 @@ export class ChatRenderer {
     this.finalAttempts = Math.max(1, options.finalAttempts ?? 6);
     this.backoffMs = options.backoffMs ?? 1000;
     this.buttons = capabilities.buttons && this.mode === 'live';
+    this.onCall = options.onCall;
   }
 
   /** The session's next event. Events at or below the last seq seen are ignored (repeats). */
@@ -275,12 +282,14 @@ export class ChatRenderer {
         answered(this.clock.now());
       }
       this.failure = null;
+      this.onCall?.(op.kind, 'ok');
       op.done(messageId);
       return;
     } catch (error) {
       const failure = this.failure?.key === op.key ? this.failure : (this.failure = { key: op.key, errors: 0, limited: 0, retryAt: 0 });
       const now = this.clock.now();
       const retryAfter = retryAfterOf(error);
+      this.onCall?.(op.kind, retryAfter === null ? 'error' : 'rate_limited');
       if (retryAfter !== null) {
         failure.limited++;
         this.pacer.block(now + retryAfter);

@@ -1,0 +1,3 @@
+export * from './metrics';
+export * from './metrics.constants';
+export * from './metrics.module';

@@ -1,0 +1,2 @@
+/** MetricsModule's options (MetricsModuleOptions), for the gateway's /metrics. */
+export const METRICS_OPTIONS = Symbol('METRICS_OPTIONS');
