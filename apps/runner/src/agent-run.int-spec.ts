@@ -12,6 +12,11 @@ import { RunJournal } from './run-journal';
 
 jest.setTimeout(20_000);
 
+/** These runs ask no approvals (their requests name no approvals mode). */
+const noApprovals = (): never => {
+  throw new Error('unexpected approval.ask');
+};
+
 describeWith(['tmux'], 'AgentRun in tmux', () => {
   const socket = `pbtest-${newId(8)}`;
   const tmux = new TmuxClient(socket);
@@ -60,7 +65,7 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     const profile: AgentProfile = { command: 'bash', args: ['-c', script, 'agent', '{prompt}'], env: {}, passEnv: [], mode: 'text', ...extra };
     const events: OutputEventV1[] = [];
     const journal = await RunJournal.create(join(root, request.runId), { request, runnerId: 'runner-test', acceptedAt: new Date().toISOString() });
-    const run = new AgentRun(journal, profile, { tmux, runnerId: 'runner-test', redactor, publish: (event) => events.push(event) });
+    const run = new AgentRun(journal, profile, { tmux, runnerId: 'runner-test', redactor, publish: (event) => events.push(event), askApproval: noApprovals });
     runs.push(run);
     await run.start({ cwd: root, publish: async () => null });
     return { run, request, events, journal, profile, session: `pb-${request.sessionId}` };
@@ -243,7 +248,7 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
       started.run.detach();
       const [found] = (await RunJournal.unfinished(root)).filter((f) => f.journal.request.runId === started.request.runId);
       const events: OutputEventV1[] = [];
-      const run = new AgentRun(found.journal, started.profile, { tmux, runnerId: 'runner-two', redactor, publish: (e) => events.push(e) }, found.batches);
+      const run = new AgentRun(found.journal, started.profile, { tmux, runnerId: 'runner-two', redactor, publish: (e) => events.push(e), askApproval: noApprovals }, found.batches);
       runs.push(run);
       await run.adopt(found.batches, engineLastSeq, { cwd: root, publish: async () => null });
       return { run, events };

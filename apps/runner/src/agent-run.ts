@@ -2,14 +2,17 @@ import { Logger } from '@nestjs/common';
 import { FSWatcher, watch } from 'node:fs';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutputEventV1, RunRequestV1, TERMINAL_EVENT_TYPES } from '@patchbay/contracts';
-import { AgentEvent, AgentProfile, agentArgv, createParser, StreamParser } from '@patchbay/agents';
+import { ApprovalV1, OutputEventV1, RunRequestV1, TERMINAL_EVENT_TYPES } from '@patchbay/contracts';
+import { AgentEvent, AgentProfile, agentArgv, createParser, StreamParser, usesPermissionPrompt } from '@patchbay/agents';
 import { Redactor } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
+import { ApprovalBroker, AskApproval } from './approvals/approval-broker';
+import { permissionMcpConfig } from './approvals/mcp-config';
 import { FileTail } from './file-tail';
 import { LineTail, TailLine } from './line-tail';
 import { envScript, RUN_FILES, runScript, scriptCommand, terminalScript } from './run-script';
 import { HeldFinal, JournalBatch, RunJournal } from './run-journal';
+import { APPROVAL_REASK_MS, APPROVAL_RETRY_MS } from './runner.constants';
 import { TerminalScreen } from './terminal-screen';
 import { PublishError, Published, RunOutcome, Workspace } from './workspaces';
 
@@ -31,6 +34,8 @@ export interface RunDeps {
   /** Every event is redacted before it is journaled or published. */
   redactor: Redactor;
   publish: (event: OutputEventV1) => void;
+  /** The engine's answer to an approval ask (approval.ask). */
+  askApproval: AskApproval;
 }
 
 /** What a run needs of its workspace: where to work, and publishing the work at the end. */
@@ -68,6 +73,8 @@ export class AgentRun {
   private endedWith?: AgentEvent['type'];
   private detached = false;
   private workspace?: RunWorkspace;
+  /** Answers the agent's permission prompts while it runs (approvals mode ask or deny). */
+  private approvals?: ApprovalBroker;
   /**
    * A final answer the agent printed before it exited (claude does), held back while the
    * run may still push its branch: the pushed status must come first, and nothing after.
@@ -134,7 +141,8 @@ export class AgentRun {
     const { request, profile } = this;
     const dir = this.journal.dir;
     const options = { runId: request.runId, sessionId: request.sessionId, taskId: request.taskId, agent: request.agent, cwd: workspace.cwd, runDir: dir };
-    const argv = agentArgv(profile, request.prompt, { resume: request.resume ?? undefined });
+    const mcpConfig = await this.listenForApprovals();
+    const argv = agentArgv(profile, request.prompt, { resume: request.resume ?? undefined, approvals: request.approvals, mcpConfig });
     const script = join(dir, RUN_FILES.script);
     await writeFile(script, this.interactive ? terminalScript({ ...options, argv }) : runScript({ ...options, argv }));
     await chmod(script, 0o700);
@@ -164,6 +172,40 @@ export class AgentRun {
       await changedWithin(join(this.journal.dir, RUN_FILES.pane), 0, PROGRAM_READY_MS);
       await this.input(request.prompt);
     }
+  }
+
+  /**
+   * When the agent asks approvals through a permission MCP tool: listens on the run's
+   * socket and writes the MCP config naming it (both in the run's 0700 folder). Throws,
+   * after reporting the failure as the run's end, if the socket cannot be bound.
+   */
+  private async listenForApprovals(): Promise<string | undefined> {
+    if (!usesPermissionPrompt(this.profile, this.request.approvals)) return undefined;
+    try {
+      const broker = await this.approvalBroker();
+      const file = join(this.journal.dir, RUN_FILES.mcpConfig);
+      await writeFile(file, permissionMcpConfig(broker.socketPath), { mode: 0o600 });
+      return file;
+    } catch (error) {
+      this.end({ type: 'error', code: 'approvals_failed', text: `could not set up approvals: ${(error as Error).message}`, exitCode: null });
+      throw error;
+    }
+  }
+
+  private async approvalBroker(): Promise<ApprovalBroker> {
+    const { sessionId, taskId, agent } = this.request;
+    const broker = new ApprovalBroker(join(this.journal.dir, RUN_FILES.approvalSocket), { sessionId, taskId, agent }, this.deps.askApproval, this.deps.redactor, {
+      reaskMs: APPROVAL_REASK_MS,
+      retryMs: APPROVAL_RETRY_MS,
+    });
+    await broker.listen();
+    this.approvals = broker;
+    return broker;
+  }
+
+  /** An approval of this session was decided: a permission prompt waiting for it asks again now. */
+  approvalDecided(approval: ApprovalV1): void {
+    this.approvals?.hint(approval);
   }
 
   /** Starts watching an existing tmux session: its screen now, then what it prints. */
@@ -216,6 +258,10 @@ export class AgentRun {
         exitCode: null,
       });
       return;
+    }
+    if (exited === null && usesPermissionPrompt(this.profile, this.request.approvals)) {
+      // The agent's permission server asks again, with the same tool use, once this listens.
+      await this.approvalBroker().catch((error: Error) => this.logger.error(`run ${this.request.runId}: approvals socket: ${error.message}`));
     }
     this.send([{ type: 'status', state: 'resumed', text: `runner ${this.deps.runnerId} resumed streaming from ${this.tmuxSession}` }], offset);
     void this.check();
@@ -491,6 +537,7 @@ export class AgentRun {
   }
 
   private stopWatching(): void {
+    void this.approvals?.close();
     this.watcher?.close();
     clearInterval(this.rescan);
     clearTimeout(this.deadline);

@@ -26,6 +26,10 @@ export const RUN_FILES = {
   pane: 'pane.log',
   /** Terminal mode: created once pipe-pane listens, so no early output is missed. */
   go: 'go',
+  /** Approvals: where the runner listens for the permission MCP server (only the runner's user may connect). */
+  approvalSocket: 'approvals.sock',
+  /** Approvals: the MCP config that has claude start the permission server (--mcp-config). */
+  mcpConfig: 'mcp.json',
 } as const;
 
 /** What every agent gets of the runner's environment: where programs are, who and where it is, its locale. */

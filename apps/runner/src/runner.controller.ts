@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { OnBusEvent, OnBusRequest } from '@patchbay/bus';
-import { RunAcceptedV1, RunRequestV1 } from '@patchbay/contracts';
+import { ApprovalV1, RunAcceptedV1, RunRequestV1 } from '@patchbay/contracts';
 import { RUNNERS_QUEUE } from './runner.constants';
 import { RunnerService } from './runner.service';
 
@@ -12,6 +12,11 @@ export class RunnerController {
   @OnBusRequest('runner.run', { queue: RUNNERS_QUEUE })
   run(@Payload() request: RunRequestV1): Promise<RunAcceptedV1> {
     return this.runner.accept(request);
+  }
+
+  @OnBusEvent('approval.decided')
+  approvalDecided(@Payload() approval: ApprovalV1): void {
+    this.runner.approvalDecided(approval);
   }
 
   @OnBusEvent('runner.announce')

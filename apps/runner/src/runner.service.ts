@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError, Bus, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { ControlResultV1, InputResultV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, TmuxSessionsV1 } from '@patchbay/contracts';
+import { ApprovalV1, ControlResultV1, InputResultV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, TmuxSessionsV1 } from '@patchbay/contracts';
 import { AgentProfile, agentProfiles, commandOnPath } from '@patchbay/agents';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
@@ -51,7 +51,13 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.runnerId = runnerIdOf(config);
     this.profiles = agentProfiles(config);
     this.workspaces = new Workspaces(config.home);
-    this.deps = { tmux, runnerId: this.runnerId, redactor, publish: (event) => this.bus.publish('session.*.output', event, [event.sessionId]) };
+    this.deps = {
+      tmux,
+      runnerId: this.runnerId,
+      redactor,
+      publish: (event) => this.bus.publish('session.*.output', event, [event.sessionId]),
+      askApproval: (ask) => this.bus.request('approval.ask', ask),
+    };
   }
 
   private get runsDir(): string {
@@ -154,6 +160,11 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     await run.stop(action, action === 'kill' ? 'killed' : 'stopped', `${action === 'kill' ? 'killed' : 'stopped'} by ${by}`);
     return { runId: run.request.runId, detail: action === 'kill' ? 'tmux session closed' : run.interactive ? 'sent Ctrl-C' : 'sent SIGTERM to the agent' };
+  }
+
+  /** A decided approval: the session's run, if here, asks again at once (the decision comes from that reply). */
+  approvalDecided(approval: ApprovalV1): void {
+    this.running.get(approval.sessionId)?.approvalDecided(approval);
   }
 
   /** Publishes again the journaled events of a session's runs after `afterSeq`. */

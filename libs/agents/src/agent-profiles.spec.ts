@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ConfigError } from '@patchbay/config';
-import { AgentProfile, agentArgv, agentProfiles, commandOnPath, configuredDefaultAgent, DEMO_AGENT } from './agent-profiles';
+import { AgentProfile, agentArgv, agentProfiles, commandOnPath, configuredDefaultAgent, DEMO_AGENT, usesPermissionPrompt } from './agent-profiles';
 
 /** A resolved profile with the usual defaults. */
 const profile = (fields: { command: string } & Partial<AgentProfile>): AgentProfile => ({ args: [], env: {}, passEnv: [], mode: 'text', ...fields });
@@ -110,6 +110,48 @@ describe('agentProfiles', () => {
     ]);
     const codex = agentProfiles({ agents: { codex: { sandbox: 'workspace-write' } } }).get('codex')!;
     expect(agentArgv(codex, 'go', { resume: 'thread-9' })).toEqual(['codex', 'exec', '--json', '--sandbox', 'workspace-write', 'resume', 'thread-9', 'go']);
+  });
+
+  describe('approvals modes', () => {
+    const profiles = agentProfiles({ agents: { codex: { sandbox: 'danger-full-access' } } });
+    const claude = profiles.get('claude')!;
+    const codex = profiles.get('codex')!;
+    const CLAUDE_BASE = ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'];
+
+    it('claude under ask or deny asks through the permission MCP tool of the run (before the prompt)', () => {
+      for (const approvals of ['ask', 'deny'] as const) {
+        expect(agentArgv(claude, 'go', { approvals, mcpConfig: '/runs/r1/mcp.json' })).toEqual([
+          ...CLAUDE_BASE,
+          '--mcp-config',
+          '/runs/r1/mcp.json',
+          '--permission-prompt-tool',
+          'mcp__patchbay__approve',
+          '--',
+          'go',
+        ]);
+      }
+      expect(usesPermissionPrompt(claude, 'ask')).toBe(true);
+    });
+
+    it('allow (and no mode, as before approvals) keeps the flags as they were', () => {
+      expect(agentArgv(claude, 'go', { approvals: 'allow', mcpConfig: '/runs/r1/mcp.json' })).toEqual([...CLAUDE_BASE, '--', 'go']);
+      expect(agentArgv(claude, 'go')).toEqual([...CLAUDE_BASE, '--', 'go']);
+      expect(usesPermissionPrompt(claude, 'allow')).toBe(false);
+      expect(usesPermissionPrompt(claude)).toBe(false);
+      expect(agentArgv(codex, 'go', { approvals: 'allow' })).toEqual(['codex', 'exec', '--json', '--sandbox', 'danger-full-access', 'go']);
+    });
+
+    it('codex exec cannot ask mid-run: under ask or deny it is confined to a read-only sandbox, over the profile sandbox', () => {
+      for (const approvals of ['ask', 'deny'] as const) {
+        expect(agentArgv(codex, 'go', { approvals })).toEqual(['codex', 'exec', '--json', '--sandbox', 'read-only', 'go']);
+      }
+      expect(usesPermissionPrompt(codex, 'ask')).toBe(false);
+    });
+
+    it('an agent with neither (opencode, own profiles) runs as before', () => {
+      expect(agentArgv(profiles.get('opencode')!, 'go', { approvals: 'ask' })).toEqual(['opencode', 'run', '--format', 'json', 'go']);
+      expect(usesPermissionPrompt(profiles.get('opencode')!, 'ask')).toBe(false);
+    });
   });
 
   it('gives a terminal-mode program no prompt argument (it is typed in)', () => {

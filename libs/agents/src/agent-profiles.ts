@@ -17,7 +17,20 @@ interface FlagTemplates {
   sandbox?: string[];
   /** Put before the prompt, so a list-taking option (claude's --allowedTools) cannot swallow it. */
   beforePrompt?: string[];
+  /**
+   * Approvals asked mid-run (approvals mode ask or deny) through a permission MCP tool the
+   * runner serves; `{value}` is the run's MCP config file.
+   */
+  permissionPrompt?: string[];
+  /**
+   * Approvals the CLI cannot ask for mid-run: what confines it instead under approvals mode
+   * ask or deny, in place of the sandbox flag.
+   */
+  confined?: string[];
 }
+
+/** The effective approvals mode of a run (RunRequestV1.approvals); allow is the default. */
+export type ApprovalsMode = 'ask' | 'allow' | 'deny';
 
 /** A resolved agent profile: how a runner starts this agent. */
 export interface AgentProfile {
@@ -45,6 +58,9 @@ export interface AgentProfile {
 }
 
 export const DEMO_AGENT = 'demo';
+/** The permission MCP server the runner has claude start for a run that asks approvals, and its one tool. */
+export const PERMISSION_SERVER = 'patchbay';
+export const PERMISSION_TOOL = 'approve';
 /** The agent of bridged sessions: an existing tmux session, watched and typed into. */
 export const TMUX_BRIDGE_AGENT = 'tmux-bridge';
 
@@ -65,6 +81,8 @@ export const CLI_AGENTS: Record<string, AgentProfile> = {
       resume: ['--resume', '{value}'],
       allowedTools: ['--allowedTools', '{value}'],
       permissionMode: ['--permission-mode', '{value}'],
+      // claude asks the tool before a tool use its rules do not allow (see docs/ARCHITECTURE.md).
+      permissionPrompt: ['--mcp-config', '{value}', '--permission-prompt-tool', `mcp__${PERMISSION_SERVER}__${PERMISSION_TOOL}`],
       beforePrompt: ['--'],
     },
   },
@@ -78,7 +96,13 @@ export const CLI_AGENTS: Record<string, AgentProfile> = {
     format: 'codex',
     description: 'OpenAI Codex CLI',
     usability: codexUsability,
-    flags: { model: ['--model', '{value}'], sandbox: ['--sandbox', '{value}'], resume: ['resume', '{value}'] },
+    flags: {
+      model: ['--model', '{value}'],
+      sandbox: ['--sandbox', '{value}'],
+      // `codex exec` cannot ask mid-run (it never prompts): it may read, not write or run.
+      confined: ['--sandbox', 'read-only'],
+      resume: ['resume', '{value}'],
+    },
   },
   opencode: {
     command: 'opencode',
@@ -167,18 +191,36 @@ export function configuredDefaultAgent(config: Pick<PatchbayConfig, 'agents' | '
   return config.defaultAgent;
 }
 
+export interface AgentArgvOptions {
+  /** The agent's own session to continue. */
+  resume?: string;
+  /** The run's approvals mode: ask and deny add the profile's permissionPrompt or confined flags. */
+  approvals?: ApprovalsMode;
+  /** The permission MCP config the runner wrote for the run (agents with permissionPrompt). */
+  mcpConfig?: string;
+}
+
+/** Whether runs of this profile in `mode` ask the runner through a permission MCP tool. */
+export function usesPermissionPrompt(profile: AgentProfile, mode: ApprovalsMode = 'allow'): boolean {
+  return mode !== 'allow' && profile.mode === 'structured' && profile.flags?.permissionPrompt !== undefined;
+}
+
 /**
  * The argv to run: the command, its arguments, the options the profile sets (model,
  * permissions, the agent session to resume), then the prompt: in place of `{prompt}`, or
  * last. A terminal-mode program gets no prompt here; it is typed in once the program runs.
  */
-export function agentArgv(profile: AgentProfile, prompt: string, options: { resume?: string } = {}): string[] {
+export function agentArgv(profile: AgentProfile, prompt: string, options: AgentArgvOptions = {}): string[] {
   const flags = profile.flags ?? {};
+  const guarded = (options.approvals ?? 'allow') !== 'allow';
+  const confined = guarded && flags.confined !== undefined;
   const values: Array<[string[] | undefined, string | undefined]> = [
     [flags.model, profile.model],
     [flags.allowedTools, profile.allowedTools?.join(',')],
     [flags.permissionMode, profile.permissionMode],
-    [flags.sandbox, profile.sandbox],
+    [confined ? undefined : flags.sandbox, profile.sandbox],
+    [confined ? flags.confined : undefined, ''],
+    [guarded ? flags.permissionPrompt : undefined, options.mcpConfig],
     [flags.resume, options.resume],
   ];
   const rendered = values.flatMap(([template, value]) =>

@@ -144,6 +144,12 @@ export const RunRequestV1 = z.object({
   model: z.string().min(1).optional(),
   /** When every runner is full: wait in this runner's line instead of refusing. */
   queueIfBusy: z.boolean().optional(),
+  /**
+   * The effective approvals mode of the run's profile and rule. Not `allow` (absent means
+   * allow, as before approvals): the runner has the agent ask (approval.ask) before a tool
+   * use its own flags do not allow.
+   */
+  approvals: z.enum(['ask', 'allow', 'deny']).optional(),
 });
 export type RunRequestV1 = z.infer<typeof RunRequestV1>;
 

@@ -1,4 +1,4 @@
-import { FAKE_API_KEY, FAKE_MODEL, FakeAnthropicApi } from './fake-anthropic-api';
+import { FAKE_API_KEY, FAKE_MODEL, FakeAnthropicApi, toolResultText } from './fake-anthropic-api';
 
 /** The fake itself, over real HTTP: strict like the real API, and the SSE it streams. */
 describe('FakeAnthropicApi', () => {
@@ -117,6 +117,20 @@ describe('FakeAnthropicApi', () => {
     const second = await post('/v1/messages', { body: body({ messages }) });
     expect(JSON.parse(second.text)).toMatchObject({ type: 'message', content: [{ type: 'text', text: 'done' }], stop_reason: 'end_turn' });
     expect(fake.toolResults()).toEqual([toolResult]);
+  });
+
+  it('answers from the tool result the request carries, as a model reads it, and refuses a turn without one', async () => {
+    fake.enqueue({ answerToolResult: (result) => `read: ${toolResultText(result)}` }, { answerToolResult: () => 'never' });
+    const denial = { type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'text', text: 'Denied by cli:owner: no' }], is_error: true };
+    const messages = [prompt, { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'Bash', input: {} }] }, { role: 'user', content: [denial] }];
+    const answered = await post('/v1/messages', { body: body({ messages }) });
+    expect(JSON.parse(answered.text)).toMatchObject({ content: [{ type: 'text', text: 'read: Denied by cli:owner: no' }], stop_reason: 'end_turn' });
+    expect(fake.mainRequests()[0].reply).toEqual({ text: 'read: Denied by cli:owner: no' });
+
+    const refused = await post('/v1/messages');
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.text).error.message).toBe('fake: the script answers a tool result, but the last turn has 0');
+    expect(fake.unexpected()).toHaveLength(1);
   });
 
   it('answers non-streaming calls with a JSON message', async () => {

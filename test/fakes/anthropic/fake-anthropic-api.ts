@@ -57,10 +57,18 @@ export type FakeReply =
   | { text: string }
   /** Tool call(s), optionally preceded by text; stop_reason `tool_use`. */
   | { toolUse: FakeToolUse | FakeToolUse[]; text?: string }
+  /**
+   * A text turn written from the tool result the request carries, as a model reads what
+   * its tool gave (or why it did not run). A request without exactly one tool_result is refused.
+   */
+  | { answerToolResult: (result: ToolResultBlock) => string }
   /** 429 rate_limit_error with a `retry-after` header (seconds); the CLI retries. */
   | { rateLimited: { retryAfterSeconds: number; message?: string } }
   /** Any other API error, e.g. 529 overloaded_error or 500 api_error. */
   | { error: { status: number; type: string; message: string; retryAfterSeconds?: number } };
+
+/** What the fake answered with: an answerToolResult reply is served as the text it wrote. */
+export type ServedReply = Exclude<FakeReply, { answerToolResult: unknown }>;
 
 export type RecordedKind = 'main' | 'side' | 'count_tokens' | 'preconnect' | 'rejected';
 
@@ -79,7 +87,7 @@ export interface RecordedRequest {
   /** The status the fake answered with. */
   status: number;
   /** The scripted reply served (main requests). */
-  reply?: FakeReply;
+  reply?: ServedReply;
   /** Why the fake refused the request (kind `rejected`). */
   error?: string;
 }
@@ -253,8 +261,9 @@ export class FakeAnthropicApi {
       this.answer(res, record, body, { text: sideReplyFor(body, this.sideReplyText) });
       return;
     }
-    const reply = this.script.shift();
-    if (!reply) throw new Rejection(400, 'invalid_request_error', 'fake: no scripted reply left for this main-conversation request');
+    const scripted = this.script.shift();
+    if (!scripted) throw new Rejection(400, 'invalid_request_error', 'fake: no scripted reply left for this main-conversation request');
+    const reply: ServedReply = 'answerToolResult' in scripted ? { text: scripted.answerToolResult(onlyToolResult(body)) } : scripted;
     record.kind = 'main';
     record.reply = reply;
     this.answer(res, record, body, reply);
@@ -297,7 +306,7 @@ export class FakeAnthropicApi {
     return body as unknown as MessagesBody;
   }
 
-  private answer(res: ServerResponse, record: RecordedRequest, body: MessagesBody, reply: FakeReply): void {
+  private answer(res: ServerResponse, record: RecordedRequest, body: MessagesBody, reply: ServedReply): void {
     if ('rateLimited' in reply) {
       const { retryAfterSeconds, message } = reply.rateLimited;
       this.sendError(res, record, 429, 'rate_limit_error', message ?? 'This request would exceed the rate limit for your organization. Please try again later.', {
@@ -432,6 +441,19 @@ function lastConversationMessage(messages: unknown[]): { role?: string; content?
     if (m?.role !== 'system') return m;
   }
   return undefined;
+}
+
+/** The one tool_result of the request's last turn (what an answerToolResult reply reads). */
+function onlyToolResult(body: MessagesBody): ToolResultBlock {
+  const results = contentBlocks(lastConversationMessage(body.messages)).filter((b) => b.type === 'tool_result');
+  if (results.length !== 1) throw new Rejection(400, 'invalid_request_error', `fake: the script answers a tool result, but the last turn has ${results.length}`);
+  return results[0] as unknown as ToolResultBlock;
+}
+
+/** The text of a tool_result's content (a string, or text blocks). */
+export function toolResultText(result: ToolResultBlock): string {
+  if (typeof result.content === 'string') return result.content;
+  return Array.isArray(result.content) ? (result.content as Block[]).map((b) => b.text ?? '').join('') : '';
 }
 
 /** See the header comment: the agent loop always sends its tools and ends on the user's turn. */
