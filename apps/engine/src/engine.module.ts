@@ -4,6 +4,9 @@ import { SecurityModule } from '@patchbay/security';
 import { AccessController } from './access/access.controller';
 import { AccessService } from './access/access.service';
 import { RefusedMessages } from './access/refused-messages';
+import { ApprovalPolicy } from './approvals/approval-policy';
+import { ApprovalsController } from './approvals/approvals.controller';
+import { ApprovalsService } from './approvals/approvals.service';
 import { Clock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
 import { EngineController } from './engine.controller';
@@ -25,7 +28,7 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SchedulesModule, SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController, DeadLettersController],
+      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController],
       providers: [
         EngineService,
         PendingWork,
@@ -34,6 +37,8 @@ export class EngineModule {
         AccessService,
         RefusedMessages,
         EffectApplier,
+        ApprovalsService,
+        { provide: ApprovalPolicy, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => new ApprovalPolicy(config) },
         { provide: Router, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => new Router(config) },
         { provide: Clock, useValue: options.clock ?? new Clock() },
       ],
