@@ -90,7 +90,8 @@ export class ApprovalsStore {
   }
 }
 
-function toApproval(row: NewApproval): ApprovalV1 {
+/** A stored row as the bus carries it. */
+export function toApproval(row: NewApproval): ApprovalV1 {
   return {
     id: row.id,
     sessionId: row.sessionId,
