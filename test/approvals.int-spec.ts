@@ -138,6 +138,18 @@ describeWith(['postgres', 'nats'], 'approvals (real PostgreSQL and NATS)', () =>
     expect(events.filter((e) => e.subject === 'approval.decided' && e.approval.id === pending.id)).toHaveLength(1);
   });
 
+  it("the session's event stream shows the requests pending when it opens", async () => {
+    const pending = await ask('tu-stream', 'make deploy');
+    // The session runs nothing, so its stream ends after the replay: read it whole.
+    const text = await (await api(`/api/sessions/${sessionId}/events`, VIEWER)).text();
+    const shown = text
+      .split('\n\n')
+      .filter((block) => block.startsWith('event: approval\n'))
+      .map((block) => JSON.parse(block.split('\ndata: ')[1]) as ApprovalV1);
+    expect(shown).toEqual([pending]);
+    await api(`/api/approvals/${pending.id}`, OPERATOR, { decision: 'deny' });
+  });
+
   it('says what was wrong with a bad answer', async () => {
     const bad = await api('/api/approvals/abcd1234', OPERATOR, { decision: 'maybe' });
     expect(bad.status).toBe(400);
