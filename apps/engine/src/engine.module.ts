@@ -5,6 +5,9 @@ import { SecurityModule } from '@patchbay/security';
 import { AccessController } from './access/access.controller';
 import { AccessService } from './access/access.service';
 import { RefusedMessages } from './access/refused-messages';
+import { ApprovalPolicy } from './approvals/approval-policy';
+import { ApprovalsController } from './approvals/approvals.controller';
+import { ApprovalsService } from './approvals/approvals.service';
 import { Clock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
 import { AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
@@ -31,7 +34,7 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SchedulesModule, SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController, DeadLettersController],
+      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController],
       providers: [
         EngineService,
         PendingWork,
@@ -48,6 +51,8 @@ export class EngineModule {
           inject: [PATCHBAY_CONFIG, AGENT_SURVEY],
           useFactory: (config: PatchbayConfig, survey: AgentSurveyV1) => new Router(config, survey.defaultAgent),
         },
+        ApprovalsService,
+        { provide: ApprovalPolicy, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => new ApprovalPolicy(config) },
         { provide: Clock, useValue: options.clock ?? new Clock() },
       ],
     };

@@ -11,6 +11,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_schedule: HttpStatus.BAD_REQUEST,
   invalid_job: HttpStatus.BAD_REQUEST,
   duplicate: HttpStatus.CONFLICT,
+  already_decided: HttpStatus.CONFLICT,
+  forbidden: HttpStatus.FORBIDDEN,
   idempotency_conflict: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { SecurityModule } from '@patchbay/security';
 import { AccessHttpController } from './access.controller';
+import { ApprovalsHttpController } from './approvals.controller';
 import { AuthController } from './auth/auth.controller';
 import { AUTH_PROVIDERS } from './auth/auth.providers';
 import { BusErrorFilter } from './bus-error.filter';
@@ -28,6 +29,7 @@ import { TasksController } from './tasks.controller';
   imports: [SecurityModule],
   controllers: [
     AccessHttpController,
+    ApprovalsHttpController,
     AuthController,
     DashboardController,
     DeadLettersHttpController,

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { Bus, TransportSubscription } from '@patchbay/bus';
-import { isRetried, OutputEventV1 } from '@patchbay/contracts';
+import { ApprovalV1, isRetried, OutputEventV1 } from '@patchbay/contracts';
 import { Redactor } from '@patchbay/security';
 
 const PAGE = 500;
@@ -25,13 +25,16 @@ export interface StreamOptions {
 /**
  * One SSE client following a session. Live events are subscribed to first, then the stored
  * transcript fills everything before them, so the client sees every seq once, in order,
- * whether it joins before, during or after a run.
+ * whether it joins before, during or after a run. Approval requests of the session (those
+ * pending when it joins, then each one asked and decided) come as `approval` events without
+ * an id: they are not part of the transcript's sequence.
  */
 export class SessionStream {
   private readonly logger = new Logger(SessionStream.name);
   private next: number;
   private readonly pending = new Map<number, OutputEventV1>();
   private subscription?: TransportSubscription;
+  private approvalSubscriptions: TransportSubscription[] = [];
   private gapTimer?: NodeJS.Timeout;
   private keepalive?: NodeJS.Timeout;
   private filling: Promise<TranscriptState> | null = null;
@@ -63,9 +66,15 @@ export class SessionStream {
       if (!task || task.sessionId !== sessionId) return 'no_task';
     }
     this.subscription = this.bus.subscribe('session.*.events', (event) => this.onLive(event), { params: [sessionId] });
+    const onApproval = (approval: ApprovalV1) => {
+      if (approval.sessionId === sessionId) this.writeApproval(approval);
+    };
+    this.approvalSubscriptions = [this.bus.subscribe('approval.requested', onApproval), this.bus.subscribe('approval.decided', onApproval)];
     let state: TranscriptState;
+    let waiting: ApprovalV1[];
     try {
       state = await this.readTranscript();
+      ({ approvals: waiting } = await this.bus.request('approvals.list', { sessionId, pendingOnly: true, limit: 100 }));
     } catch (error) {
       this.close();
       throw error;
@@ -84,6 +93,7 @@ export class SessionStream {
     this.streaming = true;
     this.res.on('close', () => this.close());
     this.keepalive = setInterval(() => this.res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    for (const approval of waiting.reverse()) this.writeApproval(approval);
     this.pump();
     // Nothing running or queued: the replay was everything there is.
     if (!taskId && !state.active && this.pending.size === 0) this.close();
@@ -99,6 +109,7 @@ export class SessionStream {
     if (this.closed) return;
     this.closed = true;
     this.subscription?.unsubscribe();
+    for (const subscription of this.approvalSubscriptions) subscription.unsubscribe();
     clearTimeout(this.gapTimer);
     clearInterval(this.keepalive);
     if (this.res.headersSent && !this.res.writableEnded) this.res.end();
@@ -135,6 +146,10 @@ export class SessionStream {
     this.res.write(`id: ${event.seq}\ndata: ${JSON.stringify(this.redactor.redactAll(event))}\n\n`);
     if (event.type === 'final' || (event.type === 'error' && !taskId)) this.close();
     else if (event.type === 'error') void this.endUnlessRetried(event);
+  }
+
+  private writeApproval(approval: ApprovalV1): void {
+    if (this.streaming && !this.closed) this.res.write(`event: approval\ndata: ${JSON.stringify(this.redactor.redactAll(approval))}\n\n`);
   }
 
   /** A task's error ends its stream, unless the task was tried again after it. */

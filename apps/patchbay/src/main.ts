@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@patchbay/config';
 import { ApiError, cliApiClient } from './cli/api-client';
+import { answerCommand, approvalsCommand } from './cli/approvals.command';
 import { attachCommand } from './cli/attach.command';
 import { doctorCommand } from './cli/doctor.command';
 import { followSession } from './cli/follow';
@@ -28,6 +29,9 @@ const USAGE = `Usage: patchbay <command>
   attach <session>               attach to the session's tmux session (detach: C-b d)
   pair [list]                    pairing requests from unknown senders
   pair approve <code> [--role r] let one in (operator by default; viewer, owner)
+  approvals                      what agents wait for a person to allow
+  approve <id> [--session]       allow it once (--session: this tool, or Bash command prefix, for the session)
+  deny <id> [reason...]          deny it; the reason goes back to the agent
   jobs <command>                 scheduled jobs: list, add, rm, enable, disable, run, runs (jobs --help)
   doctor                         check what the running Patchbay uses (or this machine when none runs)
   health [gateway|engine|runner] exit 0 when that role is ready (healthchecks; gateway by default)
@@ -45,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { chat: { type: 'string' }, kill: { type: 'boolean' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    options: { chat: { type: 'string' }, kill: { type: 'boolean' }, session: { type: 'boolean' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
   });
   const [command, ...rest] = positionals;
   if (values.version) {
@@ -79,6 +83,15 @@ async function main(argv: string[]): Promise<number> {
       return attachCommand(api, loaded.config, rest[0]);
     case 'pair':
       return pairCommand(api, rest, values.role);
+    case 'approvals':
+      if (rest.length !== 0) return usage('approvals takes no arguments');
+      return approvalsCommand(api);
+    case 'approve':
+      if (rest.length !== 1) return usage('approve needs a request id: patchbay approve <id> [--session]');
+      return answerCommand(api, rest[0], values.session ? 'allow_session' : 'allow_once');
+    case 'deny':
+      if (rest.length === 0) return usage('deny needs a request id: patchbay deny <id> [reason...]');
+      return answerCommand(api, rest[0], 'deny', rest.slice(1).join(' ') || undefined);
     case 'doctor':
       return doctorCommand(loaded, api);
     case 'health':

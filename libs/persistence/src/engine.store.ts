@@ -160,7 +160,7 @@ export class EngineStore {
     if (!session) {
       const id = newId();
       route = newSessionRoute;
-      session = em.create(SessionEntity, { id, agent: route.agent, tmuxSession: `pb-${id}` });
+      session = em.create(SessionEntity, { id, agent: route.agent, route: route.name, tmuxSession: `pb-${id}` });
       if (message.chatId) {
         em.create(BindingEntity, { id: newId(), channel: message.channel, chatId: message.chatId, sessionId: id });
       }

@@ -1,4 +1,5 @@
 export * from './access.store';
+export * from './approvals.store';
 export * from './database';
 export * from './embedded-database';
 export * from './engine.store';

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, Module } from '@nestjs/common';
 import { Database } from './database';
 import { AccessStore } from './access.store';
+import { ApprovalsStore } from './approvals.store';
 import { EngineStore } from './engine.store';
 import { JobsStore } from './jobs.store';
 
@@ -23,7 +24,8 @@ const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModule
     EngineStore,
     AccessStore,
     JobsStore,
+    ApprovalsStore,
   ],
-  exports: [Database, EngineStore, AccessStore, JobsStore],
+  exports: [Database, EngineStore, AccessStore, JobsStore, ApprovalsStore],
 })
 export class PersistenceModule extends ConfigurableModuleClass {}

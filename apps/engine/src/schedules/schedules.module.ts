@@ -37,5 +37,7 @@ import { SchedulerClock, SystemClock } from './scheduler-clock';
       },
     },
   ],
+  // The engine's one clock for waiting (approvals time out on it too).
+  exports: [SchedulerClock],
 })
 export class SchedulesModule {}

@@ -57,8 +57,8 @@ export class ApiClient {
     return this.call<T>(path, { method: 'DELETE', headers: JSON_BODY });
   }
 
-  /** Opens an SSE stream and yields each event's id and parsed data. */
-  async *events<T>(path: string, lastEventId?: number): AsyncGenerator<{ id: number; data: T }> {
+  /** Opens an SSE stream and yields each event's name (`message` unless named), id (if any) and parsed data. */
+  async *events<T>(path: string, lastEventId?: number): AsyncGenerator<{ event: string; id: number | undefined; data: T }> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
     const response = await this.fetch(path, { headers });
@@ -71,12 +71,14 @@ export class ApiClient {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         let id: number | undefined;
+        let event = 'message';
         const data: string[] = [];
         for (const line of block.split('\n')) {
           if (line.startsWith('id: ')) id = Number(line.slice(4));
+          else if (line.startsWith('event: ')) event = line.slice(7);
           else if (line.startsWith('data: ')) data.push(line.slice(6));
         }
-        if (id !== undefined && data.length > 0) yield { id, data: JSON.parse(data.join('\n')) as T };
+        if (data.length > 0) yield { event, id, data: JSON.parse(data.join('\n')) as T };
       }
     }
   }

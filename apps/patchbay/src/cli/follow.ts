@@ -1,5 +1,6 @@
-import { isRetried, OutputEventV1, TaskV1 } from '@patchbay/contracts';
+import { ApprovalV1, isRetried, OutputEventV1, TaskV1 } from '@patchbay/contracts';
 import { ApiClient } from './api-client';
+import { approvalLine } from './approvals.command';
 
 const RECONNECTS = 5;
 
@@ -35,7 +36,8 @@ export class FollowOutput {
 }
 
 /**
- * Prints a session's events (of one task, if given) until its final or error event.
+ * Prints a session's events (of one task, if given) until its final or error event, and
+ * each approval request of the session as it is asked and answered.
  * If the connection drops (a restarting gateway), it resumes after the last event seen.
  * Returns the process exit code: 0 after `final`, 1 after `error`.
  */
@@ -46,7 +48,12 @@ export async function followSession(api: ApiClient, sessionId: string, taskId?: 
   for (let attempt = 0; attempt <= RECONNECTS; attempt++) {
     const query = taskId ? `?task=${taskId}` : '';
     try {
-      for await (const { id, data: event } of api.events<OutputEventV1>(`/api/sessions/${sessionId}/events${query}`, last)) {
+      for await (const { event: name, id, data } of api.events<OutputEventV1 | ApprovalV1>(`/api/sessions/${sessionId}/events${query}`, last)) {
+        if (name === 'approval') {
+          output.note(approvalLine(data as ApprovalV1).trimEnd());
+          continue;
+        }
+        const event = data as OutputEventV1;
         last = id;
         switch (event.type) {
           case 'text':

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { jobChatId, JobListV1, JobRunListV1, JobRunV1, JobSpecV1, JobV1, SCHEDULE_CHANNEL } from '@patchbay/contracts';
 import { ApiClient } from './api-client';
-import { printTable } from './table';
+import { oneLine, printTable } from './table';
 
 export const JOBS_USAGE = `Usage: patchbay jobs <command>
 
@@ -158,10 +158,6 @@ function localZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
 
 function usage(message: string): number {
   process.stderr.write(`patchbay jobs: ${message}\n\n${JOBS_USAGE}\n`);

@@ -1,6 +1,6 @@
 import { SessionV1, TaskV1 } from '@patchbay/contracts';
 import { ApiClient } from './api-client';
-import { printTable } from './table';
+import { oneLine, printTable } from './table';
 
 /** `patchbay sessions`: what exists and what runs now. */
 export async function sessionsCommand(api: ApiClient): Promise<number> {
@@ -20,9 +20,4 @@ export async function tasksCommand(api: ApiClient): Promise<number> {
     tasks.map((t) => [t.id, t.status, t.sessionId, t.agent, t.createdAt, oneLine(t.prompt, 40)]),
   );
   return 0;
-}
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

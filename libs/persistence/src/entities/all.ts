@@ -1,4 +1,5 @@
 /** Every entity, one line each; index.ts hands them all to MikroORM. */
+export * from './approval.entity';
 export * from './audit-entry.entity';
 export * from './binding.entity';
 export * from './identity.entity';

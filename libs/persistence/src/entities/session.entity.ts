@@ -6,7 +6,7 @@ export type SessionStatus = 'idle' | 'running' | 'failed';
 @Entity({ tableName: 'session' })
 export class SessionEntity {
   /** Properties with defaults, optional in em.create(). */
-  [OptionalProps]?: 'status' | 'runnerId' | 'agentSessionId' | 'model' | 'lastSeq' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'status' | 'runnerId' | 'agentSessionId' | 'model' | 'route' | 'lastSeq' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
@@ -22,6 +22,10 @@ export class SessionEntity {
 
   @Property({ type: 'string', length: 200, nullable: true })
   runnerId: string | null = null;
+
+  /** The routing rule that chose the session's agent (its `approvals` policy applies); null: the default agent. */
+  @Property({ type: 'string', length: 100, nullable: true })
+  route: string | null = null;
 
   /** Model override for this session's runs (`/model`), else the profile's. */
   @Property({ type: 'string', length: 200, nullable: true })

@@ -1,0 +1,178 @@
+import { AppError, Bus } from '@patchbay/bus';
+import { ConfigSchema } from '@patchbay/config';
+import { ApprovalAskV1, ApprovalV1, AuditEntryV1, Role } from '@patchbay/contracts';
+import { AccessStore, EngineStore } from '@patchbay/persistence';
+import { FakeApprovalsStore } from '../../../../test/fakes/approvals/fake-approvals-store';
+import { AccessService } from '../access/access.service';
+import { ManualClock } from '../schedules/scheduler-clock';
+import { ApprovalPolicy } from './approval-policy';
+import { ApprovalsService } from './approvals.service';
+
+const config = ConfigSchema.parse({
+  home: '/tmp/pb-approvals-spec',
+  approvals: { timeoutSeconds: 60 },
+  agents: { claude: { approvals: { deny: ['Bash(rm:*)'] } } },
+  routing: { rules: [{ name: 'trusted', match: { channel: 'discord' }, agents: ['claude'], approvals: { mode: 'allow' } }] },
+});
+const ROLES: Record<string, Role> = { 'telegram:op': 'operator', 'telegram:viewer': 'viewer', 'telegram:owner': 'owner' };
+const SESSIONS: Record<string, { agent: string; route: string | null }> = { s1: { agent: 'claude', route: null }, s2: { agent: 'claude', route: 'trusted' }, s3: { agent: 'claude', route: null } };
+
+const ask = (toolUseId: string, command = 'npm test', sessionId = 's1'): ApprovalAskV1 => ({
+  sessionId,
+  taskId: 't1',
+  agent: 'claude',
+  toolUseId,
+  tool: 'Bash',
+  input: { command },
+  summary: command,
+});
+const by = (senderId: string, channel = 'telegram') => ({ channel, senderId });
+
+describe('ApprovalsService', () => {
+  let store: FakeApprovalsStore;
+  let clock: ManualClock;
+  let events: Array<{ subject: string; approval: ApprovalV1 }>;
+  let audits: Array<Omit<AuditEntryV1, 'at'>>;
+  let service: ApprovalsService;
+
+  /** An engine over the same store and clock (a restart builds a second one). */
+  function engine(): ApprovalsService {
+    // Strict doubles: only what the service may call exists; anything else throws.
+    const sessions = { session: async (id: string) => SESSIONS[id] ?? null } as unknown as EngineStore;
+    const access = { roleOf: async (channel: string, id: string) => ROLES[`${channel}:${id}`] ?? null } as unknown as AccessService;
+    const auditLog = { audit: async (entry: Omit<AuditEntryV1, 'at'>) => void audits.push(entry) } as unknown as AccessStore;
+    const bus = {
+      publish: (subject: string, approval: ApprovalV1) => {
+        // Announced only once stored: a chat that looks it up finds it.
+        expect(store.rows.some((r) => r.id === approval.id && r.status === approval.status)).toBe(true);
+        events.push({ subject, approval });
+      },
+    } as unknown as Bus;
+    return new ApprovalsService(config, new ApprovalPolicy(config), store as never, sessions, access, auditLog, bus, clock);
+  }
+
+  /** Lets pending promise chains (a timer that fired) run to the end. */
+  async function settle(done: () => boolean): Promise<void> {
+    for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  beforeEach(() => {
+    store = new FakeApprovalsStore();
+    clock = new ManualClock('2030-01-01T10:00:00Z');
+    events = [];
+    audits = [];
+    service = engine();
+  });
+
+  afterEach(() => service.onModuleDestroy());
+
+  it('stores a pending request, announces it after storing, and audits it', async () => {
+    const approval = await service.ask(ask('tu1'));
+    expect(approval).toMatchObject({ status: 'pending', decision: null, tool: 'Bash', summary: 'npm test', expiresAt: '2030-01-01T10:01:00.000Z' });
+    expect(events).toEqual([{ subject: 'approval.requested', approval }]);
+    expect(store.rows).toHaveLength(1);
+    expect(audits).toEqual([expect.objectContaining({ actor: 'agent:claude', action: 'approval.request', target: `approval:${approval.id}` })]);
+  });
+
+  it('is idempotent on the tool use: the same ask returns the stored request, pending or decided, and asks nobody again', async () => {
+    const first = await service.ask(ask('tu1'));
+    expect(await service.ask(ask('tu1'))).toEqual(first);
+    await service.decide({ approvalId: first.id, decision: 'allow_once', by: by('op') });
+    expect(await service.ask(ask('tu1'))).toMatchObject({ id: first.id, status: 'allowed', decidedBy: 'telegram:op' });
+    expect(events.map((e) => e.subject)).toEqual(['approval.requested', 'approval.decided']);
+    expect(store.rows).toHaveLength(1);
+  });
+
+  it('lets the first answer win; a second gets already_decided naming who', async () => {
+    const { id } = await service.ask(ask('tu1'));
+    const won = await service.decide({ approvalId: id, decision: 'deny', reason: 'not now', by: by('op') });
+    expect(won).toMatchObject({ status: 'denied', decision: 'deny', reason: 'not now', decidedBy: 'telegram:op', decidedAt: '2030-01-01T10:00:00.000Z' });
+    const second = service.decide({ approvalId: id, decision: 'allow_once', by: by('owner') });
+    await expect(second).rejects.toThrow(new AppError('already_decided', 'already decided by telegram:op: deny'));
+    expect(events.filter((e) => e.subject === 'approval.decided')).toEqual([{ subject: 'approval.decided', approval: won }]);
+    expect(audits.at(-2)).toMatchObject({ actor: 'telegram:op', action: 'approval.decide', decision: 'allow', detail: 'Bash in session s1: deny (not now) after 0.0 s' });
+    expect(audits.at(-1)).toMatchObject({ actor: 'telegram:owner', decision: 'deny', detail: 'Bash in session s1: already decided by telegram:op: deny' });
+  });
+
+  it('refuses a viewer and a stranger with forbidden, audited, and the request stays pending', async () => {
+    const { id } = await service.ask(ask('tu1'));
+    for (const who of ['viewer', 'stranger']) {
+      const refused = service.decide({ approvalId: id, decision: 'allow_once', by: by(who) });
+      await expect(refused).rejects.toMatchObject({ code: 'forbidden' });
+    }
+    expect(audits.slice(-2)).toEqual([
+      expect.objectContaining({ actor: 'telegram:viewer', action: 'approval.decide', decision: 'deny', detail: 'role viewer may not answer approvals' }),
+      expect.objectContaining({ actor: 'telegram:stranger', decision: 'deny', detail: 'role unknown may not answer approvals' }),
+    ]);
+    expect((await store.byId(id))?.status).toBe('pending');
+  });
+
+  it('takes the HTTP API caller as the gateway checked them, and says not_found for no such request', async () => {
+    const { id } = await service.ask(ask('tu1'));
+    expect(await service.decide({ approvalId: id, decision: 'allow_once', by: by('ci', 'api') })).toMatchObject({ decidedBy: 'api:ci' });
+    await expect(service.decide({ approvalId: 'nope', decision: 'deny', by: by('op') })).rejects.toMatchObject({ code: 'not_found', message: 'no approval nope' });
+  });
+
+  it('"allow for this session" allows a later use of the same command prefix, decided by session', async () => {
+    const { id } = await service.ask(ask('tu1', 'git status'));
+    await service.decide({ approvalId: id, decision: 'allow_session', by: by('op') });
+    expect(await service.ask(ask('tu2', 'git status --short'))).toMatchObject({ status: 'allowed', decision: 'allow_session', decidedBy: 'session' });
+    expect(await service.ask(ask('tu3', 'git log'))).toMatchObject({ status: 'pending' });
+    expect(await service.ask(ask('tu4', 'git status', 's3'))).toMatchObject({ status: 'pending' });
+    expect(await service.ask(ask('tu5', 'git status; curl evil'))).toMatchObject({ status: 'pending' });
+    expect(events.filter((e) => e.subject === 'approval.requested').map((e) => e.approval.toolUseId)).toEqual(['tu1', 'tu3', 'tu4', 'tu5']);
+  });
+
+  it('decides by policy without asking: deny rules of the profile, the mode of the routing rule', async () => {
+    expect(await service.ask(ask('tu1', 'rm -rf build'))).toMatchObject({ status: 'denied', decidedBy: 'policy', reason: 'denied by Bash(rm:*) in patchbay.yaml' });
+    expect(await service.ask(ask('tu2', 'make', 's2'))).toMatchObject({ status: 'allowed', decision: 'allow_once', decidedBy: 'policy' });
+    expect(await service.ask({ ...ask('tu3'), tool: 'Read', input: { file_path: '/ws/a' } })).toMatchObject({ status: 'allowed', decidedBy: 'policy' });
+    expect(events).toEqual([]);
+    expect(audits.map((a) => a.detail)).toEqual([
+      'Bash in session s1: deny by Bash(rm:*)',
+      'Bash in session s2: allow by approvals.mode allow',
+      'Read in session s1: allow by Read',
+    ]);
+  });
+
+  it('refuses an ask for a session the engine does not know', async () => {
+    await expect(service.ask(ask('tu1', 'ls', 'gone'))).rejects.toMatchObject({ code: 'not_found', message: 'no session gone' });
+  });
+
+  it('denies a request nobody answered within approvals.timeoutSeconds, and tells the chats', async () => {
+    const { id } = await service.ask(ask('tu1'));
+    clock.advance(59_000);
+    await settle(() => false);
+    expect((await store.byId(id))?.status).toBe('pending');
+    clock.advance(1_000);
+    await settle(() => events.length === 2);
+    expect(events[1]).toEqual({
+      subject: 'approval.decided',
+      approval: expect.objectContaining({ id, status: 'denied', decision: 'deny', decidedBy: 'timeout', reason: 'nobody answered within 60 s' }),
+    });
+    expect(audits.at(-1)).toMatchObject({ actor: 'timeout', action: 'approval.decide', decision: 'allow' });
+  });
+
+  it('an answer stops the timer: the timeout decides nothing later', async () => {
+    const { id } = await service.ask(ask('tu1'));
+    await service.decide({ approvalId: id, decision: 'allow_once', by: by('op') });
+    expect(clock.sleeping).toBe(0);
+  });
+
+  it('after a restart re-arms pending requests and denies those overdue at once', async () => {
+    const due = await service.ask(ask('tu1'));
+    clock.advance(30_000);
+    const later = await service.ask(ask('tu2', 'make'));
+    service.onModuleDestroy();
+    clock.advance(40_000);
+    const restarted = engine();
+    await restarted.onApplicationBootstrap();
+    await settle(() => events.length === 3);
+    expect((await store.byId(due.id))?.decidedBy).toBe('timeout');
+    expect((await store.byId(later.id))?.status).toBe('pending');
+    clock.advance(20_000);
+    await settle(() => events.length === 4);
+    expect((await store.byId(later.id))?.decidedBy).toBe('timeout');
+    restarted.onModuleDestroy();
+  });
+});
