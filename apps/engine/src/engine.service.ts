@@ -9,6 +9,7 @@ import {
 } from '@patchbay/contracts';
 import { EngineStore, TaskEntity } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
+import { ApprovalPolicy } from './approvals/approval-policy';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Clock } from './clock';
@@ -62,6 +63,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
     @Inject(REDACTOR) private readonly redactor: Redactor,
     private readonly metrics: PatchbayMetrics,
+    private readonly approvals: ApprovalPolicy,
   ) {
     this.startedAt = clock.now().getTime();
   }
@@ -121,6 +123,8 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
       nextSeq,
       resume,
       ...(session?.model ? { model: session.model } : {}),
+      // The runner has the agent ask before a tool the policy does not decide (approval.ask).
+      approvals: this.approvals.resolve(task.agent, session?.route ?? null).mode,
     };
     try {
       const accepted = await this.requestRun(request);

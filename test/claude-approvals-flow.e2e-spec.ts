@@ -1,0 +1,80 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApprovalV1, newId, TaskV1 } from '@patchbay/contracts';
+import { claudeTestEnv } from './fakes/anthropic/claude-env';
+import { FakeAnthropicApi, toolResultText } from './fakes/anthropic/fake-anthropic-api';
+import { lastEvent, PatchbayInstance, waitUntil } from './support/patchbay-instance';
+import { describeWith } from './support/services';
+
+jest.setTimeout(180_000);
+
+const CLAUDE_BIN = join(__dirname, '..', 'node_modules', '.bin', 'claude');
+
+/** Patchbay's environment without anything that could point claude elsewhere (see claude-agent.e2e-spec.ts). */
+function patchbayEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(ANTHROPIC_|CLAUDE|(HTTPS?|ALL|NO)_PROXY$)/i.test(key)));
+}
+
+/**
+ * The whole path of an approval in one all-in-one Patchbay, out of the box (policy `ask`,
+ * no allowedTools): the real claude CLI wants Bash, the engine stores the request and shows
+ * it on the API, a person answers over HTTP, and only then does the command run.
+ */
+describeWith(['tmux'], 'approvals end to end: real claude, the engine, the HTTP API', () => {
+  const fake = new FakeAnthropicApi();
+  let pb: PatchbayInstance;
+  let work: string;
+
+  beforeAll(async () => {
+    await fake.start();
+    pb = PatchbayInstance.prepare('approvals-flow');
+    work = join(pb.dir, 'work');
+    const claudeHome = join(pb.dir, 'claude-home');
+    mkdirSync(work);
+    mkdirSync(claudeHome);
+    await pb.start({ defaultAgent: 'claude', agents: { claude: { command: CLAUDE_BIN, cwd: work, env: claudeTestEnv(fake.baseUrl, claudeHome) } } }, patchbayEnv());
+  });
+
+  afterAll(async () => {
+    await pb?.stop();
+    await fake.stop();
+  });
+
+  afterEach(() => {
+    expect(fake.unexpected()).toEqual([]);
+    expect(fake.pending).toBe(0);
+    fake.clearRequests();
+  });
+
+  /** The model calls Bash once, then answers with what the tool result said. */
+  function scriptBash(command: string): string {
+    const id = `toolu_flow_${newId(8)}`;
+    fake.enqueue({ toolUse: { id, name: 'Bash', input: { command, description: 'Write a marker file' } } }, { answerToolResult: (r) => `The tool said: ${toolResultText(r)}` });
+    return id;
+  }
+
+  const approvals = async (query = '') => (await pb.get<{ approvals: ApprovalV1[] }>(`/api/approvals${query}`)).approvals;
+  const taskDone = (taskId: string) =>
+    waitUntil(async () => ['done', 'failed'].includes((await pb.get<TaskV1>(`/api/tasks/${taskId}`)).status), `task ${taskId} to end\n${pb.logs()}`, 60_000);
+
+  it('waits for a person: the request is listed, nothing runs until it is allowed, then the command runs once', async () => {
+    const toolUseId = scriptBash('echo approved > approved.txt && echo wrote it');
+    const accepted = await pb.send('write the approved file', 'flow-1');
+
+    await waitUntil(async () => (await approvals()).length === 1, `a pending approval\n${pb.logs()}`, 60_000);
+    const [pending] = await approvals();
+    expect(pending).toMatchObject({ sessionId: accepted.sessionId, agent: 'claude', tool: 'Bash', toolUseId, status: 'pending', summary: expect.stringContaining('echo approved > approved.txt') });
+    expect(existsSync(join(work, 'approved.txt'))).toBe(false);
+
+    const answer = await pb.request<ApprovalV1>('POST', `/api/approvals/${pending.id}`, { decision: 'allow_once' });
+    expect(answer).toMatchObject({ status: 200, body: { status: 'allowed', decision: 'allow_once', decidedBy: expect.stringMatching(/^local:/) } });
+    const again = await pb.request('POST', `/api/approvals/${pending.id}`, { decision: 'deny' });
+    expect(again.status).toBe(409);
+
+    await taskDone(accepted.taskId!);
+    expect(readFileSync(join(work, 'approved.txt'), 'utf8')).toBe('approved\n');
+    const events = await pb.taskEvents(accepted.sessionId!, accepted.taskId!);
+    expect(lastEvent(events, 'final').text).toContain('The tool said: wrote it');
+    expect(await approvals()).toEqual([]);
+  });
+});
