@@ -53,7 +53,8 @@ export function scratchDir(name: string): string {
 }
 
 export function removeScratch(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  // A run that was just stopped may still write its last files: retry on ENOTEMPTY.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
 export function writeConfig(dir: string, yaml: string): string {
