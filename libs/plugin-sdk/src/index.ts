@@ -2,3 +2,4 @@ export * from './channel/buttons';
 export * from './channel/channel';
 export * from './commands';
 export * from './render';
+export * from './recent-ids';

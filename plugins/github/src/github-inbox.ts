@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { InboundMessageV1 } from '@patchbay/contracts';
-import type { ChannelContext } from '@patchbay/plugin-sdk';
+import { type ChannelContext, RecentIds } from '@patchbay/plugin-sdk';
 import { GITHUB_CHANNEL } from './github.constants';
 import { GitHubRequest, parseEvent, ParseOptions } from './github-events';
-import { RecentIds } from './recent-ids';
 import { TrustDecision, TrustPolicy } from './trust-policy';
 
 export type InboxResult = { outcome: 'ignored'; reason: string } | { outcome: 'duplicate' } | { outcome: 'submitted'; trusted: boolean };

@@ -1,14 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { ZodError } from 'zod';
 import type { OutputEventV1 } from '@patchbay/contracts';
-import { ChannelCapabilities, ChannelContext, ChannelPlugin, OutboundMessage, RendererClock, systemClock } from '@patchbay/plugin-sdk';
+import { ChannelCapabilities, ChannelContext, ChannelPlugin, OutboundMessage, RecentIds, RendererClock, systemClock } from '@patchbay/plugin-sdk';
 import { COMMENT_MARKER, CONTENT_LIMITS, DELIVERY_MEMORY_MS, DELIVERY_MEMORY_SIZE, MAX_COMMENT_LENGTH } from './github.constants';
 import { ContentPacer } from './content-pacer';
 import { GitHubAuth, GitHubClient } from './github-client';
 import { GitHubInbox, InboxResult } from './github-inbox';
 import { GitHubPoller } from './github-poller';
 import { verifySignature } from './github-signature';
-import { RecentIds } from './recent-ids';
 import { PullRequestOpener } from './pull-requests';
 import { RunStatusReporter } from './run-status';
 import { TrustPolicy } from './trust-policy';

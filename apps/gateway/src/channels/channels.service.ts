@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { Bus, DEAD_LETTER, deadLetterError, INBOUND_QUEUE, inboundKey, InboundQueue, RemoteError, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { DeadLetterV1, Delivery, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
-import { ChannelContext, ChannelPlugin, ChatRenderer } from '@patchbay/plugin-sdk';
+import { ChannelContext, ChannelPlugin, ChatRenderer, RecentIds } from '@patchbay/plugin-sdk';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { CHANNEL_REGISTRY } from './channels.registry';
@@ -27,10 +27,11 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly bindings = new Map<string, Promise<Binding[]>>();
   private subscriptions: TransportSubscription[] = [];
   /**
-   * Messages whose sender still waits for the engine's answer, or was told in its reply that
-   * it became a dead letter: `inbound.parked` may come before or after that reply.
+   * Messages whose chat still waits for the engine's answer, or was told (in that reply, or
+   * by a notice) that it became a dead letter: `inbound.parked` may come before or after the
+   * reply, and is told once.
    */
-  private readonly answering = new RecentKeys(1_000);
+  private readonly answering = new RecentIds(60 * 60 * 1000, 1_000);
 
   constructor(
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
@@ -65,7 +66,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
    */
   private async submit(message: InboundMessageV1): ReturnType<ChannelContext['submit']> {
     const key = inboundKey(message);
-    this.answering.add(key);
+    this.answering.claim(key);
     let told = false;
     try {
       const answer = await this.inbound.submit(message, this.config.bus.requestTimeoutMs);
@@ -77,7 +78,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
       }
       throw error;
     } finally {
-      if (!told) this.answering.delete(key);
+      if (!told) this.answering.forget(key);
     }
   }
 
@@ -89,7 +90,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
   private async tellParked(letter: DeadLetterV1): Promise<void> {
     const { message } = letter;
     const plugin = this.plugins.get(message.channel);
-    if (!plugin || message.chatId === null || this.answering.has(inboundKey(message))) return;
+    if (!plugin || message.chatId === null || !this.answering.claim(inboundKey(message))) return;
     await plugin.send(message.chatId, { text: this.redactor.redact(sorry(deadLetterError(letter).message)) }).catch((error: unknown) => {
       this.logger.warn(`telling ${message.channel} chat ${message.chatId} of dead letter ${letter.id} failed: ${(error as Error).message}`);
     });
@@ -161,25 +162,4 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
 
 function sorry(why: string): string {
   return `Sorry, your message ${why}.`;
-}
-
-/** A set that forgets its oldest keys beyond `limit`. */
-class RecentKeys {
-  private readonly keys = new Set<string>();
-
-  constructor(private readonly limit: number) {}
-
-  add(key: string): void {
-    this.keys.delete(key);
-    this.keys.add(key);
-    if (this.keys.size > this.limit) this.keys.delete(this.keys.values().next().value!);
-  }
-
-  has(key: string): boolean {
-    return this.keys.has(key);
-  }
-
-  delete(key: string): void {
-    this.keys.delete(key);
-  }
 }
