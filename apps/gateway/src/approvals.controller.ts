@@ -40,5 +40,5 @@ export class ApprovalsHttpController {
 
 /** The caller as the engine knows them: `api:<token name>` (the role the guard checked) or `local:<user>`. */
 function byOf(caller: ApiCaller): ApprovalDecideV1['by'] {
-  return caller.kind === 'token' ? { channel: 'api', senderId: caller.name } : { channel: 'local', senderId: caller.user };
+  return caller.kind === 'token' ? { channel: 'api', senderId: caller.name, name: caller.name } : { channel: 'local', senderId: caller.user, name: caller.user };
 }

@@ -42,6 +42,8 @@ export const ApprovalV1 = z.object({
   decision: ApprovalDecision.nullable(),
   /** `<channel>:<user id>` of the person; `policy` (a rule in patchbay.yaml), `session` (allowed for this session before) or `timeout`. */
   decidedBy: z.string().nullable(),
+  /** The person's name as their channel shows it, for chats to say who decided. */
+  deciderName: z.string().nullable(),
   /** A denial's reason, told to the agent. */
   reason: z.string().nullable(),
   requestedAt: isoTime,
@@ -57,7 +59,12 @@ export const ApprovalDecideV1 = z.object({
   decision: ApprovalDecision,
   reason: textField().max(500).optional(),
   /** Who answers: their role decides whether they may (ROLE_ALLOWS `approve`). */
-  by: z.object({ channel: z.string().min(1).max(40), senderId: z.string().min(1).max(200) }),
+  by: z.object({
+    channel: z.string().min(1).max(40),
+    senderId: z.string().min(1).max(200),
+    /** How chats name them when they tell who decided (defaults to `<channel>:<senderId>`). */
+    name: textField().max(200).optional(),
+  }),
 });
 export type ApprovalDecideV1 = z.infer<typeof ApprovalDecideV1>;
 

@@ -7,7 +7,7 @@ import { ApprovalDecisionKind, ApprovalEntity, ApprovalStatus } from './entities
 /** A request to store: pending, or decided at once (by policy or an earlier session allowance). */
 export type NewApproval = Pick<
   ApprovalEntity,
-  'id' | 'sessionId' | 'taskId' | 'agent' | 'toolUseId' | 'tool' | 'summary' | 'scope' | 'status' | 'decision' | 'decidedBy' | 'reason' | 'requestedAt' | 'expiresAt' | 'decidedAt'
+  'id' | 'sessionId' | 'taskId' | 'agent' | 'toolUseId' | 'tool' | 'summary' | 'scope' | 'status' | 'decision' | 'decidedBy' | 'deciderName' | 'reason' | 'requestedAt' | 'expiresAt' | 'decidedAt'
 >;
 
 /** An answer to a pending request. */
@@ -15,6 +15,7 @@ export interface ApprovalAnswer {
   status: Exclude<ApprovalStatus, 'pending'>;
   decision: ApprovalDecisionKind;
   decidedBy: string;
+  deciderName: string | null;
   reason: string | null;
   decidedAt: Date;
 }
@@ -103,6 +104,7 @@ export function toApproval(row: NewApproval): ApprovalV1 {
     status: row.status,
     decision: row.decision,
     decidedBy: row.decidedBy,
+    deciderName: row.deciderName,
     reason: row.reason,
     requestedAt: row.requestedAt.toISOString(),
     expiresAt: row.expiresAt.toISOString(),

@@ -1,8 +1,9 @@
-import type { Action, Delivery, Role } from '@patchbay/contracts';
+import type { Action, ApprovalDecision, Delivery, Role } from '@patchbay/contracts';
 
 /** What a command handler knows when it decides; loaded before it runs. */
 export interface CommandContext {
-  sender: { name: string; role: Role };
+  /** `id` is the platform's id of the sender, `name` how the chat shows them. */
+  sender: { id: string; name: string; role: Role };
   chat: { channel: string; chatId: string | null };
   /** The session this chat is bound to, if any. */
   session: { id: string; agent: string; status: string; model: string | null } | null;
@@ -30,6 +31,10 @@ export type Effect =
   | { kind: 'runJob'; name: string }
   | { kind: 'setJobEnabled'; name: string; enabled: boolean }
   | { kind: 'approvePairing'; code: string; role: Role }
+  /** `approvalId` null: the one request that waits in the chat's session. */
+  | { kind: 'answerApproval'; approvalId: string | null; decision: ApprovalDecision; reason: string | null }
+  /** The requests waiting in the chat's session, with the answers as buttons. */
+  | { kind: 'showApprovals' }
   | { kind: 'input'; sessionId: string; text: string }
   | { kind: 'keys'; sessionId: string; keys: string[] }
   | { kind: 'listTmux' }

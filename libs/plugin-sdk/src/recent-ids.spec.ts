@@ -15,6 +15,15 @@ describe('RecentIds', () => {
     expect(recent.claim('a')).toBe(true);
   });
 
+  it('tells whether an id is held, without claiming it', () => {
+    const recent = ids();
+    expect(recent.has('a')).toBe(false);
+    expect(recent.claim('a')).toBe(true);
+    expect(recent.has('a')).toBe(true);
+    now = 1_000;
+    expect(recent.has('a')).toBe(false);
+  });
+
   it('lets a forgotten id through again', () => {
     const recent = ids();
     recent.claim('a');

@@ -26,6 +26,12 @@ export class RecentIds {
     return true;
   }
 
+  /** Whether `id` was claimed within the ttl (without claiming it). */
+  has(id: string): boolean {
+    const expires = this.ids.get(id);
+    return expires !== undefined && expires > this.now();
+  }
+
   /** Handling `id` failed: let its next delivery through. */
   forget(id: string): void {
     this.ids.delete(id);

@@ -23,13 +23,12 @@ import {
 } from 'discord.js';
 import { InboundMessageV1, ROLE_ALLOWS } from '@patchbay/contracts';
 import {
-  accountPaced,
   ChannelCapabilities,
+  chatPaced,
   ChannelContext,
   ChannelPlugin,
   commandOfButton,
   OutboundMessage,
-  RateLimitedError,
   RendererClock,
   splitMessage,
   systemClock,
@@ -232,15 +231,7 @@ export class DiscordPlugin implements ChannelPlugin {
     const parts = splitMessage(text, this.capabilities.maxMessageLength);
     for (const [i, part] of parts.entries()) {
       const buttons = i === parts.length - 1 ? answer.buttons : undefined;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await accountPaced(this, this.capabilities.accountBudget, () => this.send(chatId, { text: part, buttons }), this.clock);
-          break;
-        } catch (error) {
-          if (!(error instanceof RateLimitedError) || attempt >= 5) throw error;
-          await new Promise<void>((resolve) => this.clock.setTimer(error.retryAfterMs, resolve));
-        }
-      }
+      await chatPaced(this, chatId, this.capabilities, () => this.send(chatId, { text: part, buttons }), this.clock);
     }
   }
 

@@ -3,7 +3,7 @@ import { CommandContext } from '@patchbay/plugin-sdk';
 import { TMUX_BRIDGE_COMMANDS } from './tmux-bridge.commands';
 
 const ctx = (role: Role, agent: string | null = null): CommandContext => ({
-  sender: { name: 'ada', role },
+  sender: { id: '42', name: 'ada', role },
   chat: { channel: 'telegram', chatId: '42' },
   session: agent ? { id: 'sess0001', agent, status: 'running', model: null } : null,
   agents: ['demo', 'tmux-bridge'],

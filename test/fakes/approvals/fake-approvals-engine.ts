@@ -85,6 +85,7 @@ export function pendingApproval(ask: ApprovalAskV1, id: string, now: Date): Appr
     status: 'pending',
     decision: null,
     decidedBy: null,
+    deciderName: null,
     reason: null,
     requestedAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + 600_000).toISOString(),

@@ -70,14 +70,14 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     if (verdict.outcome !== 'ask') {
       const allowed = verdict.outcome === 'allow';
       return this.record(
-        { ...base, status: allowed ? 'allowed' : 'denied', decision: allowed ? 'allow_once' : 'deny', decidedBy: 'policy', reason: allowed ? null : `denied by ${verdict.rule} in patchbay.yaml`, decidedAt: now },
+        { ...base, status: allowed ? 'allowed' : 'denied', decision: allowed ? 'allow_once' : 'deny', decidedBy: 'policy', deciderName: null, reason: allowed ? null : `denied by ${verdict.rule} in patchbay.yaml`, decidedAt: now },
         `${verdict.outcome} by ${verdict.rule}`,
       );
     }
     if (scope && (await this.store.sessionAllows(ask.sessionId, scope))) {
-      return this.record({ ...base, status: 'allowed', decision: 'allow_session', decidedBy: 'session', reason: null, decidedAt: now }, `${scope} allowed for this session before`);
+      return this.record({ ...base, status: 'allowed', decision: 'allow_session', decidedBy: 'session', deciderName: null, reason: null, decidedAt: now }, `${scope} allowed for this session before`);
     }
-    const { approval, created } = await this.store.insert({ ...base, status: 'pending', decision: null, decidedBy: null, reason: null, decidedAt: null });
+    const { approval, created } = await this.store.insert({ ...base, status: 'pending', decision: null, decidedBy: null, deciderName: null, reason: null, decidedAt: null });
     if (!created) return approval;
     await this.audit(`agent:${ask.agent}`, 'approval.request', approval, 'allow', `asks a person until ${approval.expiresAt}`);
     this.bus.publish('approval.requested', approval);
@@ -85,10 +85,14 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     return approval;
   }
 
-  /** A person's answer; the first one wins. */
-  async decide(request: ApprovalDecideV1): Promise<ApprovalV1> {
+  /**
+   * A person's answer; the first one wins. `checkedRole` is the role the caller already
+   * established for them (a chat command: the engine's own access check, which takes a
+   * channel's vouch, as for a GitHub collaborator); without it the role is looked up.
+   */
+  async decide(request: ApprovalDecideV1, checkedRole?: Role): Promise<ApprovalV1> {
     const actor = `${request.by.channel}:${request.by.senderId}`;
-    const role = GATEWAY_CHECKED[request.by.channel] ?? (await this.access.roleOf(request.by.channel, request.by.senderId));
+    const role = checkedRole ?? GATEWAY_CHECKED[request.by.channel] ?? (await this.access.roleOf(request.by.channel, request.by.senderId));
     if (!role || !ROLE_ALLOWS[role].has('approve')) {
       const why = `role ${role ?? 'unknown'} may not answer approvals`;
       await this.auditLog.audit({ actor, principalId: null, action: 'approval.decide', target: `approval:${request.approvalId}`, decision: 'deny', detail: why });
@@ -99,18 +103,23 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
       status: allowed ? 'allowed' : 'denied',
       decision: request.decision,
       decidedBy: actor,
+      deciderName: request.by.name ?? null,
       reason: allowed ? null : (request.reason ?? null),
       decidedAt: this.clock.now(),
     });
     if (!decided) {
       const stored = await this.store.byId(request.approvalId);
       if (!stored) throw new AppError('not_found', `no approval ${request.approvalId}`);
-      const already = `already decided by ${stored.decidedBy}: ${stored.decision}`;
+      const already = `already decided by ${stored.deciderName ?? stored.decidedBy}: ${stored.decision}`;
       await this.audit(actor, 'approval.decide', stored, 'deny', already);
       throw new AppError('already_decided', already);
     }
     await this.announce(actor, decided);
     return decided;
+  }
+
+  get(id: string): Promise<ApprovalV1 | null> {
+    return this.store.byId(id);
   }
 
   async list(query: ApprovalListQueryV1): Promise<ApprovalV1[]> {
@@ -139,7 +148,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async expire(approval: ApprovalV1): Promise<void> {
     const seconds = Math.round((Date.parse(approval.expiresAt) - Date.parse(approval.requestedAt)) / 1000);
-    const answer: ApprovalAnswer = { status: 'denied', decision: 'deny', decidedBy: 'timeout', reason: `nobody answered within ${seconds} s`, decidedAt: this.clock.now() };
+    const answer: ApprovalAnswer = { status: 'denied', decision: 'deny', decidedBy: 'timeout', deciderName: null, reason: `nobody answered within ${seconds} s`, decidedAt: this.clock.now() };
     const decided = await this.store.decide(approval.id, answer);
     // Answered meanwhile (here or by another engine): nothing to do.
     if (decided) await this.announce('timeout', decided);

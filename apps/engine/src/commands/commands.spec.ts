@@ -3,7 +3,7 @@ import { CommandContext } from '@patchbay/plugin-sdk';
 import { COMMANDS, helpText, parseCommand } from './commands';
 
 const ctx = (role: Role = 'operator', session: CommandContext['session'] = { id: 'sess0001', agent: 'claude', status: 'idle', model: null }): CommandContext => ({
-  sender: { name: 'ada', role },
+  sender: { id: '42', name: 'ada', role },
   chat: { channel: 'telegram', chatId: '42' },
   session,
   agents: ['demo', 'claude', 'codex'],

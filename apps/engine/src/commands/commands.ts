@@ -4,6 +4,9 @@ import { tmuxBridgePlugin } from '@patchbay/plugin-tmux';
 
 const reply = (text: string): Effect[] => [{ kind: 'reply', text }];
 
+/** An approval's id as the engine makes them (newId), told apart from a denial's first word. */
+const APPROVAL_ID = /^[a-z2-7]{12}$/;
+
 /** A command that works on the chat's session, or explains that there is none. */
 function withSession(ctx: CommandContext, run: (session: NonNullable<CommandContext['session']>) => Effect[]): Effect[] {
   if (!ctx.session) return reply('This chat has no session yet: send a message to start one, or /attach <session>.');
@@ -123,6 +126,34 @@ const ENGINE_COMMANDS: Record<string, CommandSpec> = {
     usage: '/run <job>',
     summary: 'run a scheduled job now',
     run: (_ctx, args) => (args.length === 1 ? [{ kind: 'runJob', name: args[0] }] : reply('Usage: /run <job>')),
+  },
+  approvals: {
+    needs: 'watch',
+    usage: '/approvals',
+    summary: "what the session's agent waits for a person to allow",
+    run: (ctx, args) => withSession(ctx, () => (args.length ? reply('Usage: /approvals') : [{ kind: 'showApprovals' }])),
+  },
+  approve: {
+    needs: 'approve',
+    usage: '/approve [id] [session]',
+    summary: 'let the agent use the tool it asks for (session: the same again in this session asks nobody)',
+    run: (_ctx, args) => {
+      const forSession = args.at(-1) === 'session';
+      const ids = forSession ? args.slice(0, -1) : args;
+      if (ids.length > 1 || (ids[0] !== undefined && !APPROVAL_ID.test(ids[0]))) return reply('Usage: /approve [id] [session]');
+      return [{ kind: 'answerApproval', approvalId: ids[0] ?? null, decision: forSession ? 'allow_session' : 'allow_once', reason: null }];
+    },
+  },
+  deny: {
+    needs: 'approve',
+    usage: '/deny [id] [reason]',
+    summary: 'refuse what the agent asks for; the reason is told to it',
+    run: (_ctx, args) => {
+      const [first, ...rest] = args;
+      const named = first !== undefined && APPROVAL_ID.test(first);
+      const reason = (named ? rest : args).join(' ').slice(0, 500);
+      return [{ kind: 'answerApproval', approvalId: named ? first : null, decision: 'deny', reason: reason || null }];
+    },
   },
   pair: {
     needs: 'admin',

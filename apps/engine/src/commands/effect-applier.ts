@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Bus, describeError } from '@patchbay/bus';
-import { OutputEventV1, TaskV1 } from '@patchbay/contracts';
+import { AppError, Bus, describeError } from '@patchbay/bus';
+import { ApprovalV1, OutputEventV1, TaskV1 } from '@patchbay/contracts';
 import { AccessStore, EngineStore, toTaskV1 } from '@patchbay/persistence';
 import { TMUX_BRIDGE_AGENT } from '@patchbay/agents';
 import { Clock } from '../clock';
 import { EngineService } from '../engine.service';
-import { approveButton, CommandContext, Effect, OutboundButton } from '@patchbay/plugin-sdk';
+import { approvalButtons, approveButton, CommandContext, Effect, OutboundButton, outcome } from '@patchbay/plugin-sdk';
+import { ApprovalsService } from '../approvals/approvals.service';
 
 /** How many stored output lines a chat that attaches late gets as catch-up. */
 const CATCH_UP_EVENTS = 200;
@@ -29,6 +30,7 @@ export class EffectApplier {
     private readonly bus: Bus,
     private readonly clock: Clock,
     private readonly runs: EngineService,
+    private readonly approvals: ApprovalsService,
   ) {}
 
   /** Runs the effects in order; the replies they produce, joined, answer the command. */
@@ -91,6 +93,10 @@ export class EffectApplier {
         const principal = await this.access.approvePairing(effect.code, effect.role, by, this.clock.now());
         return principal ? `${principal.name} (${principal.identities.join(', ')}) is now ${principal.role}.` : `No open pairing request ${effect.code} (wrong, expired or already decided).`;
       }
+      case 'answerApproval':
+        return this.answerApproval(effect, ctx);
+      case 'showApprovals':
+        return this.showApprovals(ctx.session!.id);
       case 'showTask': {
         const task = await this.store.task(effect.taskId);
         return task ? describeTask(toTaskV1(task)) : `No task ${effect.taskId}.`;
@@ -112,6 +118,42 @@ export class EffectApplier {
         return `Watching tmux session ${effect.target} here (session ${accepted.sessionId}). /send types into it, /keys presses keys, /unwatch lets go.`;
       }
     }
+  }
+
+  /**
+   * A person's answer from a chat, with the role the engine checked for this message (a
+   * channel's vouch included). Without an id it answers the one request that waits in the
+   * chat's session; a denial whose first word only looked like an id keeps it as reason.
+   */
+  private async answerApproval(effect: Extract<Effect, { kind: 'answerApproval' }>, ctx: CommandContext): Promise<string | CommandAnswer> {
+    let { approvalId, reason } = effect;
+    if (approvalId && !(await this.approvals.get(approvalId))) {
+      if (effect.decision !== 'deny') return `No approval ${approvalId}.`;
+      reason = [approvalId, reason].filter(Boolean).join(' ');
+      approvalId = null;
+    }
+    if (!approvalId) {
+      if (!ctx.session) return 'This chat follows no session: name the approval, /approve <id>.';
+      const waiting = await this.approvals.list({ sessionId: ctx.session.id, pendingOnly: true, limit: 10 });
+      if (waiting.length !== 1) return waiting.length === 0 ? `Nothing waits for an answer in session ${ctx.session.id}.` : pendingList(waiting, 'Several requests wait; name one (/approve <id>, /deny <id> [reason]):');
+      approvalId = waiting[0].id;
+    }
+    try {
+      const by = { channel: ctx.chat.channel, senderId: ctx.sender.id, name: ctx.sender.name };
+      const decided = await this.approvals.decide({ approvalId, decision: effect.decision, by, ...(reason ? { reason } : {}) }, ctx.sender.role);
+      return `${outcome(decided)}.`;
+    } catch (error) {
+      if (error instanceof AppError) return `Approval ${approvalId}: ${error.message}.`;
+      throw error;
+    }
+  }
+
+  /** What waits in the session; one request comes with its answers as buttons. */
+  private async showApprovals(sessionId: string): Promise<string | CommandAnswer> {
+    const waiting = await this.approvals.list({ sessionId, pendingOnly: true, limit: 10 });
+    if (waiting.length === 0) return `Nothing waits for an answer in session ${sessionId}.`;
+    const text = pendingList(waiting, `Waiting for an answer in session ${sessionId}:`);
+    return waiting.length === 1 ? { text, buttons: approvalButtons(waiting[0].id) } : text;
   }
 
   /** The session's last task, failed or stopped, goes back to the queue and runs again. */
@@ -226,6 +268,10 @@ function eventLine(event: OutputEventV1): string {
     default:
       return '';
   }
+}
+
+function pendingList(approvals: ApprovalV1[], head: string): string {
+  return [head, ...approvals.map((a) => `${a.id} ${a.tool}: ${oneLine(a.summary)} (until ${a.expiresAt.slice(11, 16)} UTC)`)].join('\n');
 }
 
 function describeTask(t: TaskV1): string {

@@ -118,7 +118,7 @@ export class InboundService {
       return this.handled(message, 'denied', `You may not use /${name} (your role: ${sender.role}).`, sessionId);
     }
     const ctx = {
-      sender: { name: sender.name, role: sender.role! },
+      sender: { id: message.sender.id, name: sender.name, role: sender.role! },
       chat: { channel: message.channel, chatId: message.chatId },
       session: bound ? { id: bound.id, agent: bound.agent, status: bound.status, model: bound.model } : null,
       agents: [...agentProfiles(this.config).keys()],

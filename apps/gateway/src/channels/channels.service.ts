@@ -1,25 +1,21 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Bus, DEAD_LETTER, deadLetterError, INBOUND_QUEUE, inboundKey, InboundQueue, RemoteError, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { DeadLetterV1, Delivery, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
+import { DeadLetterV1, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
 import { ChannelContext, ChannelPlugin, ChatRenderer, RecentIds } from '@patchbay/plugin-sdk';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
+import { ApprovalPrompts, Binding, PromptsHost } from './approval-prompts';
 import { CHANNEL_REGISTRY } from './channels.registry';
-
-interface Binding {
-  channel: string;
-  chatId: string;
-  delivery: Delivery;
-}
 
 /**
  * Hosts the channel plugins: starts them with a way to hand messages to the engine, and
  * sends every session's output (redacted) to each chat bound to it, through one renderer per chat.
+ * Agents' approval requests go to the same chats (ApprovalPrompts).
  * One gateway hosts a given channel (a Telegram bot has one poller).
  */
 @Injectable()
-export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy {
+export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy, PromptsHost {
   private readonly logger = new Logger(ChannelsService.name);
   readonly plugins = new Map<string, ChannelPlugin>();
   private readonly renderers = new Map<string, ChatRenderer>();
@@ -32,6 +28,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
    * reply, and is told once.
    */
   private readonly answering = new RecentIds(60 * 60 * 1000, 1_000);
+  private readonly prompts: ApprovalPrompts;
 
   constructor(
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
@@ -39,7 +36,9 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(INBOUND_QUEUE) private readonly inbound: InboundQueue,
     @Inject(REDACTOR) private readonly redactor: Redactor,
     private readonly metrics: PatchbayMetrics,
-  ) {}
+  ) {
+    this.prompts = new ApprovalPrompts(this, bus, redactor);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     for (const register of CHANNEL_REGISTRY) {
@@ -51,6 +50,8 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
       this.bus.subscribe('session.*.bindings', (_payload, subject) => this.rebind(subject.split('.').at(-2)!)),
       this.bus.subscribe('session.*.events', (event) => this.deliver(event)),
       this.bus.subscribe('inbound.parked', (letter) => this.tellParked(letter)),
+      this.bus.subscribe('approval.requested', (approval) => this.prompts.requested(approval)),
+      this.bus.subscribe('approval.decided', (approval) => this.prompts.answered(approval)),
     ];
     for (const plugin of this.plugins.values()) {
       await plugin.start({
@@ -58,6 +59,8 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
         roleOf: async (senderId) => (await this.bus.request('access.role', { channel: plugin.id, senderId })).role,
       });
     }
+    // Not awaited: an engine that is not up yet is asked again meanwhile.
+    void this.prompts.showPending();
   }
 
   /**
@@ -98,6 +101,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
 
   async onModuleDestroy(): Promise<void> {
     for (const sub of this.subscriptions) sub.unsubscribe();
+    this.prompts.close();
     await Promise.all([...this.renderers.values()].map((r) => r.idle()));
     for (const plugin of this.plugins.values()) await plugin.stop();
   }
@@ -137,13 +141,14 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     for (const key of this.renderers.keys()) {
       if (key.endsWith(`\u0000${sessionId}`) && !keep.has(key)) this.renderers.delete(key);
     }
+    await this.prompts.rebound(sessionId);
   }
 
   private key(binding: Binding, sessionId: string): string {
     return `${binding.channel}\u0000${binding.chatId}\u0000${sessionId}`;
   }
 
-  private bindingsOf(sessionId: string): Promise<Binding[]> {
+  bindingsOf(sessionId: string): Promise<Binding[]> {
     let found = this.bindings.get(sessionId);
     if (!found) {
       found = this.bus.request('query.bindings', { id: sessionId }).then(

@@ -27,5 +27,5 @@ export function approvalLine(approval: ApprovalV1): string {
     return `? ${approval.agent} wants to run ${approval.tool}: \`${oneLine(approval.summary, 200)}\` - patchbay approve ${approval.id} | deny ${approval.id}\n`;
   }
   const reason = approval.reason ? ` (${approval.reason})` : '';
-  return `[approval] ${approval.tool} ${approval.status} by ${approval.decidedBy}${reason}\n`;
+  return `[approval] ${approval.tool} ${approval.status} by ${approval.deciderName ?? approval.decidedBy}${reason}\n`;
 }

@@ -160,6 +160,6 @@ export class ApprovalBroker {
 /** What the agent is told of a denial: who, and their reason. */
 function denial(approval: ApprovalV1): string {
   if (approval.decidedBy === 'timeout') return `Nobody answered the approval request for ${approval.tool} in time, so it was denied and not run.`;
-  const by = approval.decidedBy ? ` by ${approval.decidedBy}` : '';
+  const by = approval.decidedBy ? ` by ${approval.deciderName ?? approval.decidedBy}` : '';
   return approval.reason ? `Denied${by}: ${approval.reason}` : `Denied${by}; the tool was not run.`;
 }

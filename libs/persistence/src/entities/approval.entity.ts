@@ -13,7 +13,7 @@ export type ApprovalDecisionKind = 'allow_once' | 'allow_session' | 'deny';
 @Index({ properties: ['status', 'expiresAt'] })
 export class ApprovalEntity {
   /** Properties with defaults, optional in em.create(). */
-  [OptionalProps]?: 'taskId' | 'scope' | 'decision' | 'decidedBy' | 'reason' | 'decidedAt';
+  [OptionalProps]?: 'taskId' | 'scope' | 'decision' | 'decidedBy' | 'deciderName' | 'reason' | 'decidedAt';
 
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
@@ -48,6 +48,9 @@ export class ApprovalEntity {
 
   @Property({ type: 'string', length: 250, nullable: true })
   decidedBy: string | null = null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  deciderName: string | null = null;
 
   @Property({ type: 'text', nullable: true })
   reason: string | null = null;

@@ -1,13 +1,18 @@
-import { approveButton, commandOfButton, stopButton } from './buttons';
+import { approvalButtons, approveButton, commandOfButton, stopButton } from './buttons';
 
 describe('buttons', () => {
   it('stand for the commands they carry', () => {
     expect(commandOfButton(stopButton('s1abc').id)).toBe('/stop');
     expect(commandOfButton(approveButton('ABCD2345', 'Mallory').id)).toBe('/pair approve ABCD2345');
+    expect(approvalButtons('k3x9q2m7a1b4').map((b) => commandOfButton(b.id))).toEqual(['/approve k3x9q2m7a1b4', '/approve k3x9q2m7a1b4 session', '/deny k3x9q2m7a1b4']);
   });
 
   it('mean nothing when unknown or malformed', () => {
-    for (const id of ['', 'stop', 'nuke:all', 'pair:', 'pair:AB CD', 'pair:X;/stop', ':x']) expect(commandOfButton(id)).toBeNull();
+    for (const id of ['', 'stop', 'nuke:all', 'pair:', 'pair:AB CD', 'pair:X;/stop', ':x', 'deny:a b', 'once:../x']) expect(commandOfButton(id)).toBeNull();
+  });
+
+  it('fit in Telegram callback data (64 bytes) with the longest approval id', () => {
+    for (const button of approvalButtons('a'.repeat(40))) expect(Buffer.byteLength(button.id)).toBeLessThanOrEqual(64);
   });
 
   it('keep labels within what platforms show', () => {

@@ -8,6 +8,9 @@ import type { OutboundButton } from './channel';
 const BUTTONS: Record<string, (arg: string) => string> = {
   stop: () => '/stop',
   pair: (code) => `/pair approve ${code}`,
+  once: (approval) => `/approve ${approval}`,
+  session: (approval) => `/approve ${approval} session`,
+  deny: (approval) => `/deny ${approval}`,
 };
 
 /** The button a live message carries while its run goes on. */
@@ -18,6 +21,15 @@ export function stopButton(sessionId: string): OutboundButton {
 /** Lets the sender of an open pairing request in (as an operator). */
 export function approveButton(code: string, who: string): OutboundButton {
   return { id: `pair:${code}`, label: `Approve ${who}`.slice(0, 64) };
+}
+
+/** The three answers to an agent's approval request. */
+export function approvalButtons(approvalId: string): OutboundButton[] {
+  return [
+    { id: `once:${approvalId}`, label: 'Allow once' },
+    { id: `session:${approvalId}`, label: 'Allow for this session' },
+    { id: `deny:${approvalId}`, label: 'Deny' },
+  ];
 }
 
 /** The command a pressed button stands for; null for a button this Patchbay does not know. */

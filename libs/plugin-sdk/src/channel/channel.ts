@@ -39,6 +39,16 @@ export class RateLimitedError extends Error {
   }
 }
 
+/** retryAfterMs of a 429, also from a RateLimitedError of another copy of this module; null for any other error. */
+export function retryAfterOf(error: unknown): number | null {
+  if (error instanceof RateLimitedError) return Math.max(0, error.retryAfterMs);
+  if (error instanceof Error && error.name === 'RateLimitedError') {
+    const ms = (error as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof ms === 'number' && Number.isFinite(ms)) return Math.max(0, ms);
+  }
+  return null;
+}
+
 /** The two things the renderer asks of a platform. */
 export interface ChannelTransport {
   send(chatId: string, message: OutboundMessage): Promise<{ messageId: string }>;

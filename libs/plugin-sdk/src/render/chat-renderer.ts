@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Delivery, OutputEventV1 } from '@patchbay/contracts';
 import { stopButton } from '../channel/buttons';
-import { ChannelCapabilities, ChannelTransport, OutboundButton, RateLimitedError } from '../channel/channel';
+import { ChannelCapabilities, ChannelTransport, OutboundButton, retryAfterOf } from '../channel/channel';
 import { RendererClock, systemClock } from './clock';
 import { accountPacer, ChatPacer, chatPacer } from './pacer';
 import { NO_OUTPUT, RunDocument, errorLine, isClosingStatus, statusLine, toolLine } from './run-document';
@@ -596,16 +596,6 @@ const AGAIN: Step = { type: 'again' };
 
 function op(op: Op): Step {
   return { type: 'op', op };
-}
-
-/** retryAfterMs of a 429, also from a RateLimitedError of another copy of this module. */
-function retryAfterOf(error: unknown): number | null {
-  if (error instanceof RateLimitedError) return Math.max(0, error.retryAfterMs);
-  if (error instanceof Error && error.name === 'RateLimitedError') {
-    const ms = (error as { retryAfterMs?: unknown }).retryAfterMs;
-    if (typeof ms === 'number' && Number.isFinite(ms)) return Math.max(0, ms);
-  }
-  return null;
 }
 
 function commonPrefixLength(a: string, b: string): number {

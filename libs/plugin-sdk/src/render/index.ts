@@ -3,3 +3,4 @@ export * from './clock';
 export * from './pacer';
 export * from './run-document';
 export * from './split';
+export * from './approval-text';

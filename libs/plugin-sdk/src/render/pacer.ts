@@ -1,4 +1,4 @@
-import type { ChannelCapabilities } from '../channel/channel';
+import { ChannelCapabilities, retryAfterOf } from '../channel/channel';
 import { RendererClock, systemClock } from './clock';
 
 /**
@@ -112,5 +112,37 @@ export async function accountPaced<T>(
     return await call();
   } finally {
     answered(clock.now());
+  }
+}
+
+/** How often a paced call is tried again after a 429 before its error is thrown. */
+const PACED_TRIES = 5;
+
+/**
+ * Runs `call` (a message outside any renderer: an approval request, a command's answer)
+ * within the chat's and the bot's budgets, counted with the renderers' calls. A 429 makes
+ * this chat wait its retry_after (renderers of the chat wait too) and the call is tried
+ * again; after PACED_TRIES of them, or on any other error, the error is thrown.
+ */
+export async function chatPaced<T>(
+  transport: object,
+  chatId: string,
+  budgets: Pick<ChannelCapabilities, 'rateBudget' | 'accountBudget'>,
+  call: () => Promise<T>,
+  clock: RendererClock = systemClock,
+): Promise<T> {
+  const chat = chatPacer(transport, chatId, budgets.rateBudget);
+  for (let attempt = 1; ; attempt++) {
+    await untilReady((now) => chat.readyAt(now, false), clock);
+    const answered = chat.record(clock.now());
+    try {
+      return await accountPaced(transport, budgets.accountBudget, call, clock);
+    } catch (error) {
+      const retryAfter = retryAfterOf(error);
+      if (retryAfter === null || attempt >= PACED_TRIES) throw error;
+      chat.block(clock.now() + retryAfter);
+    } finally {
+      answered(clock.now());
+    }
   }
 }
