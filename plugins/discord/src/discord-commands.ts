@@ -37,6 +37,23 @@ export const SLASH_COMMANDS: RESTPostAPIChatInputApplicationCommandsJSONBody[] =
     options: [{ type: ApplicationCommandOptionType.String, name: 'name', description: 'The agent to use' }],
   },
   { name: 'tasks', description: 'The newest tasks' },
+  { name: 'approvals', description: "What this session's agent waits for you to allow" },
+  {
+    name: 'approve',
+    description: 'Let the agent use the tool it asks for',
+    options: [
+      { type: ApplicationCommandOptionType.String, name: 'id', description: 'The approval (needed when several wait)' },
+      { type: ApplicationCommandOptionType.Boolean, name: 'session', description: 'The same again in this session asks nobody' },
+    ],
+  },
+  {
+    name: 'deny',
+    description: 'Refuse what the agent asks for',
+    options: [
+      { type: ApplicationCommandOptionType.String, name: 'id', description: 'The approval (needed when several wait)' },
+      { type: ApplicationCommandOptionType.String, name: 'reason', description: 'Told to the agent' },
+    ],
+  },
 ];
 
 /** An option of a command run as Discord gives it. */

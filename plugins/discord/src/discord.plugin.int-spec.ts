@@ -126,7 +126,7 @@ describe('DiscordPlugin inbound', () => {
   });
 
   it('registers the slash commands in the guild; a run is submitted as the /verb text and answered through the interaction', async () => {
-    expect(fake.commands(guildId).map((c) => c.name)).toEqual(['help', 'status', 'new', 'stop', 'sessions', 'attach', 'detach', 'agent', 'tasks']);
+    expect(fake.commands(guildId).map((c) => c.name)).toEqual(['help', 'status', 'new', 'stop', 'sessions', 'attach', 'detach', 'agent', 'tasks', 'approvals', 'approve', 'deny']);
     expect(fake.commands()).toEqual([]);
     answer = () => ({ reply: 'Attached to s-42.' });
     const run = fake.userRunsCommand({ channelId, user: ADA, name: 'attach', options: { session: 's-42', delivery: 'final' } });

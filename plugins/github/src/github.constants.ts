@@ -31,7 +31,7 @@ export const PERMISSION_TTL_MS = 5 * 60_000;
 export const POLL_LOOKBACK_MS = 3_600_000;
 
 /** Slash commands taken from comments; other `/words` in a discussion are left alone. */
-export const COMMENT_COMMANDS: ReadonlySet<string> = new Set(['help', 'status', 'stop', 'retry', 'tasks', 'task']);
+export const COMMENT_COMMANDS: ReadonlySet<string> = new Set(['help', 'status', 'stop', 'retry', 'tasks', 'task', 'approvals', 'approve', 'deny']);
 
 /** Labels that show where an issue's run is; exactly one is on an issue with a run. */
 export const STATUS_LABELS = {

@@ -40,6 +40,9 @@ describe('commands', () => {
       detach: 'watch',
       jobs: 'watch',
       run: 'prompt',
+      approvals: 'watch',
+      approve: 'approve',
+      deny: 'approve',
       pair: 'admin',
       // added by the tmux bridge plugin
       tmux: 'watch',
@@ -101,6 +104,23 @@ describe('commands', () => {
     expect(run('pair', [], ctx('owner'))).toEqual([{ kind: 'show', what: 'pairings' }]);
   });
 
+  it('/approve and /deny answer the named request, or the one waiting in the session', () => {
+    const id = 'k3x7q2m7a5b4';
+    const answer = (approvalId: string | null, decision: string, reason: string | null = null) => [{ kind: 'answerApproval', approvalId, decision, reason }];
+    expect(run('approve')).toEqual(answer(null, 'allow_once'));
+    expect(run('approve', ['session'])).toEqual(answer(null, 'allow_session'));
+    expect(run('approve', [id])).toEqual(answer(id, 'allow_once'));
+    expect(run('approve', [id, 'session'])).toEqual(answer(id, 'allow_session'));
+    for (const bad of [['../x'], [id, id], ['session', id], ['K3X7Q2M7A5B4']]) expect(run('approve', bad)).toEqual([{ kind: 'reply', text: 'Usage: /approve [id] [session]' }]);
+    expect(run('deny')).toEqual(answer(null, 'deny'));
+    expect(run('deny', [id])).toEqual(answer(id, 'deny'));
+    expect(run('deny', [id, 'not', 'on', 'main'])).toEqual(answer(id, 'deny', 'not on main'));
+    expect(run('deny', ['Not', 'on', 'main'])).toEqual(answer(null, 'deny', 'Not on main'));
+    expect(run('deny', ['x'.repeat(600)])[0]).toMatchObject({ reason: 'x'.repeat(500) });
+    expect(run('approvals')).toEqual([{ kind: 'showApprovals' }]);
+    expect(run('approvals', [], ctx('viewer', null))[0]).toMatchObject({ kind: 'reply', text: expect.stringContaining('no session yet') });
+  });
+
   it('/task validates its id', () => {
     expect(run('task', ['task0001'])).toEqual([{ kind: 'showTask', taskId: 'task0001' }]);
     expect(run('task', ['DROP TABLE'])).toEqual([{ kind: 'reply', text: 'Usage: /task <id>' }]);
@@ -111,6 +131,8 @@ describe('commands', () => {
     expect(helpText('viewer')).not.toContain('/stop');
     expect(helpText('operator')).toContain('/stop');
     expect(helpText('operator')).not.toContain('/pair');
+    expect(helpText('operator')).toContain('/approve');
+    expect(helpText('viewer')).not.toContain('/approve');
     expect(helpText('owner')).toContain('/pair');
   });
 });
