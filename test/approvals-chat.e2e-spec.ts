@@ -103,6 +103,8 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
   const lastTask = async () => (await pb.get<{ tasks: TaskV1[] }>('/api/tasks?limit=1')).tasks[0];
   const telegramPrompt = (id: string) => telegram.botMessages(GROUP).find((m) => m.text.includes(`approval ${id}`));
   const discordPrompt = (id: string) => discord.botMessages(thread).find((m) => !m.interactionId && m.content.includes(`approval ${id}`));
+  /** The chat's message of the request, once it was edited to say how it was decided. */
+  const decidedInTelegram = (id: string) => waitUntil(() => telegramPrompt(id) !== undefined && telegramPrompt(id)!.reply_markup === undefined, `the Telegram request ${id} to lose its buttons`);
   const audit = async () => (await pb.get<{ entries: Array<{ actor: string; action: string; decision: string; target: string | null; detail: string | null }> }>('/api/audit')).entries;
 
   it('shows the request in Telegram with buttons and in a Discord thread that attaches late; a viewer is refused; Allow once runs it once, and every chat says who decided', async () => {
@@ -139,12 +141,13 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
     expect(readFileSync(join(work, 'allowed.txt'), 'utf8')).toBe('allowed\n');
     expect(telegram.callbackAnswers.find((a) => a.callback_query_id === ownerPress.callbackQueryId)!.text).toBe('✅ Bash allowed once by Ada.');
 
-    await waitUntil(() => telegramPrompt(request.id)!.reply_markup === undefined && discordPrompt(request.id)!.components.length === 0, 'both requests to lose their buttons');
+    await decidedInTelegram(request.id);
+    await waitUntil(() => discordPrompt(request.id)!.components.length === 0, 'the Discord request to lose its buttons');
     expect(telegramPrompt(request.id)!.text).toContain('✅ Bash allowed once by Ada');
     expect(discordPrompt(request.id)!.content).toContain('✅ Bash allowed once by Ada');
-    // A late press finds it decided.
-    const late = discord.userPresses({ channelId: thread, messageId: discordPrompt(request.id)!.id, user: DISCORD_ADA, customId: `deny:${request.id}` });
-    await waitUntil(() => Boolean(discord.interaction(late.id)?.original?.content), 'the late press to be answered');
+    // A late answer finds it decided.
+    const late = discord.userRunsCommand({ channelId: thread, user: DISCORD_ADA, name: 'deny', options: { id: request.id } });
+    await waitUntil(() => Boolean(discord.interaction(late.id)?.original?.content), 'the late answer');
     expect(discord.interaction(late.id)!.original!.content).toBe(`Approval ${request.id}: already decided by Ada: allow_once.`);
   });
 
@@ -162,7 +165,7 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
     expect(existsSync(join(work, 'denied.txt'))).toBe(false);
     const events = await pb.taskEvents(sessionId, task.id);
     expect(events.find((e) => e.type === 'final')?.text).toContain('not on a Friday');
-    await waitUntil(() => telegramPrompt(request.id)!.reply_markup === undefined, 'the Telegram request to lose its buttons');
+    await decidedInTelegram(request.id);
     expect(telegramPrompt(request.id)!.text).toContain('⛔ Bash denied by Ada: not on a Friday');
   });
 
@@ -173,7 +176,7 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
     const task = await lastTask();
     await taskDone(task.id);
     expect(existsSync(join(work, 'late.txt'))).toBe(false);
-    await waitUntil(() => telegramPrompt(request.id)!.reply_markup === undefined, 'the Telegram request to lose its buttons');
+    await decidedInTelegram(request.id);
     expect(telegramPrompt(request.id)!.text).toContain(`⌛ Bash denied: nobody answered within ${TIMEOUT_SECONDS} s`);
     expect(discordPrompt(request.id)!.content).toContain('⌛ Bash denied');
   });
