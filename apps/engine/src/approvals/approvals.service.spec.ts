@@ -107,6 +107,16 @@ describe('ApprovalsService', () => {
     expect((await store.byId(id))?.status).toBe('pending');
   });
 
+  it("takes a role the caller already checked (a channel's vouch), and keeps the person's name for chats", async () => {
+    const { id } = await service.ask(ask('tu1'));
+    // github:7 is in no access list: the command path checked the vouch of the GitHub plugin.
+    const decided = await service.decide({ approvalId: id, decision: 'allow_once', by: { channel: 'github', senderId: '7', name: 'octocat' } }, 'operator');
+    expect(decided).toMatchObject({ status: 'allowed', decidedBy: 'github:7', deciderName: 'octocat' });
+    await expect(service.decide({ approvalId: id, decision: 'deny', by: by('owner') })).rejects.toThrow(new AppError('already_decided', 'already decided by octocat: allow_once'));
+    const other = await service.ask(ask('tu2'));
+    await expect(service.decide({ approvalId: other.id, decision: 'allow_once', by: by('viewer') }, 'viewer')).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
   it('takes the HTTP API caller as the gateway checked them, and says not_found for no such request', async () => {
     const { id } = await service.ask(ask('tu1'));
     expect(await service.decide({ approvalId: id, decision: 'allow_once', by: by('ci', 'api') })).toMatchObject({ decidedBy: 'api:ci' });

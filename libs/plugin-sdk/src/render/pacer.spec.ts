@@ -1,5 +1,6 @@
 import { VirtualClock } from '../testing/virtual-clock';
-import { accountPaced, accountPacer, ChatPacer, chatPacer } from './pacer';
+import { RateLimitedError } from '../channel/channel';
+import { accountPaced, accountPacer, ChatPacer, chatPaced, chatPacer } from './pacer';
 
 describe('ChatPacer', () => {
   it('allows at most perChat calls in any window', () => {
@@ -71,5 +72,40 @@ describe('accountPaced', () => {
     // And without a budget, at once.
     await accountPaced({}, undefined, async () => void ran.push(clock.now()), clock);
     expect(ran).toEqual([1000, 1000]);
+  });
+});
+
+describe('chatPaced', () => {
+  const budgets = { rateBudget: { perChat: 2, windowMs: 1000 } };
+
+  it("waits for the chat's budget, shared with its renderers", async () => {
+    const clock = new VirtualClock(0);
+    const transport = {};
+    chatPacer(transport, 'c', budgets.rateBudget).record(0)(0);
+    chatPacer(transport, 'c', budgets.rateBudget).record(0)(0);
+    const ran: number[] = [];
+    await clock.run(chatPaced(transport, 'c', budgets, async () => void ran.push(clock.now()), clock));
+    expect(ran).toEqual([1000]);
+  });
+
+  it('waits out a 429 (the chat stays blocked for its renderers too), then tries again', async () => {
+    const clock = new VirtualClock(0);
+    const transport = {};
+    const tries: number[] = [];
+    const call = async () => {
+      tries.push(clock.now());
+      if (tries.length === 1) throw new RateLimitedError(5000);
+      return 'sent';
+    };
+    expect(await clock.run(chatPaced(transport, 'c', budgets, call, clock))).toBe('sent');
+    expect(tries).toEqual([0, 5000]);
+  });
+
+  it('throws other errors at once, and a 429 that keeps coming after five tries', async () => {
+    const clock = new VirtualClock(0);
+    await expect(clock.run(chatPaced({}, 'c', budgets, async () => Promise.reject(new Error('chat not found')), clock))).rejects.toThrow('chat not found');
+    let tries = 0;
+    const limited = chatPaced({}, 'c', budgets, async () => Promise.reject(new RateLimitedError(10, `429 #${++tries}`)), clock);
+    await expect(clock.run(limited)).rejects.toThrow('429 #5');
   });
 });
