@@ -3,6 +3,7 @@ import { ApprovalListQueryV1, ApprovalV1 } from '@patchbay/contracts';
 import { ChannelCapabilities, ChannelPlugin } from '@patchbay/plugin-sdk';
 import { MemoryTransport } from '@patchbay/plugin-sdk/testing';
 import { Redactor } from '@patchbay/security';
+import { pendingApproval } from '../../../../test/fakes/approvals/fake-approvals-engine';
 import { ApprovalPrompts, Binding } from './approval-prompts';
 
 /** A channel plugin that is a strict in-memory platform. */
@@ -10,23 +11,9 @@ function memoryPlugin(id: string, capabilities: Partial<ChannelCapabilities>): C
   return Object.assign(new MemoryTransport({ capabilities }), { id, start: async () => undefined, stop: async () => undefined });
 }
 
-const request = (id: string, sessionId = 's1'): ApprovalV1 => ({
-  id,
-  sessionId,
-  taskId: 't1',
-  agent: 'claude',
-  toolUseId: `tu-${id}`,
-  tool: 'Bash',
-  summary: 'curl -H "Authorization: Bearer sekret-token-123" https://example.com',
-  status: 'pending',
-  decision: null,
-  decidedBy: null,
-  deciderName: null,
-  reason: null,
-  requestedAt: '2030-01-01T10:00:00.000Z',
-  expiresAt: '2030-01-01T10:10:00.000Z',
-  decidedAt: null,
-});
+const SUMMARY = 'curl -H "Authorization: Bearer sekret-token-123" https://example.com';
+const request = (id: string, sessionId = 's1'): ApprovalV1 =>
+  pendingApproval({ sessionId, taskId: 't1', agent: 'claude', toolUseId: `tu-${id}`, tool: 'Bash', input: {}, summary: SUMMARY }, id, new Date('2030-01-01T10:00:00Z'));
 const allowed = (approval: ApprovalV1): ApprovalV1 => ({ ...approval, status: 'allowed', decision: 'allow_once', decidedBy: 'telegram:1', deciderName: 'Ada', decidedAt: '2030-01-01T10:01:00.000Z' });
 
 describe('ApprovalPrompts', () => {

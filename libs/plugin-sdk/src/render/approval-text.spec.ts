@@ -1,24 +1,13 @@
 import type { ApprovalV1 } from '@patchbay/contracts';
+import { pendingApproval } from '../../../../test/fakes/approvals/fake-approvals-engine';
 import { commandOfButton } from '../channel/buttons';
 import { approvalDecidedMessage, approvalRequestMessage, outcome } from './approval-text';
 
-const request: ApprovalV1 = {
-  id: 'k3x7q2m7a5b4',
-  sessionId: 's1',
-  taskId: 't1',
-  agent: 'claude',
-  toolUseId: 'tu1',
-  tool: 'Bash',
-  summary: 'rm -rf build && npm run build',
-  status: 'pending',
-  decision: null,
-  decidedBy: null,
-  deciderName: null,
-  reason: null,
-  requestedAt: '2030-01-01T10:00:00.000Z',
-  expiresAt: '2030-01-01T10:10:00.000Z',
-  decidedAt: null,
-};
+const request: ApprovalV1 = pendingApproval(
+  { sessionId: 's1', taskId: 't1', agent: 'claude', toolUseId: 'tu1', tool: 'Bash', input: {}, summary: 'rm -rf build && npm run build' },
+  'k3x7q2m7a5b4',
+  new Date('2030-01-01T10:00:00Z'),
+);
 const chat = { buttons: true, maxMessageLength: 4096 };
 
 describe('approval text', () => {
