@@ -1,7 +1,7 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileTail } from './file-tail';
+import { FileTail, LineTail } from './file-tail';
 
 describe('FileTail', () => {
   let dir: string;
@@ -56,5 +56,35 @@ describe('FileTail', () => {
     }
     const texts = await Promise.all(reads);
     expect(texts.join('') + (await tail.read())).toBe(chunks.join(''));
+  });
+});
+
+describe('LineTail', () => {
+  let dir: string;
+  let path: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pb-lines-'));
+    path = join(dir, 'stdout.log');
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('hands out whole lines with where each ends, holding a partial one back until its newline or the end', async () => {
+    const tail = new LineTail(path);
+    expect(await tail.read()).toEqual([]);
+    appendFileSync(path, 'one\ntw');
+    expect(await tail.read()).toEqual([{ line: 'one', end: 4 }]);
+    expect(tail.position).toBe(4);
+    appendFileSync(path, 'o ✓\nthree');
+    expect(await tail.read()).toEqual([{ line: 'two ✓', end: 12 }]);
+    expect(await tail.rest()).toEqual([{ line: 'three', end: 17 }]);
+  });
+
+  it('continues from a byte offset (a restarted runner), and never hands a line out twice', async () => {
+    appendFileSync(path, 'old\nnew\n');
+    const tail = new LineTail(path, 4);
+    const [a, b] = await Promise.all([tail.read(), tail.read()]);
+    expect([...a, ...b]).toEqual([{ line: 'new', end: 8 }]);
   });
 });

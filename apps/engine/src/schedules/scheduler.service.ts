@@ -255,7 +255,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
    * one-shot job that already fired stays done.
    */
   async setEnabled(name: string, enabled: boolean): Promise<JobV1> {
-    const job = await asAppErrorAsync(() =>
+    const job = await asAppError(() =>
       this.deps.jobs.setEnabled(name, enabled, (current) => {
         if (current.enabled && current.nextRunAt) return current.nextRunAt;
         const schedule = scheduleOf(current);
@@ -324,20 +324,17 @@ function notFound(name: string): AppError {
   return new AppError('not_found', `no job named "${name}"`);
 }
 
+/** A schedule the caller wrote wrong is their error (invalid_schedule), not ours. */
 function asAppError<T>(work: () => T): T {
   try {
-    return work();
+    const result = work();
+    return result instanceof Promise ? (result.catch(rethrowSchedule) as T) : result;
   } catch (error) {
-    if (error instanceof ScheduleError) throw new AppError('invalid_schedule', error.message);
-    throw error;
+    return rethrowSchedule(error);
   }
 }
 
-async function asAppErrorAsync<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ScheduleError) throw new AppError('invalid_schedule', error.message);
-    throw error;
-  }
+function rethrowSchedule(error: unknown): never {
+  if (error instanceof ScheduleError) throw new AppError('invalid_schedule', error.message);
+  throw error;
 }
