@@ -106,28 +106,22 @@ export class EngineStore {
    * Records a message as input for a live session, before it is typed in. False when the
    * same message was recorded already (a redelivery): it must not be typed twice.
    */
-  async recordInput(message: InboundMessageV1, sessionId: string): Promise<boolean> {
-    try {
-      await this.em().insert(InboundMessageEntity, { ...inboundRow(message), sessionId, outcome: 'input' });
-      return true;
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) return false;
-      throw error;
-    }
+  recordInput(message: InboundMessageV1, sessionId: string): Promise<boolean> {
+    return this.recordOnce(message, { sessionId, outcome: 'input' });
   }
 
   /**
    * Records a message that started no task (a command, a pairing request, a refusal) with
    * the answer its sender got. False when it was recorded already.
    */
-  async recordHandled(
-    message: InboundMessageV1,
-    outcome: 'command' | 'pairing' | 'denied',
-    reply: string,
-    sessionId: string | null,
-  ): Promise<boolean> {
+  recordHandled(message: InboundMessageV1, outcome: 'command' | 'pairing' | 'denied', reply: string, sessionId: string | null): Promise<boolean> {
+    return this.recordOnce(message, { outcome, reply, sessionId });
+  }
+
+  /** Stores the message's row unless it is stored already (the unique platform message id). */
+  private async recordOnce(message: InboundMessageV1, fields: Pick<InboundMessageEntity, 'outcome' | 'sessionId'> & { reply?: string }): Promise<boolean> {
     try {
-      await this.em().insert(InboundMessageEntity, { ...inboundRow(message), outcome, reply, sessionId });
+      await this.em().insert(InboundMessageEntity, { ...inboundRow(message), ...fields });
       return true;
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) return false;
