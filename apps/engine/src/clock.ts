@@ -1,9 +1,29 @@
-import { Injectable } from '@nestjs/common';
+/**
+ * The engine's time: what time it is, and waiting for a while (the scheduler's sleep, an
+ * approval's timeout). Production uses SystemClock; tests use ManualClock
+ * (testing/manual-clock.ts) and move time themselves.
+ */
+export abstract class Clock {
+  abstract now(): Date;
+  /** Resolves after `ms` of this clock's time, or at once when `signal` aborts. */
+  abstract sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
 
-/** The engine's idea of now; tests provide their own to move time. */
-@Injectable()
-export class Clock {
+export class SystemClock extends Clock {
   now(): Date {
     return new Date();
+  }
+
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 }

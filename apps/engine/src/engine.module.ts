@@ -8,7 +8,7 @@ import { RefusedMessages } from './access/refused-messages';
 import { ApprovalPolicy } from './approvals/approval-policy';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
-import { Clock } from './clock';
+import { Clock, SystemClock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
 import { AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
@@ -20,7 +20,9 @@ import { PendingWork } from './pending-work';
 import { QueriesController } from './queries.controller';
 import { Router } from './routing/router';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { SchedulesModule } from './schedules/schedules.module';
+import { JobsController } from './schedules/jobs.controller';
+import { JobsService } from './schedules/jobs.service';
+import { InboundSink, SchedulerService } from './schedules/scheduler.service';
 import type { AgentSurveyV1 } from '@patchbay/contracts';
 
 /** The engine: the only writer of the database. */
@@ -33,8 +35,8 @@ export class EngineModule {
   static forRoot(options: { databaseUrl: string; databaseLabel?: string; clock?: Clock; agentHost?: AgentHost }): DynamicModule {
     return {
       module: EngineModule,
-      imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SchedulesModule, SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController],
+      imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SecurityModule],
+      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController],
       providers: [
         EngineService,
         PendingWork,
@@ -53,7 +55,11 @@ export class EngineModule {
         },
         ApprovalsService,
         { provide: ApprovalPolicy, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => new ApprovalPolicy(config) },
-        { provide: Clock, useValue: options.clock ?? new Clock() },
+        { provide: Clock, useValue: options.clock ?? new SystemClock() },
+        SchedulerService,
+        JobsService,
+        // Scheduled firings take the engine's inbound path, as a user's message does.
+        { provide: InboundSink, useExisting: InboundService },
       ],
     };
   }

@@ -4,7 +4,7 @@ import { ApprovalAskV1, ApprovalV1, AuditEntryV1, Role } from '@patchbay/contrac
 import { AccessStore, EngineStore } from '@patchbay/persistence';
 import { FakeApprovalsStore } from '../../../../test/fakes/approvals/fake-approvals-store';
 import { AccessService } from '../access/access.service';
-import { ManualClock } from '../schedules/scheduler-clock';
+import { ManualClock } from '../testing/manual-clock';
 import { ApprovalPolicy } from './approval-policy';
 import { ApprovalsService } from './approvals.service';
 

@@ -4,7 +4,7 @@ import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { ApprovalAskV1, ApprovalDecideV1, ApprovalListQueryV1, ApprovalV1, newId, Role, ROLE_ALLOWS } from '@patchbay/contracts';
 import { AccessStore, ApprovalAnswer, ApprovalsStore, EngineStore } from '@patchbay/persistence';
 import { AccessService } from '../access/access.service';
-import { SchedulerClock } from '../schedules/scheduler-clock';
+import { Clock } from '../clock';
 import { ApprovalPolicy, judge, sessionScope } from './approval-policy';
 
 /**
@@ -33,7 +33,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly access: AccessService,
     private readonly auditLog: AccessStore,
     private readonly bus: Bus,
-    private readonly clock: SchedulerClock,
+    private readonly clock: Clock,
   ) {}
 
   /** Requests that waited while no engine ran are timed again; those overdue are denied at once. */

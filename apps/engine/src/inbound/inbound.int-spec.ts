@@ -9,24 +9,13 @@ import { AccessStore, EngineStore } from '@patchbay/persistence';
 import { createTestDatabase } from '../../../../test/support/databases';
 import { describeWith, NATS_URL } from '../../../../test/support/services';
 import { PAIRING_TTL_MS } from '../access/access.service';
-import { Clock } from '../clock';
+import { ManualClock } from '../testing/manual-clock';
 import { EngineModule } from '../engine.module';
 
 jest.setTimeout(30_000);
 
-/** A clock the test moves by hand. */
-class TestClock extends Clock {
-  at = new Date('2026-11-21T10:00:00Z');
-  override now(): Date {
-    return new Date(this.at);
-  }
-  advance(ms: number): void {
-    this.at = new Date(this.at.getTime() + ms);
-  }
-}
-
 describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS and PostgreSQL)', () => {
-  const clock = new TestClock();
+  const clock = new ManualClock('2026-11-21T10:00:00Z');
   let app: INestMicroservice;
   let bus: Bus;
   let drop: () => Promise<void>;

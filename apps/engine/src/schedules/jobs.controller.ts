@@ -1,61 +1,58 @@
 import { Controller } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
 import { OnBusRequest } from '@patchbay/bus';
 import { JobEnableV1, JobListV1, JobNameV1, JobRunListV1, JobRunsQueryV1, JobRunV1, JobSpecV1, JobV1 } from '@patchbay/contracts';
 import { AccessStore } from '@patchbay/persistence';
 import { ENGINE_QUEUE } from '../engine.constants';
-import { SchedulerService } from './scheduler.service';
+import { JobsService } from './jobs.service';
 
 /** Scheduled jobs over the bus: what the gateway's /api/jobs and `patchbay jobs` use. Changes are audited. */
 @Controller()
 export class JobsController {
   constructor(
-    private readonly scheduler: SchedulerService,
-    private readonly modules: ModuleRef,
+    private readonly jobs: JobsService,
+    private readonly auditLog: AccessStore,
   ) {}
 
   @OnBusRequest('jobs.list', { queue: ENGINE_QUEUE })
   async list(): Promise<JobListV1> {
-    return { jobs: await this.scheduler.list() };
+    return { jobs: await this.jobs.list() };
   }
 
   @OnBusRequest('jobs.add', { queue: ENGINE_QUEUE })
   async add(@Payload() spec: JobSpecV1): Promise<JobV1> {
-    const job = await this.scheduler.add(spec);
+    const job = await this.jobs.add(spec);
     await this.audit(spec.by, 'job.add', job.name, job.cron ?? (job.every ? `every ${job.every}` : `at ${job.at}`));
     return job;
   }
 
   @OnBusRequest('jobs.remove', { queue: ENGINE_QUEUE })
   async remove(@Payload() query: JobNameV1): Promise<JobV1> {
-    const job = await this.scheduler.remove(query.name);
+    const job = await this.jobs.remove(query.name);
     await this.audit(query.by, 'job.remove', job.name);
     return job;
   }
 
   @OnBusRequest('jobs.enable', { queue: ENGINE_QUEUE })
   async enable(@Payload() query: JobEnableV1): Promise<JobV1> {
-    const job = await this.scheduler.setEnabled(query.name, query.enabled);
+    const job = await this.jobs.setEnabled(query.name, query.enabled);
     await this.audit(query.by, query.enabled ? 'job.enable' : 'job.disable', job.name);
     return job;
   }
 
   @OnBusRequest('jobs.run', { queue: ENGINE_QUEUE })
   async run(@Payload() query: JobNameV1): Promise<JobRunV1> {
-    const run = await this.scheduler.runNow(query.name);
+    const run = await this.jobs.runNow(query.name);
     await this.audit(query.by, 'job.run', query.name, `task ${run.taskId ?? 'none'}`);
     return run;
   }
 
   @OnBusRequest('jobs.runs', { queue: ENGINE_QUEUE })
   async runs(@Payload() query: JobRunsQueryV1): Promise<JobRunListV1> {
-    return { runs: await this.scheduler.runs(query.name, query.limit) };
+    return { runs: await this.jobs.runs(query.name, query.limit) };
   }
 
-  /** AccessStore belongs to the engine's PersistenceModule, so it is looked up (see SchedulesModule). */
   private audit(by: string | undefined, action: string, target: string, detail: string | null = null): Promise<void> {
-    const store = this.modules.get(AccessStore, { strict: false });
-    return store.audit({ actor: by ?? 'bus', principalId: null, action, target: `job:${target}`, decision: 'allow', detail });
+    return this.auditLog.audit({ actor: by ?? 'bus', principalId: null, action, target: `job:${target}`, decision: 'allow', detail });
   }
 }

@@ -9,7 +9,8 @@ import { createTestDatabase } from '../../../../test/support/databases';
 import { describeWith } from '../../../../test/support/services';
 import { EngineModule } from '../engine.module';
 import { InboundService } from '../inbound/inbound.service';
-import { ManualClock } from './scheduler-clock';
+import { ManualClock } from '../testing/manual-clock';
+import { JobsService } from './jobs.service';
 import { InboundSink, MAX_SLEEP_MS, SchedulerService } from './scheduler.service';
 
 jest.setTimeout(30_000);
@@ -59,15 +60,19 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
   });
 
   let clock: ManualClock;
-  let a: SchedulerService;
-  let b: SchedulerService;
+  /** One engine's scheduler (the firing loop) and its jobs (what the bus asks for). */
+  type Engine = { scheduler: SchedulerService; jobs: JobsService };
+  let a: Engine;
+  let b: Engine;
   let jobsStore: JobsStore;
 
   /** One more engine's scheduler: its own connection pool, the same database and inbound path. */
-  async function engine(sink: InboundSink = inbound): Promise<SchedulerService> {
+  async function engine(sink: InboundSink = inbound): Promise<Engine> {
     const database = await Database.connect(testDb.url);
     databases.push(database);
-    return new SchedulerService({ jobs: new JobsStore(database), inbound: sink, clock, config, defaultAgent: 'demo' });
+    const store = new JobsStore(database);
+    const scheduler = new SchedulerService(store, sink, clock, config, { defaultAgent: 'demo' });
+    return { scheduler, jobs: new JobsService(store, scheduler, clock, config) };
   }
 
   beforeAll(async () => {
@@ -78,9 +83,9 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
   });
 
   afterEach(async () => {
-    await a.stop();
-    await b.stop();
-    for (const job of await a.list()) await a.remove(job.name);
+    await a.scheduler.stop();
+    await b.scheduler.stop();
+    for (const job of await a.jobs.list()) await a.jobs.remove(job.name);
   });
 
   const spec = (fields: Partial<JobSpecV1> & Pick<JobSpecV1, 'name'>): JobSpecV1 => ({ prompt: 'check the nightly build', ...fields });
@@ -103,12 +108,12 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
 
   it('fires a job at its slot: one message, one task, recorded in the run log', async () => {
     clock.set('2030-01-07T10:05:00Z');
-    const job = await a.add(spec({ name: 'nightly', cron: '*/15 * * * *' }));
+    const job = await a.jobs.add(spec({ name: 'nightly', cron: '*/15 * * * *' }));
     expect(job).toMatchObject({ enabled: true, nextRunAt: '2030-01-07T10:15:00.000Z', lastRunAt: null, tz: 'UTC' });
-    expect(await a.runDue()).toEqual([]);
+    expect(await a.scheduler.runDue()).toEqual([]);
 
     clock.set('2030-01-07T10:15:00Z');
-    const [run, ...more] = await a.runDue();
+    const [run, ...more] = await a.scheduler.runDue();
     expect(more).toEqual([]);
     expect(run).toMatchObject({
       jobId: job.id,
@@ -119,24 +124,24 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
       duplicate: false,
       error: null,
     });
-    expect(await a.runDue()).toEqual([]);
+    expect(await a.scheduler.runDue()).toEqual([]);
 
     const task = await engineStore.task(run.taskId!);
     expect(task).toMatchObject({ sessionId: run.sessionId, prompt: 'check the nightly build', channel: 'schedule', chatId: 'job:nightly', agent: 'demo' });
     expect(await tasksOf(job.id)).toEqual([{ task_id: run.taskId, platform_message_id: `${job.id}:2030-01-07T10:15:00.000Z` }]);
-    expect(await a.runs('nightly', 10)).toEqual([run]);
-    expect((await a.list())[0]).toMatchObject({ nextRunAt: '2030-01-07T10:30:00.000Z', lastRunAt: '2030-01-07T10:15:00.000Z' });
+    expect(await a.jobs.runs('nightly', 10)).toEqual([run]);
+    expect((await a.jobs.list())[0]).toMatchObject({ nextRunAt: '2030-01-07T10:30:00.000Z', lastRunAt: '2030-01-07T10:15:00.000Z' });
     // Dispatched like any task: the (fake) runner got it.
     await until(() => runRequests.some((r) => r.taskId === run.taskId), 'the run request');
   });
 
   it('fires the next slot into the same session (the job has its own chat)', async () => {
     clock.set('2030-01-07T10:05:00Z');
-    await a.add(spec({ name: 'poll', every: '5m' }));
+    await a.jobs.add(spec({ name: 'poll', every: '5m' }));
     clock.set('2030-01-07T10:10:00Z');
-    const [first] = await a.runDue();
+    const [first] = await a.scheduler.runDue();
     clock.set('2030-01-07T10:15:00Z');
-    const [second] = await a.runDue();
+    const [second] = await a.scheduler.runDue();
     expect(second.sessionId).toBe(first.sessionId);
     expect(second.taskId).not.toBe(first.taskId);
     expect(second.scheduledFor).toBe('2030-01-07T10:15:00.000Z');
@@ -144,18 +149,18 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
 
   it('after a downtime spanning many slots, fires once and schedules the next run after now', async () => {
     clock.set('2030-01-07T10:00:00Z');
-    const every = await a.add(spec({ name: 'every-15m', every: '15m' }));
-    const hourly = await a.add(spec({ name: 'hourly', cron: '@hourly', tz: 'Europe/Berlin' }));
+    const every = await a.jobs.add(spec({ name: 'every-15m', every: '15m' }));
+    const hourly = await a.jobs.add(spec({ name: 'hourly', cron: '@hourly', tz: 'Europe/Berlin' }));
     expect(hourly.nextRunAt).toBe('2030-01-07T11:00:00.000Z');
 
     clock.set('2030-01-08T03:07:00Z'); // 17 hours later: 68 and 16 slots missed
-    const runs = await a.runDue();
+    const runs = await a.scheduler.runDue();
     expect(runs.map((r) => [r.jobId, r.scheduledFor])).toEqual([
       [every.id, '2030-01-07T10:15:00.000Z'],
       [hourly.id, '2030-01-07T11:00:00.000Z'],
     ]);
-    expect(await a.runDue()).toEqual([]);
-    const jobs = Object.fromEntries((await a.list()).map((j) => [j.name, j]));
+    expect(await a.scheduler.runDue()).toEqual([]);
+    const jobs = Object.fromEntries((await a.jobs.list()).map((j) => [j.name, j]));
     expect(jobs['every-15m'].nextRunAt).toBe('2030-01-08T03:15:00.000Z');
     expect(jobs.hourly.nextRunAt).toBe('2030-01-08T04:00:00.000Z');
     expect(await tasksOf(every.id)).toHaveLength(1);
@@ -174,37 +179,37 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
         return inbound.accept(message);
       },
     });
-    const job = await a.add(spec({ name: 'race', cron: '*/10 * * * *' }));
+    const job = await a.jobs.add(spec({ name: 'race', cron: '*/10 * * * *' }));
     clock.set('2030-01-07T10:10:00Z');
 
-    const slowPass = slow.runDue();
+    const slowPass = slow.scheduler.runDue();
     await until(() => entered === 1, 'the slow engine to hold the job');
     // While the slow engine holds it, the others find nothing to fire.
-    expect(await Promise.all([a.runDue(), b.runDue()])).toEqual([[], []]);
+    expect(await Promise.all([a.scheduler.runDue(), b.scheduler.runDue()])).toEqual([[], []]);
     release();
     expect(await slowPass).toHaveLength(1);
-    expect(await Promise.all([a.runDue(), b.runDue(), slow.runDue()])).toEqual([[], [], []]);
+    expect(await Promise.all([a.scheduler.runDue(), b.scheduler.runDue(), slow.scheduler.runDue()])).toEqual([[], [], []]);
 
-    expect(await a.runs('race', 10)).toHaveLength(1);
+    expect(await a.jobs.runs('race', 10)).toHaveLength(1);
     expect(await tasksOf(job.id)).toHaveLength(1);
   });
 
   it('two engines racing on many due jobs: each fires exactly once', async () => {
     clock.set('2030-01-07T10:05:00Z');
-    const jobs = await Promise.all(Array.from({ length: 12 }, (_, i) => a.add(spec({ name: `many-${i}`, every: '1m' }))));
+    const jobs = await Promise.all(Array.from({ length: 12 }, (_, i) => a.jobs.add(spec({ name: `many-${i}`, every: '1m' }))));
     clock.set('2030-01-07T10:06:00Z');
-    const [fromA, fromB] = await Promise.all([a.runDue(), b.runDue()]);
+    const [fromA, fromB] = await Promise.all([a.scheduler.runDue(), b.scheduler.runDue()]);
     expect(fromA.length + fromB.length).toBe(12);
     expect(new Set([...fromA, ...fromB].map((r) => r.jobId)).size).toBe(12);
     for (const job of jobs) {
-      expect(await a.runs(job.name, 10)).toHaveLength(1);
+      expect(await a.jobs.runs(job.name, 10)).toHaveLength(1);
       expect(await tasksOf(job.id)).toHaveLength(1);
     }
   });
 
   it('a firing whose transaction was lost is repeated harmlessly: the same slot meets the message dedup', async () => {
     clock.set('2030-01-07T10:05:00Z');
-    const job = await a.add(spec({ name: 'crashy', every: '5m' }));
+    const job = await a.jobs.add(spec({ name: 'crashy', every: '5m' }));
     clock.set('2030-01-07T10:10:00Z');
     let firstTask: string | null = null;
     // The message is accepted, then the "engine dies" before the job's row is updated.
@@ -223,68 +228,68 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
       }),
     ).rejects.toThrow('engine died');
     expect(firstTask).toEqual(expect.any(String));
-    expect(await a.runs('crashy', 10)).toEqual([]);
+    expect(await a.jobs.runs('crashy', 10)).toEqual([]);
 
-    const [run] = await b.runDue();
+    const [run] = await b.scheduler.runDue();
     expect(run).toMatchObject({ scheduledFor: '2030-01-07T10:10:00.000Z', outcome: 'task', duplicate: true, taskId: firstTask });
     expect(await tasksOf(job.id)).toHaveLength(1);
   });
 
   it('does not fire disabled jobs; enabling again schedules from now, without catch-up', async () => {
     clock.set('2030-01-07T10:05:00Z');
-    await a.add(spec({ name: 'off', every: '10m', enabled: false }));
-    await a.add(spec({ name: 'paused', every: '10m' }));
-    expect(await a.setEnabled('paused', false)).toMatchObject({ enabled: false });
+    await a.jobs.add(spec({ name: 'off', every: '10m', enabled: false }));
+    await a.jobs.add(spec({ name: 'paused', every: '10m' }));
+    expect(await a.jobs.setEnabled('paused', false)).toMatchObject({ enabled: false });
 
     clock.set('2030-01-07T12:00:00Z');
-    expect(await a.runDue()).toEqual([]);
-    expect(await a.runs('off', 10)).toEqual([]);
-    expect(await a.runs('paused', 10)).toEqual([]);
+    expect(await a.scheduler.runDue()).toEqual([]);
+    expect(await a.jobs.runs('off', 10)).toEqual([]);
+    expect(await a.jobs.runs('paused', 10)).toEqual([]);
 
-    expect(await a.setEnabled('paused', true)).toMatchObject({ enabled: true, nextRunAt: '2030-01-07T12:10:00.000Z' });
-    expect(await a.runDue()).toEqual([]);
+    expect(await a.jobs.setEnabled('paused', true)).toMatchObject({ enabled: true, nextRunAt: '2030-01-07T12:10:00.000Z' });
+    expect(await a.scheduler.runDue()).toEqual([]);
     clock.set('2030-01-07T12:10:00Z');
-    expect((await a.runDue()).map((r) => r.scheduledFor)).toEqual(['2030-01-07T12:10:00.000Z']);
+    expect((await a.scheduler.runDue()).map((r) => r.scheduledFor)).toEqual(['2030-01-07T12:10:00.000Z']);
   });
 
   it('a one-shot job runs once, then disables itself', async () => {
     clock.set('2030-01-07T10:05:00Z');
-    const job = await a.add(spec({ name: 'once', at: '2030-01-07T11:10:00+01:00' }));
+    const job = await a.jobs.add(spec({ name: 'once', at: '2030-01-07T11:10:00+01:00' }));
     expect(job).toMatchObject({ at: '2030-01-07T10:10:00.000Z', nextRunAt: '2030-01-07T10:10:00.000Z' });
-    expect(await a.runDue()).toEqual([]);
+    expect(await a.scheduler.runDue()).toEqual([]);
     clock.set('2030-01-07T10:10:02Z');
-    const [run] = await a.runDue();
+    const [run] = await a.scheduler.runDue();
     expect(run).toMatchObject({ scheduledFor: '2030-01-07T10:10:00.000Z', firedAt: '2030-01-07T10:10:02.000Z', outcome: 'task' });
-    expect((await a.list())[0]).toMatchObject({ enabled: false, nextRunAt: null, lastRunAt: '2030-01-07T10:10:02.000Z' });
+    expect((await a.jobs.list())[0]).toMatchObject({ enabled: false, nextRunAt: null, lastRunAt: '2030-01-07T10:10:02.000Z' });
 
     clock.set('2030-02-01T00:00:00Z');
-    expect(await a.runDue()).toEqual([]);
-    await expect(a.setEnabled('once', true)).rejects.toMatchObject({ code: 'invalid_schedule', message: expect.stringContaining('a one-shot job does not run again') });
+    expect(await a.scheduler.runDue()).toEqual([]);
+    await expect(a.jobs.setEnabled('once', true)).rejects.toMatchObject({ code: 'invalid_schedule', message: expect.stringContaining('a one-shot job does not run again') });
     expect(await tasksOf(job.id)).toHaveLength(1);
   });
 
   it('runs a job now on request, out of its schedule, and logs it as manual', async () => {
     clock.set('2030-01-07T10:05:00Z');
-    const job = await a.add(spec({ name: 'adhoc', cron: '0 9 * * 1-5', tz: 'Europe/Berlin', enabled: false }));
+    const job = await a.jobs.add(spec({ name: 'adhoc', cron: '0 9 * * 1-5', tz: 'Europe/Berlin', enabled: false }));
     clock.set('2030-01-07T10:06:30Z');
-    const run = await a.runNow('adhoc');
+    const run = await a.jobs.runNow('adhoc');
     expect(run).toMatchObject({ trigger: 'manual', scheduledFor: '2030-01-07T10:06:30.000Z', outcome: 'task', taskId: expect.any(String) });
     expect(await engineStore.task(run.taskId!)).toMatchObject({ channel: 'schedule', chatId: 'job:adhoc' });
-    expect((await a.list())[0]).toMatchObject({ enabled: false, nextRunAt: job.nextRunAt, lastRunAt: '2030-01-07T10:06:30.000Z' });
-    expect(await a.runs('adhoc', 10)).toEqual([run]);
+    expect((await a.jobs.list())[0]).toMatchObject({ enabled: false, nextRunAt: job.nextRunAt, lastRunAt: '2030-01-07T10:06:30.000Z' });
+    expect(await a.jobs.runs('adhoc', 10)).toEqual([run]);
   });
 
   describe('targets', () => {
     it('sends to an existing session', async () => {
       clock.set('2030-01-07T10:05:00Z');
       const existing = await inbound.accept(message('local', 'me-session', 'hello'));
-      await expect(a.add(spec({ name: 'to-session', every: '1m', agent: 'codex', target: { sessionId: existing.sessionId! } }))).rejects.toMatchObject({
+      await expect(a.jobs.add(spec({ name: 'to-session', every: '1m', agent: 'codex', target: { sessionId: existing.sessionId! } }))).rejects.toMatchObject({
         code: 'invalid_job',
         message: `agent applies to a session the job creates; session ${existing.sessionId} keeps its own agent`,
       });
-      await a.add(spec({ name: 'to-session', every: '1m', target: { sessionId: existing.sessionId! } }));
+      await a.jobs.add(spec({ name: 'to-session', every: '1m', target: { sessionId: existing.sessionId! } }));
       clock.set('2030-01-07T10:06:00Z');
-      const [run] = await a.runDue();
+      const [run] = await a.scheduler.runDue();
       expect(run).toMatchObject({ outcome: 'task', sessionId: existing.sessionId });
       expect(await engineStore.bindings(existing.sessionId!)).toContainEqual(expect.objectContaining({ channel: 'schedule', chatId: 'job:to-session' }));
     });
@@ -292,59 +297,59 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
     it('sends to the session bound to a chat, creating it (with the job agent) on the first firing', async () => {
       clock.set('2030-01-07T10:05:00Z');
       const chatId = `chat-${newId()}`;
-      await a.add(spec({ name: 'to-chat', every: '1m', agent: 'codex', target: { channel: 'telegram', chatId } }));
+      await a.jobs.add(spec({ name: 'to-chat', every: '1m', agent: 'codex', target: { channel: 'telegram', chatId } }));
       clock.set('2030-01-07T10:06:00Z');
-      const [first] = await a.runDue();
+      const [first] = await a.scheduler.runDue();
       expect(first).toMatchObject({ outcome: 'task' });
       expect(await engineStore.session(first.sessionId!)).toMatchObject({ agent: 'codex' });
       expect(await engineStore.boundSession('telegram', chatId)).toMatchObject({ id: first.sessionId });
       // The chat and the job share the session: the job's prompts say who sent them.
       expect(await engineStore.task(first.taskId!)).toMatchObject({ agent: 'codex', prompt: '[job to-chat] check the nightly build' });
       clock.set('2030-01-07T10:07:00Z');
-      const [second] = await a.runDue();
+      const [second] = await a.scheduler.runDue();
       expect(second.sessionId).toBe(first.sessionId);
     });
 
     it('records a failure when the target session is gone, and carries on with the schedule', async () => {
       clock.set('2030-01-07T10:05:00Z');
       const existing = await inbound.accept(message('local', `gone-${newId()}`, 'hello'));
-      await a.add(spec({ name: 'orphan', every: '1m', target: { sessionId: existing.sessionId! } }));
+      await a.jobs.add(spec({ name: 'orphan', every: '1m', target: { sessionId: existing.sessionId! } }));
       await until(() => runRequests.some((r) => r.taskId === existing.taskId), 'the first task to be dispatched');
       await sql(`delete from session where id = ?`, [existing.sessionId]);
       clock.set('2030-01-07T10:06:00Z');
-      const [run] = await a.runDue();
+      const [run] = await a.scheduler.runDue();
       expect(run).toMatchObject({ outcome: 'failed', taskId: null, error: `target session ${existing.sessionId} does not exist` });
-      expect((await a.list())[0]).toMatchObject({ nextRunAt: '2030-01-07T10:07:00.000Z' });
+      expect((await a.jobs.list())[0]).toMatchObject({ nextRunAt: '2030-01-07T10:07:00.000Z' });
     });
   });
 
   describe('the loop', () => {
     it('sleeps until the next slot (at most MAX_SLEEP_MS), fires, and stops cleanly', async () => {
       clock.set('2030-01-07T10:05:00Z');
-      await a.add(spec({ name: 'looped', every: '1m' }));
-      a.start();
+      await a.jobs.add(spec({ name: 'looped', every: '1m' }));
+      a.scheduler.start();
       await until(() => clock.sleeping === 1, 'the loop to sleep');
       clock.advance(59_999);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await a.runs('looped', 10)).toEqual([]);
+      expect(await a.jobs.runs('looped', 10)).toEqual([]);
       clock.advance(1);
-      await until(async () => (await a.runs('looped', 10)).length === 1, 'the firing');
+      await until(async () => (await a.jobs.runs('looped', 10)).length === 1, 'the firing');
       await until(() => clock.sleeping === 1, 'the loop to sleep again');
-      await a.stop();
+      await a.scheduler.stop();
       expect(clock.sleeping).toBe(0);
     });
 
     it('wakes when a job is added, and caps its sleep when nothing is scheduled', async () => {
       clock.set('2030-01-07T10:05:00Z');
-      a.start();
+      a.scheduler.start();
       await until(() => clock.sleeping === 1, 'the loop to sleep');
       clock.advance(MAX_SLEEP_MS - 1);
       expect(clock.sleeping).toBe(1);
       clock.advance(1); // the cap: it looks again, and sleeps again
-      await a.add(spec({ name: 'woken', at: '2030-01-07T10:05:40Z' }));
+      await a.jobs.add(spec({ name: 'woken', at: '2030-01-07T10:05:40Z' }));
       await until(() => clock.sleeping === 1, 'the loop to sleep until the job');
       clock.set('2030-01-07T10:05:40Z');
-      await until(async () => (await a.runs('woken', 10)).length === 1, 'the firing');
+      await until(async () => (await a.jobs.runs('woken', 10)).length === 1, 'the firing');
     });
 
     it('on stop, waits for the firing in progress', async () => {
@@ -359,18 +364,18 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
           return inbound.accept(message);
         },
       });
-      await slow.add(spec({ name: 'slow', every: '1m' }));
-      slow.start();
+      await slow.jobs.add(spec({ name: 'slow', every: '1m' }));
+      slow.scheduler.start();
       await until(() => clock.sleeping === 1, 'the loop to sleep');
       clock.advance(60_000);
       await until(() => entered, 'the firing to start');
       let stopped = false;
-      const stopping = slow.stop().then(() => (stopped = true));
+      const stopping = slow.scheduler.stop().then(() => (stopped = true));
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(stopped).toBe(false);
       release();
       await stopping;
-      expect(await slow.runs('slow', 10)).toEqual([expect.objectContaining({ outcome: 'task' })]);
+      expect(await slow.jobs.runs('slow', 10)).toEqual([expect.objectContaining({ outcome: 'task' })]);
     });
   });
 

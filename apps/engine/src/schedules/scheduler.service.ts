@@ -1,32 +1,16 @@
-import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { agentProfiles } from '@patchbay/agents';
 import { AppError, describeError } from '@patchbay/bus';
-import { PatchbayConfig } from '@patchbay/config';
-import {
-  InboundAcceptedV1,
-  InboundMessageV1,
-  jobChatId,
-  JobRunV1,
-  JobSpecV1,
-  JobV1,
-  SCHEDULE_CHANNEL,
-} from '@patchbay/contracts';
-import { DueFiring, JobEntity, JobsStore, RunRecord, toJobRunV1, toJobV1 } from '@patchbay/persistence';
-import { firstRun, nextRunAfter, parseSchedule, Schedule, ScheduleError } from './schedule';
-import { SchedulerClock } from './scheduler-clock';
+import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
+import { AgentSurveyV1, InboundAcceptedV1, InboundMessageV1, jobChatId, JobRunV1, SCHEDULE_CHANNEL } from '@patchbay/contracts';
+import { DueFiring, JobEntity, JobsStore, RunRecord, toJobRunV1 } from '@patchbay/persistence';
+import { Clock } from '../clock';
+import { AGENT_SURVEY } from '../engine.constants';
+import { nextRunAfter, parseSchedule, Schedule } from './schedule';
 
 /** Where a firing's message goes: the engine's inbound path (dedup, routing, dispatch). */
 export abstract class InboundSink {
   abstract accept(message: InboundMessageV1): Promise<InboundAcceptedV1>;
-}
-
-export interface SchedulerDeps {
-  jobs: JobsStore;
-  inbound: InboundSink;
-  clock: SchedulerClock;
-  config: PatchbayConfig;
-  /** The agent of jobs that name none (chosen once at start, see surveyAgents). */
-  defaultAgent: string;
 }
 
 /** The loop sleeps until the next job is due, but never longer (jobs other engines add). */
@@ -40,7 +24,7 @@ const MAX_FIRINGS_PER_PASS = 50;
 type Outcome = Omit<RunRecord, 'trigger' | 'scheduledFor'>;
 
 /**
- * Scheduled jobs: keeps them (add, remove, enable) and fires them. Each firing is a message
+ * Fires scheduled jobs (JobsService keeps them). Each firing is a message
  * on the `schedule` channel (account = job id, message id = `<job id>:<slot>`, chat =
  * `job:<name>`, bound to the job's target session) handed to the engine's inbound path, so
  * it becomes a task exactly as a user's message would.
@@ -49,6 +33,7 @@ type Outcome = Omit<RunRecord, 'trigger' | 'scheduledFor'>;
  * due; engines share the work through row locks (see JobsStore.fireDue), and the message id
  * makes a repeated slot harmless.
  */
+@Injectable()
 export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Scheduler');
   private loop: Promise<void> | null = null;
@@ -57,7 +42,14 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   private wakeSignal = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(
+    private readonly jobs: JobsStore,
+    private readonly inbound: InboundSink,
+    private readonly clock: Clock,
+    @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
+    /** The agent of jobs that name none is the survey's default (chosen once at start). */
+    @Inject(AGENT_SURVEY) private readonly survey: Pick<AgentSurveyV1, 'defaultAgent'>,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.start();
@@ -97,7 +89,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
       this.wakeSignal = new AbortController();
       let wait: number;
       try {
-        const passAt = this.deps.clock.now();
+        const passAt = this.clock.now();
         const fired = await this.runDue();
         wait = fired.length >= MAX_FIRINGS_PER_PASS ? 0 : await this.untilNextDue(passAt);
       } catch (error) {
@@ -105,17 +97,17 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
         wait = ERROR_RETRY_MS;
       }
       if (this.woken || this.stopping) continue;
-      await this.deps.clock.sleep(wait, this.wakeSignal.signal);
+      await this.clock.sleep(wait, this.wakeSignal.signal);
     }
     this.logger.log('scheduler stopped');
   }
 
   private async untilNextDue(passAt: Date): Promise<number> {
-    const due = await this.deps.jobs.nextDueAt();
+    const due = await this.jobs.nextDueAt();
     if (!due) return MAX_SLEEP_MS;
     // Came due while the pass ran: look again at once.
-    if (due.getTime() > passAt.getTime() && due.getTime() <= this.deps.clock.now().getTime()) return 0;
-    const ms = due.getTime() - this.deps.clock.now().getTime();
+    if (due.getTime() > passAt.getTime() && due.getTime() <= this.clock.now().getTime()) return 0;
+    const ms = due.getTime() - this.clock.now().getTime();
     // Was due when the pass began and is still: another engine holds it (its firing is under way).
     if (ms <= 0) return HELD_RETRY_MS;
     return Math.min(ms, MAX_SLEEP_MS);
@@ -125,8 +117,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   async runDue(): Promise<JobRunV1[]> {
     const runs: JobRunV1[] = [];
     while (!this.stopping && runs.length < MAX_FIRINGS_PER_PASS) {
-      const now = this.deps.clock.now();
-      const fired = await this.track(this.deps.jobs.fireDue(now, (job) => this.fireScheduled(job, now)));
+      const now = this.clock.now();
+      const fired = await this.track(this.jobs.fireDue(now, (job) => this.fireScheduled(job, now)));
       if (!fired) break;
       runs.push(toJobRunV1(fired.run));
     }
@@ -151,10 +143,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** Hands the job's message for `slot` to the engine; failures are recorded, not thrown. */
   private async send(job: JobEntity, slot: Date): Promise<Outcome> {
-    const firedAt = this.deps.clock.now();
+    const firedAt = this.clock.now();
     try {
       await this.bindJobChat(job);
-      const accepted = await this.deps.inbound.accept({
+      const accepted = await this.inbound.accept({
         channel: SCHEDULE_CHANNEL,
         accountId: job.id,
         messageId: `${job.id}:${slot.toISOString()}`,
@@ -190,100 +182,26 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
   private async bindJobChat(job: JobEntity): Promise<void> {
     const chatId = jobChatId(job.name);
     if (job.targetSessionId) {
-      if (!(await this.deps.jobs.sessionExists(job.targetSessionId))) throw new AppError('not_found', `target session ${job.targetSessionId} does not exist`);
-      await this.deps.jobs.bindChat(SCHEDULE_CHANNEL, chatId, job.targetSessionId);
+      if (!(await this.jobs.sessionExists(job.targetSessionId))) throw new AppError('not_found', `target session ${job.targetSessionId} does not exist`);
+      await this.jobs.bindChat(SCHEDULE_CHANNEL, chatId, job.targetSessionId);
       return;
     }
-    if (job.agent && !agentProfiles(this.deps.config).has(job.agent)) throw new AppError('invalid_job', `agent "${job.agent}" is not configured any more`);
-    const agent = job.agent ?? this.deps.defaultAgent;
-    const sessionId = await this.deps.jobs.sessionForChat(job.targetChannel!, job.targetChatId!, agent);
+    if (job.agent && !agentProfiles(this.config).has(job.agent)) throw new AppError('invalid_job', `agent "${job.agent}" is not configured any more`);
+    const agent = job.agent ?? this.survey.defaultAgent;
+    const sessionId = await this.jobs.sessionForChat(job.targetChannel!, job.targetChatId!, agent);
     if (job.targetChannel !== SCHEDULE_CHANNEL || job.targetChatId !== chatId) {
-      await this.deps.jobs.bindChat(SCHEDULE_CHANNEL, chatId, sessionId);
+      await this.jobs.bindChat(SCHEDULE_CHANNEL, chatId, sessionId);
     }
-  }
-
-  // ---- what the bus (JobsController) asks for ----
-
-  async add(spec: JobSpecV1): Promise<JobV1> {
-    const schedule = asAppError(() => parseSchedule(spec));
-    const nextRunAt = asAppError(() => firstRun(schedule, this.deps.clock.now()));
-    if (spec.agent && !agentProfiles(this.deps.config).has(spec.agent)) {
-      const known = [...agentProfiles(this.deps.config).keys()].join(', ');
-      throw new AppError('invalid_job', `unknown agent "${spec.agent}": known agents are ${known}`);
-    }
-    const target = spec.target ?? { channel: SCHEDULE_CHANNEL, chatId: jobChatId(spec.name) };
-    if ('sessionId' in target && !(await this.deps.jobs.sessionExists(target.sessionId))) {
-      throw new AppError('invalid_job', `target session ${target.sessionId} does not exist`);
-    }
-    if ('sessionId' in target && spec.agent) {
-      throw new AppError('invalid_job', `agent applies to a session the job creates; session ${target.sessionId} keeps its own agent`);
-    }
-    const job = await this.deps.jobs.insert({
-      name: spec.name,
-      kind: schedule.kind,
-      cron: schedule.kind === 'cron' ? schedule.cron : null,
-      timeZone: schedule.kind === 'cron' ? schedule.tz : null,
-      everySeconds: schedule.kind === 'every' ? schedule.seconds : null,
-      at: schedule.kind === 'at' ? schedule.at : null,
-      prompt: spec.prompt,
-      targetSessionId: 'sessionId' in target ? target.sessionId : null,
-      targetChannel: 'channel' in target ? target.channel : null,
-      targetChatId: 'chatId' in target ? target.chatId : null,
-      agent: spec.agent ?? null,
-      enabled: spec.enabled ?? true,
-      nextRunAt,
-    });
-    if (!job) throw new AppError('duplicate', `a job named "${spec.name}" already exists: remove it first, or pick another name`);
-    this.logger.log(`job ${job.name} added (${describeSchedule(schedule)}), next run ${nextRunAt?.toISOString() ?? 'never'}`);
-    this.wake();
-    return toJobV1(job);
-  }
-
-  async list(): Promise<JobV1[]> {
-    return (await this.deps.jobs.list()).map(toJobV1);
-  }
-
-  async remove(name: string): Promise<JobV1> {
-    const job = await this.deps.jobs.remove(name, { channel: SCHEDULE_CHANNEL, chatId: jobChatId(name) });
-    if (!job) throw notFound(name);
-    this.logger.log(`job ${name} removed`);
-    return toJobV1(job);
   }
 
   /**
-   * Enabling computes the next run from now (no catch-up for the time a job was off); a
-   * one-shot job that already fired stays done.
+   * Fires a job now, out of its schedule (also a disabled one), recorded as a manual run;
+   * its schedule is unchanged.
    */
-  async setEnabled(name: string, enabled: boolean): Promise<JobV1> {
-    const job = await asAppError(() =>
-      this.deps.jobs.setEnabled(name, enabled, (current) => {
-        if (current.enabled && current.nextRunAt) return current.nextRunAt;
-        const schedule = scheduleOf(current);
-        if (schedule.kind === 'at' && current.nextRunAt === null) {
-          throw new ScheduleError(`job "${name}" ran once at ${current.lastRunAt?.toISOString() ?? schedule.at.toISOString()}: a one-shot job does not run again (use \`jobs run\`, or add a new job)`);
-        }
-        return firstRun(schedule, this.deps.clock.now());
-      }),
-    );
-    if (!job) throw notFound(name);
-    this.logger.log(`job ${name} ${enabled ? 'enabled' : 'disabled'}`);
-    if (enabled) this.wake();
-    return toJobV1(job);
-  }
-
-  /** Fires a job now, out of its schedule (also a disabled one); its schedule is unchanged. */
-  async runNow(name: string): Promise<JobRunV1> {
-    const job = await this.deps.jobs.byName(name);
-    if (!job) throw notFound(name);
-    const slot = this.deps.clock.now();
+  async fireNow(job: JobEntity): Promise<JobRunV1> {
+    const slot = this.clock.now();
     const outcome = await this.track(this.send(job, slot));
-    return toJobRunV1(await this.deps.jobs.recordRun(job.id, { ...outcome, scheduledFor: slot, trigger: 'manual' }));
-  }
-
-  async runs(name: string, limit: number): Promise<JobRunV1[]> {
-    const job = await this.deps.jobs.byName(name);
-    if (!job) throw notFound(name);
-    return (await this.deps.jobs.runs(job.id, limit)).map(toJobRunV1);
+    return toJobRunV1(await this.jobs.recordRun(job.id, { ...outcome, scheduledFor: slot, trigger: 'manual' }));
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -305,36 +223,6 @@ export function scheduleOf(job: JobEntity): Schedule {
   }
 }
 
-function describeSchedule(schedule: Schedule): string {
-  switch (schedule.kind) {
-    case 'cron':
-      return `cron "${schedule.cron}" in ${schedule.tz}`;
-    case 'every':
-      return `every ${schedule.seconds} s`;
-    case 'at':
-      return `once at ${schedule.at.toISOString()}`;
-  }
-}
-
 function failed(firedAt: Date, error: string): Outcome {
   return { firedAt, outcome: 'failed', duplicate: false, taskId: null, sessionId: null, error };
-}
-
-function notFound(name: string): AppError {
-  return new AppError('not_found', `no job named "${name}"`);
-}
-
-/** A schedule the caller wrote wrong is their error (invalid_schedule), not ours. */
-function asAppError<T>(work: () => T): T {
-  try {
-    const result = work();
-    return result instanceof Promise ? (result.catch(rethrowSchedule) as T) : result;
-  } catch (error) {
-    return rethrowSchedule(error);
-  }
-}
-
-function rethrowSchedule(error: unknown): never {
-  if (error instanceof ScheduleError) throw new AppError('invalid_schedule', error.message);
-  throw error;
 }

@@ -1,37 +1,7 @@
-import { Injectable } from '@nestjs/common';
-
-/**
- * The scheduler's time: what time it is, and waiting for a while. Production uses the real
- * clock; tests use ManualClock and move time themselves.
- */
-export abstract class SchedulerClock {
-  abstract now(): Date;
-  /** Resolves after `ms` of this clock's time, or at once when `signal` aborts. */
-  abstract sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
-
-@Injectable()
-export class SystemClock extends SchedulerClock {
-  now(): Date {
-    return new Date();
-  }
-
-  sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-}
+import { Clock } from '../clock';
 
 /** A clock that moves only when told to; sleepers wake when their time is reached. */
-export class ManualClock extends SchedulerClock {
+export class ManualClock extends Clock {
   private time: number;
   private sleepers: Array<{ until: number; wake: () => void }> = [];
 
