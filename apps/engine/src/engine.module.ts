@@ -10,6 +10,7 @@ import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
 import { Clock, SystemClock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
+import { SessionBindings } from './sessions/session-bindings';
 import { AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
 import { DeadLettersController } from './inbound/dead-letters.controller';
@@ -45,6 +46,7 @@ export class EngineModule {
         AccessService,
         RefusedMessages,
         EffectApplier,
+        SessionBindings,
         // Once, at start: probing agents reads files and may run a CLI's login check.
         { provide: AGENT_SURVEY, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => loggedSurvey(config, options.agentHost ?? new SystemAgentHost()) },
         { provide: DATABASE_LABEL, useValue: options.databaseLabel ?? 'PostgreSQL' },

@@ -19,6 +19,14 @@ export const ROLE_ALLOWS: Record<Role, ReadonlySet<Action>> = {
 export const Delivery = z.enum(['live', 'append', 'final']);
 export type Delivery = z.infer<typeof Delivery>;
 
+/** A chat that follows a session, and how it wants the output. */
+export const BindingV1 = z.object({ channel: z.string(), chatId: z.string(), delivery: Delivery });
+export type BindingV1 = z.infer<typeof BindingV1>;
+
+/** Every chat a session has now, as stored. */
+export const SessionBindingsV1 = z.object({ sessionId: z.string(), bindings: z.array(BindingV1) });
+export type SessionBindingsV1 = z.infer<typeof SessionBindingsV1>;
+
 export const PairingRequestV1 = z.object({
   code: z.string(),
   channel: z.string(),

@@ -56,9 +56,10 @@ export const contracts = {
   'runner.*.tmux': request(m.Empty, m.TmuxSessionsV1),
   /** Stop or kill a live session's run, answered by the runner that holds it. */
   'session.*.control': request(m.SessionControlV1, m.ControlResultV1),
-  /** The chats bound to a session changed (attach, detach, a new session): re-read them. */
-  'session.*.bindings': event(m.Empty),
-  'query.bindings': request(m.ByIdV1, z.object({ bindings: z.array(z.object({ channel: z.string(), chatId: z.string(), delivery: a.Delivery })) })),
+  /** The chats bound to a session changed (attach, detach, a new session), published once stored, with all of them. */
+  'session.*.bindings': event(a.SessionBindingsV1),
+  /** The chats of a session a gateway has not heard of yet. */
+  'query.bindings': request(m.ByIdV1, z.object({ bindings: z.array(a.BindingV1) })),
   'engine.status': request(m.Empty, m.EngineStatusV1),
   'access.pairings': request(m.Empty, z.object({ pending: z.array(a.PairingRequestV1) })),
   'access.pair.approve': request(a.PairApproveV1, a.PrincipalV1, SIGNED),

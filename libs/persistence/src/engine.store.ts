@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, LockMode, QueryResult, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import {
+  BindingV1,
   Delivery,
   InboundAcceptedV1,
   InboundMessageV1,
@@ -43,6 +44,8 @@ export interface TaskAccepted {
   sessionId: string;
   duplicate: boolean;
   outcome: 'task';
+  /** The message opened the session and bound its chat to it: that one binding is all the session has. */
+  bound?: BindingV1;
 }
 
 /** Every query and write the engine makes, in one place. Each call uses its own unit of work. */
@@ -151,19 +154,21 @@ export class EngineStore {
       : null;
     let session = binding ? await em.findOne(SessionEntity, binding.sessionId) : null;
     let route: Route | null = null;
+    let bound: BindingEntity | undefined;
     if (!session) {
       const id = newId();
       route = newSessionRoute;
       session = em.create(SessionEntity, { id, agent: route.agent, route: route.name, tmuxSession: `pb-${id}` });
       if (message.chatId) {
-        em.create(BindingEntity, { id: newId(), channel: message.channel, chatId: message.chatId, sessionId: id });
+        bound = em.create(BindingEntity, { id: newId(), channel: message.channel, chatId: message.chatId, sessionId: id });
       }
     }
     const task = em.create(TaskEntity, { ...taskRow(message, session), route: route?.name ?? null });
     recordCreation(em, task.id, route?.reason ?? `agent ${session.agent} of session ${session.id}`);
     em.create(InboundMessageEntity, { ...inboundRow(message), taskId: task.id, sessionId: session.id, outcome: 'task' });
     await em.flush();
-    return { taskId: task.id, sessionId: session.id, duplicate: false, outcome: 'task' };
+    const accepted: TaskAccepted = { taskId: task.id, sessionId: session.id, duplicate: false, outcome: 'task' };
+    return bound ? { ...accepted, bound: { channel: bound.channel, chatId: bound.chatId, delivery: bound.delivery } } : accepted;
   }
 
   /**
@@ -220,7 +225,7 @@ export class EngineStore {
   }
 
   /** The chats that follow a session. */
-  async bindings(sessionId: string): Promise<Array<{ channel: string; chatId: string; delivery: Delivery }>> {
+  async bindings(sessionId: string): Promise<BindingV1[]> {
     const rows = await this.em().find(BindingEntity, { sessionId }, { orderBy: { createdAt: 'asc' } });
     return rows.map((r) => ({ channel: r.channel, chatId: r.chatId, delivery: r.delivery }));
   }

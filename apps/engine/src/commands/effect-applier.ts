@@ -7,6 +7,7 @@ import { Clock } from '../clock';
 import { EngineService } from '../engine.service';
 import { approvalButtons, approveButton, CommandContext, Effect, OutboundButton, outcome } from '@patchbay/plugin-sdk';
 import { ApprovalsService } from '../approvals/approvals.service';
+import { SessionBindings } from '../sessions/session-bindings';
 
 /** How many stored output lines a chat that attaches late gets as catch-up. */
 const CATCH_UP_EVENTS = 200;
@@ -31,6 +32,7 @@ export class EffectApplier {
     private readonly clock: Clock,
     private readonly runs: EngineService,
     private readonly approvals: ApprovalsService,
+    private readonly bindings: SessionBindings,
   ) {}
 
   /** Runs the effects in order; the replies they produce, joined, answer the command. */
@@ -55,15 +57,12 @@ export class EffectApplier {
       case 'bind': {
         const session = await this.store.session(effect.sessionId);
         if (!session) return `No session ${effect.sessionId}.`;
-        await this.store.bindChat(chat.channel, chat.chatId!, session.id, effect.delivery);
-        // The chat may have followed another session: both changed.
-        for (const id of new Set([session.id, ctx.session?.id].filter((x): x is string => !!x))) this.bus.publish('session.*.bindings', {}, [id]);
+        await this.bindings.bind({ channel: chat.channel, chatId: chat.chatId! }, session.id, effect.delivery, ctx.session?.id ?? null);
         const catchUp = await this.catchUp(session.id);
         return `Attached to session ${session.id} (${session.agent}, ${session.status}; delivery ${effect.delivery}).${catchUp ? `\nSo far:\n${catchUp}` : ''}`;
       }
       case 'unbind':
-        await this.store.unbindChat(chat.channel, chat.chatId!);
-        if (ctx.session) this.bus.publish('session.*.bindings', {}, [ctx.session.id]);
+        await this.bindings.unbind({ channel: chat.channel, chatId: chat.chatId! }, ctx.session?.id ?? null);
         return null;
       case 'control':
         try {
@@ -78,7 +77,7 @@ export class EffectApplier {
         return null;
       case 'openSession': {
         const sessionId = await this.store.openSession(chat.channel, chat.chatId!, effect.agent);
-        this.bus.publish('session.*.bindings', {}, [sessionId]);
+        await this.bindings.announce(sessionId);
         return `Session ${sessionId} uses ${effect.agent}. Send a message to start.`;
       }
       case 'setModel':
@@ -113,7 +112,7 @@ export class EffectApplier {
         return this.listTmux();
       case 'bridge': {
         const accepted = await this.store.createBridge(chat.channel, chat.chatId!, effect.target, TMUX_BRIDGE_AGENT);
-        this.bus.publish('session.*.bindings', {}, [accepted.sessionId]);
+        await this.bindings.announce(accepted.sessionId);
         this.runs.queued(accepted);
         return `Watching tmux session ${effect.target} here (session ${accepted.sessionId}). /send types into it, /keys presses keys, /unwatch lets go.`;
       }

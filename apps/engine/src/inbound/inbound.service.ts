@@ -12,6 +12,7 @@ import { EffectApplier } from '../commands/effect-applier';
 import { AGENT_SURVEY } from '../engine.constants';
 import { EngineService } from '../engine.service';
 import { Router } from '../routing/router';
+import { SessionBindings } from '../sessions/session-bindings';
 
 /**
  * What a message from any channel means. In order: a message seen before gets its first
@@ -34,6 +35,7 @@ export class InboundService {
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(AGENT_SURVEY) private readonly agents: AgentSurveyV1,
     private readonly metrics: PatchbayMetrics,
+    private readonly bindings: SessionBindings,
   ) {}
 
   /** Fails with `idempotency_conflict` for a message id seen before with other content. */
@@ -94,10 +96,10 @@ export class InboundService {
       if (typed) return typed;
     }
     const route = this.router.route(message);
-    const accepted = await this.store.acceptInbound({ ...message, text }, route);
+    const { bound: opened, ...accepted } = await this.store.acceptInbound({ ...message, text }, route);
     if (accepted.duplicate) return accepted;
-    // The chat may have just been bound to a new session: channels re-read who follows it.
-    if (message.chatId) this.bus.publish('session.*.bindings', {}, [accepted.sessionId]);
+    // The chat was just bound to a new session: the channels learn who follows it.
+    if (opened) await this.bindings.announce(accepted.sessionId, [opened]);
     // Counted before its dispatch starts, so the sender learns the line it joined. Both are
     // of this moment, not stored: a redelivery gets the ids only.
     const ahead = await this.store.tasksAhead(accepted.sessionId, accepted.taskId);

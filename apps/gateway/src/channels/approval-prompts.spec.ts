@@ -1,10 +1,10 @@
 import { Bus } from '@patchbay/bus';
-import { ApprovalListQueryV1, ApprovalV1 } from '@patchbay/contracts';
+import { ApprovalListQueryV1, ApprovalV1, BindingV1 } from '@patchbay/contracts';
 import { ChannelCapabilities, ChannelPlugin } from '@patchbay/plugin-sdk';
 import { MemoryTransport } from '@patchbay/plugin-sdk/testing';
 import { Redactor } from '@patchbay/security';
 import { pendingApproval } from '../../../../test/fakes/approvals/fake-approvals-engine';
-import { ApprovalPrompts, Binding } from './approval-prompts';
+import { ApprovalPrompts } from './approval-prompts';
 
 /** A channel plugin that is a strict in-memory platform. */
 function memoryPlugin(id: string, capabilities: Partial<ChannelCapabilities>): ChannelPlugin & MemoryTransport {
@@ -19,7 +19,7 @@ const allowed = (approval: ApprovalV1): ApprovalV1 => ({ ...approval, status: 'a
 describe('ApprovalPrompts', () => {
   let telegram: ChannelPlugin & MemoryTransport;
   let github: ChannelPlugin & MemoryTransport;
-  let bindings: Record<string, Binding[]>;
+  let bindings: Record<string, BindingV1[]>;
   let waiting: ApprovalV1[];
   let prompts: ApprovalPrompts;
 

@@ -1,19 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { Bus } from '@patchbay/bus';
-import { ApprovalV1, Delivery } from '@patchbay/contracts';
+import { ApprovalV1, BindingV1 } from '@patchbay/contracts';
 import { approvalDecidedMessage, approvalRequestMessage, ChannelPlugin, chatPaced, RecentIds } from '@patchbay/plugin-sdk';
 import { Redactor } from '@patchbay/security';
-
-export interface Binding {
-  channel: string;
-  chatId: string;
-  delivery: Delivery;
-}
 
 /** What the prompts need of the channel host: its plugins and who follows a session. */
 export interface PromptsHost {
   readonly plugins: ReadonlyMap<string, ChannelPlugin>;
-  bindingsOf(sessionId: string): Promise<Binding[]>;
+  bindingsOf(sessionId: string): Promise<BindingV1[]>;
 }
 
 /** One chat's message of a request: its id once sent (null when the send failed). */

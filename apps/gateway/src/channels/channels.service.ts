@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Bus, DEAD_LETTER, deadLetterError, INBOUND_QUEUE, inboundKey, InboundQueue, RemoteError, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { DeadLetterV1, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
+import { BindingV1, DeadLetterV1, InboundMessageV1, OutputEventV1 } from '@patchbay/contracts';
 import { ChannelContext, ChannelPlugin, ChatRenderer, RecentIds } from '@patchbay/plugin-sdk';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
-import { ApprovalPrompts, Binding, PromptsHost } from './approval-prompts';
+import { ApprovalPrompts, PromptsHost } from './approval-prompts';
 import { CHANNEL_REGISTRY } from './channels.registry';
 
 /**
@@ -19,8 +19,8 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy,
   private readonly logger = new Logger(ChannelsService.name);
   readonly plugins = new Map<string, ChannelPlugin>();
   private readonly renderers = new Map<string, ChatRenderer>();
-  /** Session → the chats that follow it (re-read when the engine says they changed). */
-  private readonly bindings = new Map<string, Promise<Binding[]>>();
+  /** Session → the chats that follow it (asked once, then as the engine announces them). */
+  private readonly bindings = new Map<string, Promise<BindingV1[]>>();
   private subscriptions: TransportSubscription[] = [];
   /**
    * Messages whose chat still waits for the engine's answer, or was told (in that reply, or
@@ -47,7 +47,7 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy,
     }
     if (this.plugins.size === 0) return;
     this.subscriptions = [
-      this.bus.subscribe('session.*.bindings', (_payload, subject) => this.rebind(subject.split('.').at(-2)!)),
+      this.bus.subscribe('session.*.bindings', ({ sessionId, bindings }) => this.rebind(sessionId, bindings)),
       this.bus.subscribe('session.*.events', (event) => this.deliver(event)),
       this.bus.subscribe('inbound.parked', (letter) => this.tellParked(letter)),
       this.bus.subscribe('approval.requested', (approval) => this.prompts.requested(approval)),
@@ -134,32 +134,33 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy,
     }
   }
 
-  /** The session's chats changed: re-read them, and let go of renderers of chats that left. */
-  private async rebind(sessionId: string): Promise<void> {
-    this.bindings.delete(sessionId);
-    const keep = new Set((await this.bindingsOf(sessionId)).map((b) => this.key(b, sessionId)));
+  /** The session's chats changed: let go of renderers of chats that left, show a newcomer what waits. */
+  private async rebind(sessionId: string, bindings: BindingV1[]): Promise<void> {
+    this.bindings.set(sessionId, Promise.resolve(bindings));
+    const keep = new Set(bindings.map((b) => this.key(b, sessionId)));
     for (const key of this.renderers.keys()) {
       if (key.endsWith(`\u0000${sessionId}`) && !keep.has(key)) this.renderers.delete(key);
     }
     await this.prompts.rebound(sessionId);
   }
 
-  private key(binding: Binding, sessionId: string): string {
+  private key(binding: BindingV1, sessionId: string): string {
     return `${binding.channel}\u0000${binding.chatId}\u0000${sessionId}`;
   }
 
-  bindingsOf(sessionId: string): Promise<Binding[]> {
+  bindingsOf(sessionId: string): Promise<BindingV1[]> {
     let found = this.bindings.get(sessionId);
     if (!found) {
-      found = this.bus.request('query.bindings', { id: sessionId }).then(
+      const asked: Promise<BindingV1[]> = this.bus.request('query.bindings', { id: sessionId }).then(
         (r) => r.bindings,
         (error) => {
-          this.bindings.delete(sessionId);
+          // Asked again next time, unless an announcement came meanwhile.
+          if (this.bindings.get(sessionId) === asked) this.bindings.delete(sessionId);
           this.logger.warn(`bindings of session ${sessionId}: ${(error as Error).message}`);
           return [];
         },
       );
-      this.bindings.set(sessionId, found);
+      this.bindings.set(sessionId, (found = asked));
     }
     return found;
   }

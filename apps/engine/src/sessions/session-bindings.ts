@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { Bus } from '@patchbay/bus';
+import { BindingV1, Delivery } from '@patchbay/contracts';
+import { EngineStore } from '@patchbay/persistence';
+
+type Chat = { channel: string; chatId: string };
+
+/**
+ * The one owner of `session.*.bindings`: every change of which chats follow a session goes
+ * through here, and is announced once stored, with all of the session's chats, so gateways
+ * never ask back.
+ */
+@Injectable()
+export class SessionBindings {
+  constructor(
+    private readonly store: EngineStore,
+    private readonly bus: Bus,
+  ) {}
+
+  /** Binds a chat to a session, replacing the one it followed (`previous`): both change. */
+  async bind(chat: Chat, sessionId: string, delivery: Delivery, previous: string | null): Promise<void> {
+    await this.store.bindChat(chat.channel, chat.chatId, sessionId, delivery);
+    await this.announce(sessionId);
+    if (previous && previous !== sessionId) await this.announce(previous);
+  }
+
+  /** The chat follows no session any more. */
+  async unbind(chat: Chat, sessionId: string | null): Promise<void> {
+    await this.store.unbindChat(chat.channel, chat.chatId);
+    if (sessionId) await this.announce(sessionId);
+  }
+
+  /**
+   * A session's chats changed in a write of its own (a session opened with its chat):
+   * `bindings` when the caller knows them all, else they are read as stored.
+   */
+  async announce(sessionId: string, bindings?: BindingV1[]): Promise<void> {
+    this.bus.publish('session.*.bindings', { sessionId, bindings: bindings ?? (await this.store.bindings(sessionId)) }, [sessionId]);
+  }
+}
