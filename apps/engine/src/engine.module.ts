@@ -1,5 +1,5 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
-import { AgentHost, surveyAgents, SystemAgentHost } from '@patchbay/agents';
+import { AgentHost, agentProfiles, surveyAgents, SystemAgentHost } from '@patchbay/agents';
 import { PersistenceModule } from '@patchbay/persistence';
 import { SecurityModule } from '@patchbay/security';
 import { AccessController } from './access/access.controller';
@@ -11,7 +11,7 @@ import { ApprovalsService } from './approvals/approvals.service';
 import { Clock, SystemClock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
 import { SessionBindings } from './sessions/session-bindings';
-import { AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
+import { AGENT_PROFILES, AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
 import { DeadLettersController } from './inbound/dead-letters.controller';
 import { InboundConsumer } from './inbound/inbound.consumer';
@@ -47,6 +47,7 @@ export class EngineModule {
         RefusedMessages,
         EffectApplier,
         SessionBindings,
+        { provide: AGENT_PROFILES, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => agentProfiles(config) },
         // Once, at start: probing agents reads files and may run a CLI's login check.
         { provide: AGENT_SURVEY, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => loggedSurvey(config, options.agentHost ?? new SystemAgentHost()) },
         { provide: DATABASE_LABEL, useValue: options.databaseLabel ?? 'PostgreSQL' },

@@ -1,15 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppError, Bus, describeError } from '@patchbay/bus';
-import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { AgentSurveyV1, InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
-import { agentProfiles } from '@patchbay/agents';
+import type { AgentProfile } from '@patchbay/agents';
 import { EngineStore, InboundAlreadyHandledError, InboundConflictError, SessionEntity } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { AccessService, Sender } from '../access/access.service';
 import { COMMANDS, parseCommand } from '../commands/commands';
 import { EffectApplier } from '../commands/effect-applier';
-import { AGENT_SURVEY } from '../engine.constants';
+import { AGENT_PROFILES, AGENT_SURVEY } from '../engine.constants';
 import { EngineService } from '../engine.service';
 import { Router } from '../routing/router';
 import { SessionBindings } from '../sessions/session-bindings';
@@ -25,7 +24,6 @@ export class InboundService {
   private readonly logger = new Logger(InboundService.name);
 
   constructor(
-    @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
     private readonly bus: Bus,
     private readonly store: EngineStore,
     private readonly access: AccessService,
@@ -34,6 +32,7 @@ export class InboundService {
     private readonly router: Router,
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(AGENT_SURVEY) private readonly agents: AgentSurveyV1,
+    @Inject(AGENT_PROFILES) private readonly profiles: ReadonlyMap<string, AgentProfile>,
     private readonly metrics: PatchbayMetrics,
     private readonly bindings: SessionBindings,
   ) {}
@@ -79,7 +78,7 @@ export class InboundService {
     const command = parseCommand(message.text);
     if (command) return this.command(message, sender, bound, command.name, command.args);
 
-    const mode = bound ? agentProfiles(this.config).get(bound.agent)?.mode : undefined;
+    const mode = bound ? this.profiles.get(bound.agent)?.mode : undefined;
     const live = bound?.status === 'running' && (mode === 'terminal' || mode === 'bridge');
     // Typing into a tmux session Patchbay did not start is for owners only.
     const action = mode === 'bridge' ? 'admin' : live ? 'input' : 'prompt';
@@ -123,7 +122,7 @@ export class InboundService {
       sender: { id: message.sender.id, name: sender.name, role: sender.role! },
       chat: { channel: message.channel, chatId: message.chatId },
       session: bound ? { id: bound.id, agent: bound.agent, status: bound.status, model: bound.model } : null,
-      agents: [...agentProfiles(this.config).keys()],
+      agents: [...this.profiles.keys()],
     };
     const answer = await this.effects.apply(spec.run(ctx, args), ctx, sender.actor);
     const handled = await this.handled(message, 'command', answer.text, sessionId);

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { agentProfiles } from '@patchbay/agents';
+import type { AgentProfile } from '@patchbay/agents';
 import { AppError } from '@patchbay/bus';
-import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { jobChatId, JobRunV1, JobSpecV1, JobV1, SCHEDULE_CHANNEL } from '@patchbay/contracts';
 import { JobsStore, toJobRunV1, toJobV1 } from '@patchbay/persistence';
 import { Clock } from '../clock';
+import { AGENT_PROFILES } from '../engine.constants';
 import { firstRun, parseSchedule, Schedule, ScheduleError } from './schedule';
 import { scheduleOf, SchedulerService } from './scheduler.service';
 
@@ -20,14 +20,14 @@ export class JobsService {
     private readonly jobs: JobsStore,
     private readonly scheduler: SchedulerService,
     private readonly clock: Clock,
-    @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
+    @Inject(AGENT_PROFILES) private readonly profiles: ReadonlyMap<string, AgentProfile>,
   ) {}
 
   async add(spec: JobSpecV1): Promise<JobV1> {
     const schedule = asAppError(() => parseSchedule(spec));
     const nextRunAt = asAppError(() => firstRun(schedule, this.clock.now()));
-    if (spec.agent && !agentProfiles(this.config).has(spec.agent)) {
-      const known = [...agentProfiles(this.config).keys()].join(', ');
+    if (spec.agent && !this.profiles.has(spec.agent)) {
+      const known = [...this.profiles.keys()].join(', ');
       throw new AppError('invalid_job', `unknown agent "${spec.agent}": known agents are ${known}`);
     }
     const target = spec.target ?? { channel: SCHEDULE_CHANNEL, chatId: jobChatId(spec.name) };

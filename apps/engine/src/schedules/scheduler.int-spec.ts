@@ -1,5 +1,6 @@
 import { INestMicroservice, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { agentProfiles } from '@patchbay/agents';
 import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
 import { Bus, BusModule, BusServer, DirectInboundQueue, InProcessTransport } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
@@ -71,8 +72,9 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
     const database = await Database.connect(testDb.url);
     databases.push(database);
     const store = new JobsStore(database);
-    const scheduler = new SchedulerService(store, sink, clock, config, { defaultAgent: 'demo' });
-    return { scheduler, jobs: new JobsService(store, scheduler, clock, config) };
+    const profiles = agentProfiles(config);
+    const scheduler = new SchedulerService(store, sink, clock, profiles, { defaultAgent: 'demo' });
+    return { scheduler, jobs: new JobsService(store, scheduler, clock, profiles) };
   }
 
   beforeAll(async () => {

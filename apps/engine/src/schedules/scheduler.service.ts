@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { agentProfiles } from '@patchbay/agents';
+import type { AgentProfile } from '@patchbay/agents';
 import { AppError, describeError } from '@patchbay/bus';
-import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { AgentSurveyV1, InboundAcceptedV1, InboundMessageV1, jobChatId, JobRunV1, SCHEDULE_CHANNEL } from '@patchbay/contracts';
 import { DueFiring, JobEntity, JobsStore, RunRecord, toJobRunV1 } from '@patchbay/persistence';
 import { Clock } from '../clock';
-import { AGENT_SURVEY } from '../engine.constants';
+import { AGENT_PROFILES, AGENT_SURVEY } from '../engine.constants';
 import { nextRunAfter, parseSchedule, Schedule } from './schedule';
 
 /** Where a firing's message goes: the engine's inbound path (dedup, routing, dispatch). */
@@ -46,7 +45,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly jobs: JobsStore,
     private readonly inbound: InboundSink,
     private readonly clock: Clock,
-    @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
+    @Inject(AGENT_PROFILES) private readonly profiles: ReadonlyMap<string, AgentProfile>,
     /** The agent of jobs that name none is the survey's default (chosen once at start). */
     @Inject(AGENT_SURVEY) private readonly survey: Pick<AgentSurveyV1, 'defaultAgent'>,
   ) {}
@@ -186,7 +185,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnModuleDestroy
       await this.jobs.bindChat(SCHEDULE_CHANNEL, chatId, job.targetSessionId);
       return;
     }
-    if (job.agent && !agentProfiles(this.config).has(job.agent)) throw new AppError('invalid_job', `agent "${job.agent}" is not configured any more`);
+    if (job.agent && !this.profiles.has(job.agent)) throw new AppError('invalid_job', `agent "${job.agent}" is not configured any more`);
     const agent = job.agent ?? this.survey.defaultAgent;
     const sessionId = await this.jobs.sessionForChat(job.targetChannel!, job.targetChatId!, agent);
     if (job.targetChannel !== SCHEDULE_CHANNEL || job.targetChatId !== chatId) {
