@@ -63,16 +63,21 @@ export class EngineStore {
    */
   /**
    * `route` is the routing decision for a new session (its agent, the rule that chose it);
-   * a message to a bound session goes to that session's agent.
+   * a message to a bound session goes to that session's agent. `read` is what the caller
+   * read just before (the message was new, the session its chat follows): the first try
+   * takes it instead of reading again; a try after a lost race reads everything itself.
    */
-  async acceptInbound(message: InboundMessageV1, route: Route): Promise<TaskAccepted> {
+  async acceptInbound(message: InboundMessageV1, route: Route, read?: { bound: SessionEntity | null }): Promise<TaskAccepted> {
     for (let attempt = 1; ; attempt++) {
-      const seen = await this.findInbound(message);
-      if (seen?.outcome === 'task') return { taskId: seen.taskId!, sessionId: seen.sessionId!, duplicate: true, outcome: 'task' };
-      // Handled another way by a concurrent delivery of the same message.
-      if (seen) throw new InboundAlreadyHandledError(`message ${message.messageId} was already handled (${seen.outcome})`);
+      const known = attempt === 1 ? read : undefined;
+      if (!known) {
+        const seen = await this.findInbound(message);
+        if (seen?.outcome === 'task') return { taskId: seen.taskId!, sessionId: seen.sessionId!, duplicate: true, outcome: 'task' };
+        // Handled another way by a concurrent delivery of the same message.
+        if (seen) throw new InboundAlreadyHandledError(`message ${message.messageId} was already handled (${seen.outcome})`);
+      }
       try {
-        return await this.em().transactional((em) => this.insertInbound(em, message, route));
+        return await this.em().transactional((em) => this.insertInbound(em, message, route, known?.bound));
       } catch (error) {
         // A concurrent delivery of the same message (or a first message to the same chat)
         // won the race; the next pass sees its rows.
@@ -99,9 +104,13 @@ export class EngineStore {
   }
 
   /** The session a chat is bound to, if any. */
-  async boundSession(channel: string, chatId: string): Promise<SessionEntity | null> {
-    const em = this.em();
-    const binding = await em.findOne(BindingEntity, { channel, chatId });
+  boundSession(channel: string, chatId: string): Promise<SessionEntity | null> {
+    return this.sessionOfChat(this.em(), { channel, chatId });
+  }
+
+  private async sessionOfChat(em: EntityManager, chat: { channel: string; chatId: string | null }): Promise<SessionEntity | null> {
+    if (!chat.chatId) return null;
+    const binding = await em.findOne(BindingEntity, { channel: chat.channel, chatId: chat.chatId });
     return binding ? em.findOne(SessionEntity, binding.sessionId) : null;
   }
 
@@ -148,11 +157,8 @@ export class EngineStore {
     });
   }
 
-  private async insertInbound(em: EntityManager, message: InboundMessageV1, newSessionRoute: Route): Promise<TaskAccepted> {
-    const binding = message.chatId
-      ? await em.findOne(BindingEntity, { channel: message.channel, chatId: message.chatId })
-      : null;
-    let session = binding ? await em.findOne(SessionEntity, binding.sessionId) : null;
+  private async insertInbound(em: EntityManager, message: InboundMessageV1, newSessionRoute: Route, chatSession?: SessionEntity | null): Promise<TaskAccepted> {
+    let session = chatSession === undefined ? await this.sessionOfChat(em, message) : chatSession;
     let route: Route | null = null;
     let bound: BindingEntity | undefined;
     if (!session) {

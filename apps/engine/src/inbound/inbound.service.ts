@@ -95,7 +95,7 @@ export class InboundService {
       if (typed) return typed;
     }
     const route = this.router.route(message);
-    const { bound: opened, ...accepted } = await this.store.acceptInbound({ ...message, text }, route);
+    const { bound: opened, ...accepted } = await this.store.acceptInbound({ ...message, text }, route, { bound });
     if (accepted.duplicate) return accepted;
     // The chat was just bound to a new session: the channels learn who follows it.
     if (opened) await this.bindings.announce(accepted.sessionId, [opened]);
