@@ -1,6 +1,7 @@
 import { AppError, Bus } from '@patchbay/bus';
 import { ConfigSchema } from '@patchbay/config';
 import { ApprovalAskV1, ApprovalV1, AuditEntryV1, Role } from '@patchbay/contracts';
+import { PatchbayMetrics } from '@patchbay/metrics';
 import { AccessStore, EngineStore } from '@patchbay/persistence';
 import { FakeApprovalsStore } from '../../../../test/fakes/approvals/fake-approvals-store';
 import { AccessService } from '../access/access.service';
@@ -34,6 +35,7 @@ describe('ApprovalsService', () => {
   let events: Array<{ subject: string; approval: ApprovalV1 }>;
   let audits: Array<Omit<AuditEntryV1, 'at'>>;
   let service: ApprovalsService;
+  let metrics: PatchbayMetrics;
 
   /** An engine over the same store and clock (a restart builds a second one). */
   function engine(): ApprovalsService {
@@ -48,7 +50,7 @@ describe('ApprovalsService', () => {
         events.push({ subject, approval });
       },
     } as unknown as Bus;
-    return new ApprovalsService(config, new ApprovalPolicy(config), store as never, sessions, access, auditLog, bus, clock);
+    return new ApprovalsService(config, new ApprovalPolicy(config), store as never, sessions, access, auditLog, bus, clock, metrics);
   }
 
   /** Lets pending promise chains (a timer that fired) run to the end. */
@@ -61,6 +63,7 @@ describe('ApprovalsService', () => {
     clock = new ManualClock('2030-01-01T10:00:00Z');
     events = [];
     audits = [];
+    metrics = new PatchbayMetrics('engine@spec');
     service = engine();
   });
 
@@ -121,6 +124,28 @@ describe('ApprovalsService', () => {
     expect(await service.ask(ask('tu4', 'git status', 's3'))).toMatchObject({ status: 'pending' });
     expect(await service.ask(ask('tu5', 'git status; curl evil'))).toMatchObject({ status: 'pending' });
     expect(events.filter((e) => e.subject === 'approval.requested').map((e) => e.approval.toolUseId)).toEqual(['tu1', 'tu3', 'tu4', 'tu5']);
+  });
+
+  it('stores "allow for this session" of a chained command as allow once: no later use could match it', async () => {
+    const { id } = await service.ask(ask('tu1', 'make && make install'));
+    expect(await service.decide({ approvalId: id, decision: 'allow_session', by: by('op') })).toMatchObject({ status: 'allowed', decision: 'allow_once' });
+    expect(await service.ask(ask('tu2', 'make && make install'))).toMatchObject({ status: 'pending' });
+  });
+
+  it('measures how long each request waited, by decision and who decided, and counts the pending ones', async () => {
+    const waited = async (decision: string, decidedBy: string) =>
+      (await metrics.registry.metrics()).match(new RegExp(`^patchbay_approval_wait_seconds_sum\\{process="engine@spec",decision="${decision}",by="${decidedBy}"\\} (\\S+)$`, 'm'))?.[1];
+    const { id } = await service.ask(ask('tu1', 'git status'));
+    await service.ask(ask('tu2', 'npm test'));
+    expect(await metrics.registry.metrics()).toContain('patchbay_approvals_pending{agent="claude",process="engine@spec"} 2');
+    clock.advance(7_000);
+    await service.decide({ approvalId: id, decision: 'allow_session', by: by('op') });
+    await service.ask(ask('tu3', 'git status -s'));
+    await service.ask(ask('tu4', 'rm -rf build'));
+    expect(await waited('allow_session', 'person')).toBe('7');
+    expect(await waited('allow_session', 'session')).toBe('0');
+    expect(await waited('deny', 'policy')).toBe('0');
+    expect(await metrics.registry.metrics()).toContain('patchbay_approvals_pending{agent="claude",process="engine@spec"} 1');
   });
 
   it('decides by policy without asking: deny rules of the profile, the mode of the routing rule', async () => {

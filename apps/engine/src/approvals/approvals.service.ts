@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { AppError, Bus } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { ApprovalAskV1, ApprovalDecideV1, ApprovalListQueryV1, ApprovalV1, newId, Role, ROLE_ALLOWS } from '@patchbay/contracts';
+import { ApprovalDecider, PatchbayMetrics } from '@patchbay/metrics';
 import { AccessStore, ApprovalAnswer, ApprovalsStore, EngineStore } from '@patchbay/persistence';
 import { AccessService } from '../access/access.service';
 import { SchedulerClock } from '../schedules/scheduler-clock';
@@ -13,6 +14,9 @@ import { ApprovalPolicy, judge, sessionScope } from './approval-policy';
  * approvals.decide is signed, so it came from a gateway.
  */
 const GATEWAY_CHECKED: Readonly<Record<string, Role>> = { api: 'operator' };
+
+/** `decidedBy` of decisions no person made. */
+const AUTOMATIC: ReadonlySet<string> = new Set<ApprovalDecider>(['policy', 'session', 'timeout']);
 
 /**
  * Decides whether an agent may use a tool: at once by policy or an earlier "allow for this
@@ -34,7 +38,10 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly auditLog: AccessStore,
     private readonly bus: Bus,
     private readonly clock: SchedulerClock,
-  ) {}
+    private readonly metrics: PatchbayMetrics,
+  ) {
+    this.metrics.countPendingApprovalsWith(() => this.store.pendingByAgent());
+  }
 
   /** Requests that waited while no engine ran are timed again; those overdue are denied at once. */
   async onApplicationBootstrap(): Promise<void> {
@@ -97,7 +104,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     const allowed = request.decision !== 'deny';
     const decided = await this.store.decide(request.approvalId, {
       status: allowed ? 'allowed' : 'denied',
-      decision: request.decision,
+      decision: await this.effective(request),
       decidedBy: actor,
       reason: allowed ? null : (request.reason ?? null),
       decidedAt: this.clock.now(),
@@ -113,13 +120,26 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     return decided;
   }
 
+  /**
+   * "Allow for this session" of a use no later use can match (a Bash command that chains
+   * commands has no scope) is stored as what it does, allow once: stored as allow_session,
+   * the chats would say the session is allowed while the next identical call asks again.
+   */
+  private async effective({ approvalId, decision }: ApprovalDecideV1): Promise<ApprovalDecideV1['decision']> {
+    if (decision !== 'allow_session') return decision;
+    return (await this.store.scopeOf(approvalId)) === null ? 'allow_once' : decision;
+  }
+
   async list(query: ApprovalListQueryV1): Promise<ApprovalV1[]> {
     return this.store.list(query);
   }
 
   private async record(approval: Parameters<ApprovalsStore['insert']>[0], why: string): Promise<ApprovalV1> {
     const { approval: stored, created } = await this.store.insert(approval);
-    if (created) await this.audit(approval.decidedBy!, 'approval.decide', stored, stored.status === 'allowed' ? 'allow' : 'deny', why);
+    if (created) {
+      this.observeWait(stored);
+      await this.audit(approval.decidedBy!, 'approval.decide', stored, stored.status === 'allowed' ? 'allow' : 'deny', why);
+    }
     return stored;
   }
 
@@ -149,9 +169,17 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
   private async announce(actor: string, decided: ApprovalV1): Promise<void> {
     this.timers.get(decided.id)?.abort();
     this.timers.delete(decided.id);
-    const took = ((Date.parse(decided.decidedAt!) - Date.parse(decided.requestedAt)) / 1000).toFixed(1);
+    const took = this.observeWait(decided).toFixed(1);
     await this.audit(actor, 'approval.decide', decided, 'allow', `${decided.decision}${decided.reason ? ` (${decided.reason})` : ''} after ${took} s`);
     this.bus.publish('approval.decided', decided);
+  }
+
+  /** Counts a decided request in patchbay_approval_wait_seconds; returns how long it waited (s). */
+  private observeWait(decided: ApprovalV1): number {
+    const seconds = (Date.parse(decided.decidedAt!) - Date.parse(decided.requestedAt)) / 1000;
+    const by: ApprovalDecider = AUTOMATIC.has(decided.decidedBy!) ? (decided.decidedBy as ApprovalDecider) : 'person';
+    this.metrics.approvalWait.observe({ decision: decided.decision!, by }, seconds);
+    return seconds;
   }
 
   private audit(actor: string, action: string, approval: ApprovalV1, decision: 'allow' | 'deny', why: string): Promise<void> {
