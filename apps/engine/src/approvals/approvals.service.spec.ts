@@ -1,6 +1,6 @@
 import { AppError, Bus } from '@patchbay/bus';
 import { ConfigSchema } from '@patchbay/config';
-import { ApprovalAskV1, ApprovalV1, AuditEntryV1, Role } from '@patchbay/contracts';
+import { ApprovalAskV1, ApprovalV1, AuditEntryV1, Role, Vouch } from '@patchbay/contracts';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { AccessStore, EngineStore } from '@patchbay/persistence';
 import { FakeApprovalsStore } from '../../../../test/fakes/approvals/fake-approvals-store';
@@ -28,6 +28,7 @@ const ask = (toolUseId: string, command = 'npm test', sessionId = 's1'): Approva
   summary: command,
 });
 const by = (senderId: string, channel = 'telegram') => ({ channel, senderId });
+const token = (name: string, role: Role) => ({ channel: 'api', senderId: name, vouch: { role, reason: `API token "${name}"` } });
 
 describe('ApprovalsService', () => {
   let store: FakeApprovalsStore;
@@ -41,7 +42,9 @@ describe('ApprovalsService', () => {
   function engine(): ApprovalsService {
     // Strict doubles: only what the service may call exists; anything else throws.
     const sessions = { session: async (id: string) => SESSIONS[id] ?? null } as unknown as EngineStore;
-    const access = { roleOf: async (channel: string, id: string) => ROLES[`${channel}:${id}`] ?? null } as unknown as AccessService;
+    // As AccessService: the HTTP API's vouch (the token's role) is believed, no other channel's.
+    const roleOf = async (channel: string, id: string, vouch?: Vouch) => ROLES[`${channel}:${id}`] ?? (channel === 'api' ? vouch?.role : undefined) ?? null;
+    const access = { roleOf } as unknown as AccessService;
     const auditLog = { audit: async (entry: Omit<AuditEntryV1, 'at'>) => void audits.push(entry) } as unknown as AccessStore;
     const bus = {
       publish: (subject: string, approval: ApprovalV1) => {
@@ -110,9 +113,15 @@ describe('ApprovalsService', () => {
     expect((await store.byId(id))?.status).toBe('pending');
   });
 
-  it('takes the HTTP API caller as the gateway checked them, and says not_found for no such request', async () => {
+  it('takes the HTTP API caller with the role the gateway vouches for: a viewer token is refused and audited', async () => {
     const { id } = await service.ask(ask('tu1'));
-    expect(await service.decide({ approvalId: id, decision: 'allow_once', by: by('ci', 'api') })).toMatchObject({ decidedBy: 'api:ci' });
+    await expect(service.decide({ approvalId: id, decision: 'allow_once', by: token('watcher', 'viewer') })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(audits.at(-1)).toEqual(expect.objectContaining({ actor: 'api:watcher', action: 'approval.decide', target: `approval:${id}`, decision: 'deny' }));
+    await expect(service.decide({ approvalId: id, decision: 'allow_once', by: by('ci', 'api') })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await service.decide({ approvalId: id, decision: 'allow_once', by: token('ci', 'operator') })).toMatchObject({ decidedBy: 'api:ci' });
+  });
+
+  it('says not_found for no such request', async () => {
     await expect(service.decide({ approvalId: 'nope', decision: 'deny', by: by('op') })).rejects.toMatchObject({ code: 'not_found', message: 'no approval nope' });
   });
 

@@ -1,19 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppError, Bus } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { ApprovalAskV1, ApprovalDecideV1, ApprovalListQueryV1, ApprovalV1, newId, Role, ROLE_ALLOWS } from '@patchbay/contracts';
+import { ApprovalAskV1, ApprovalDecideV1, ApprovalListQueryV1, ApprovalV1, newId, ROLE_ALLOWS } from '@patchbay/contracts';
 import { ApprovalDecider, PatchbayMetrics } from '@patchbay/metrics';
 import { AccessStore, ApprovalAnswer, ApprovalsStore, EngineStore } from '@patchbay/persistence';
 import { AccessService } from '../access/access.service';
 import { SchedulerClock } from '../schedules/scheduler-clock';
 import { ApprovalPolicy, judge, sessionScope } from './approval-policy';
-
-/**
- * Channels whose callers the gateway checked itself: the HTTP API lets only operators and
- * owners reach `POST /api/approvals/:id` (its tokens are the gateway's, unknown here), and
- * approvals.decide is signed, so it came from a gateway.
- */
-const GATEWAY_CHECKED: Readonly<Record<string, Role>> = { api: 'operator' };
 
 /** `decidedBy` of decisions no person made. */
 const AUTOMATIC: ReadonlySet<string> = new Set<ApprovalDecider>(['policy', 'session', 'timeout']);
@@ -95,7 +88,8 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
   /** A person's answer; the first one wins. */
   async decide(request: ApprovalDecideV1): Promise<ApprovalV1> {
     const actor = `${request.by.channel}:${request.by.senderId}`;
-    const role = GATEWAY_CHECKED[request.by.channel] ?? (await this.access.roleOf(request.by.channel, request.by.senderId));
+    // An HTTP API caller's role is the gateway's vouch (its tokens are unknown here); approvals.decide is signed, so it came from a gateway.
+    const role = await this.access.roleOf(request.by.channel, request.by.senderId, request.by.vouch);
     if (!role || !ROLE_ALLOWS[role].has('approve')) {
       const why = `role ${role ?? 'unknown'} may not answer approvals`;
       await this.auditLog.audit({ actor, principalId: null, action: 'approval.decide', target: `approval:${request.approvalId}`, decision: 'deny', detail: why });
