@@ -4,6 +4,7 @@ import { ApprovalV1, newId, TaskV1 } from '@patchbay/contracts';
 import { claudeTestEnv } from './fakes/anthropic/claude-env';
 import { FakeAnthropicApi, toolResultText } from './fakes/anthropic/fake-anthropic-api';
 import { lastEvent, PatchbayInstance, waitUntil } from './support/patchbay-instance';
+import { sampleValue } from './support/prometheus-text';
 import { describeWith } from './support/services';
 
 jest.setTimeout(180_000);
@@ -107,5 +108,9 @@ describeWith(['tmux'], 'approvals end to end: real claude, the engine, the HTTP 
     const decided = (await approvals(`?all=1&session=${first.sessionId}`)).find((a) => a.toolUseId === toolUseId);
     expect(decided).toMatchObject({ status: 'allowed', decision: 'allow_session', decidedBy: 'session', taskId: second.taskId });
     expect(await approvals()).toEqual([]);
+    // The engine measured both waits: the person's answer, and the session's at once.
+    const samples = await pb.metrics();
+    expect(sampleValue(samples, 'patchbay_approval_wait_seconds_count', { decision: 'allow_session', by: 'person' })).toBe(1);
+    expect(sampleValue(samples, 'patchbay_approval_wait_seconds_count', { decision: 'allow_session', by: 'session' })).toBe(1);
   });
 });
