@@ -74,7 +74,7 @@ describeWith(['nats', 'postgres'], 'patchbay approvals / approve / deny', () => 
 
     const again = await patchbay(['approve', second.id], env);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/409 Conflict: already decided by local:\S+: deny/);
+    expect(again.stderr).toMatch(/409 Conflict: already decided by \S+: deny/);
     expect((await patchbay(['approvals'], env)).stdout).toBe('(nothing waits for an answer)\n');
   });
 

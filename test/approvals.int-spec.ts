@@ -7,6 +7,7 @@ import { ApprovalAskV1, ApprovalListV1, ApprovalV1, AuditEntryV1 } from '@patchb
 import { Database, EngineStore } from '@patchbay/persistence';
 import { RunningPatchbay, startServer } from '../apps/patchbay/src/server';
 import { createTestDatabase } from './support/databases';
+import { parsePrometheusText, sampleValue } from './support/prometheus-text';
 import { removeScratch, scratchDir } from './support/patchbay-processes';
 import { describeWith, NATS_URL } from './support/services';
 
@@ -97,8 +98,10 @@ describeWith(['postgres', 'nats'], 'approvals (real PostgreSQL and NATS)', () =>
     const listed = (await (await api(`/api/approvals?session=${sessionId}`, VIEWER)).json()) as ApprovalListV1;
     expect(listed.approvals.map((a) => a.id)).toEqual([pending.id]);
 
-    // A viewer's token is refused by the gateway's route rule; a chat's viewer by the engine, audited.
-    expect((await api(`/api/approvals/${pending.id}`, VIEWER, { decision: 'allow_once' })).status).toBe(403);
+    // A viewer's token and a chat's stranger are both refused by the engine, and audited.
+    const viewer = await api(`/api/approvals/${pending.id}`, VIEWER, { decision: 'allow_once' });
+    expect(viewer.status).toBe(403);
+    expect(await viewer.json()).toMatchObject({ error: 'forbidden', message: 'api:watcher: role viewer may not answer approvals (operators and owners may)' });
     const channel = new Bus(await NatsTransport.connect(NATS_URL, 'approvals-spec-channel'), { prefix, requestTimeoutMs: 10_000, signer: new BusSigner(SECRET) });
     try {
       const press = channel.request('approvals.decide', { approvalId: pending.id, decision: 'allow_once', by: { channel: 'telegram', senderId: 'stranger' } });
@@ -116,7 +119,7 @@ describeWith(['postgres', 'nats'], 'approvals (real PostgreSQL and NATS)', () =>
 
     const again = await api(`/api/approvals/${pending.id}`, OPERATOR, { decision: 'deny' });
     expect(again.status).toBe(409);
-    expect(await again.json()).toMatchObject({ error: 'already_decided', message: 'already decided by api:op: allow_once' });
+    expect(await again.json()).toMatchObject({ error: 'already_decided', message: 'already decided by op: allow_once' });
 
     const audit = (await (await api('/api/audit?limit=20', OWNER)).json()) as { entries: AuditEntryV1[] };
     const mine = audit.entries.filter((e) => e.target === `approval:${pending.id}`).map((e) => [e.actor, e.action, e.decision]);
@@ -124,6 +127,7 @@ describeWith(['postgres', 'nats'], 'approvals (real PostgreSQL and NATS)', () =>
       ['api:op', 'approval.decide', 'deny'],
       ['api:op', 'approval.decide', 'allow'],
       ['telegram:stranger', 'approval.decide', 'deny'],
+      ['api:watcher', 'approval.decide', 'deny'],
       ['agent:claude', 'approval.request', 'allow'],
     ]);
   });
@@ -155,6 +159,17 @@ describeWith(['postgres', 'nats'], 'approvals (real PostgreSQL and NATS)', () =>
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toMatch(/^decision: /);
     expect((await api('/api/approvals/abcd1234', OPERATOR, { decision: 'deny' })).status).toBe(404);
+  });
+
+  it('measures how long an answer took and counts what waits, on /metrics', async () => {
+    const scrape = async () => parsePrometheusText(await (await api('/metrics', OWNER)).text());
+    const answered = async () => sampleValue(await scrape(), 'patchbay_approval_wait_seconds_count', { decision: 'allow_once', by: 'person' }) ?? 0;
+    const before = await answered();
+    const pending = await ask('tu-metrics', 'make metrics');
+    expect(sampleValue(await scrape(), 'patchbay_approvals_pending', { agent: 'claude' })).toBe(1);
+    expect((await api(`/api/approvals/${pending.id}`, OPERATOR, { decision: 'allow_once' })).status).toBe(200);
+    expect(await answered()).toBe(before + 1);
+    expect(sampleValue(await scrape(), 'patchbay_approvals_pending', { agent: 'claude' })).toBeUndefined();
   });
 
   it('after an engine restart, a request that expired meanwhile is denied by the timeout at once', async () => {

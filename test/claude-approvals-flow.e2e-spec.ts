@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApprovalV1, newId, TaskV1 } from '@patchbay/contracts';
 import { claudeTestEnv } from './fakes/anthropic/claude-env';
 import { FakeAnthropicApi, toolResultText } from './fakes/anthropic/fake-anthropic-api';
 import { lastEvent, PatchbayInstance, waitUntil } from './support/patchbay-instance';
+import { sampleValue } from './support/prometheus-text';
 import { describeWith } from './support/services';
 
 jest.setTimeout(180_000);
@@ -53,6 +54,12 @@ describeWith(['tmux'], 'approvals end to end: real claude, the engine, the HTTP 
     return id;
   }
 
+  /** The one request pending, once it is there. */
+  async function onePending(): Promise<ApprovalV1> {
+    await waitUntil(async () => (await approvals()).length === 1, `a pending approval\n${pb.logs()}`, 60_000);
+    return (await approvals())[0];
+  }
+
   const approvals = async (query = '') => (await pb.get<{ approvals: ApprovalV1[] }>(`/api/approvals${query}`)).approvals;
   const taskDone = (taskId: string) =>
     waitUntil(async () => ['done', 'failed'].includes((await pb.get<TaskV1>(`/api/tasks/${taskId}`)).status), `task ${taskId} to end\n${pb.logs()}`, 60_000);
@@ -76,5 +83,34 @@ describeWith(['tmux'], 'approvals end to end: real claude, the engine, the HTTP 
     const events = await pb.taskEvents(accepted.sessionId!, accepted.taskId!);
     expect(lastEvent(events, 'final').text).toContain('The tool said: wrote it');
     expect(await approvals()).toEqual([]);
+  });
+
+  it('allows for the session: the same command in the next task of the session asks nobody and runs', async () => {
+    const marker = join(work, 'session.txt');
+    // No shell control characters: only such a command can be allowed for the session.
+    const command = 'touch session.txt';
+    scriptBash(command);
+    const first = await pb.send('touch the session file', 'flow-session');
+    const pending = await onePending();
+    expect(pending).toMatchObject({ sessionId: first.sessionId, status: 'pending' });
+    const answer = await pb.request<ApprovalV1>('POST', `/api/approvals/${pending.id}`, { decision: 'allow_session' });
+    expect(answer).toMatchObject({ status: 200, body: { status: 'allowed', decision: 'allow_session' } });
+    await taskDone(first.taskId!);
+    expect(existsSync(marker)).toBe(true);
+    rmSync(marker);
+
+    const toolUseId = scriptBash(command);
+    const second = await pb.send('touch it again', 'flow-session');
+    expect(second.sessionId).toBe(first.sessionId);
+    await taskDone(second.taskId!);
+    expect((await pb.get<TaskV1>(`/api/tasks/${second.taskId}`)).status).toBe('done');
+    expect(existsSync(marker)).toBe(true);
+    const decided = (await approvals(`?all=1&session=${first.sessionId}`)).find((a) => a.toolUseId === toolUseId);
+    expect(decided).toMatchObject({ status: 'allowed', decision: 'allow_session', decidedBy: 'session', taskId: second.taskId });
+    expect(await approvals()).toEqual([]);
+    // The engine measured both waits: the person's answer, and the session's at once.
+    const samples = await pb.metrics();
+    expect(sampleValue(samples, 'patchbay_approval_wait_seconds_count', { decision: 'allow_session', by: 'person' })).toBe(1);
+    expect(sampleValue(samples, 'patchbay_approval_wait_seconds_count', { decision: 'allow_session', by: 'session' })).toBe(1);
   });
 });

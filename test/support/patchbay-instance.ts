@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import type { InboundAcceptedV1, OutputEventV1 } from '@patchbay/contracts';
 import { freePort, PatchbayProcesses, removeScratch, removeTmuxServer, scratchDir, writeConfig } from './patchbay-processes';
 import { readSse, SseEvent } from './sse';
+import { parsePrometheusText, Sample } from './prometheus-text';
 
 export interface Response<T> {
   status: number;
@@ -106,6 +107,13 @@ export class PatchbayInstance {
     });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** Every sample of GET /metrics. */
+  async metrics(): Promise<Sample[]> {
+    const response = await fetch(`${this.baseUrl}/metrics`, { headers: this.authHeaders() });
+    if (response.status !== 200) throw new Error(`GET /metrics: ${response.status}`);
+    return parsePrometheusText(await response.text());
   }
 
   /** GET that must answer 200. */

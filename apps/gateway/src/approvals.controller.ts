@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { Bus } from '@patchbay/bus';
 import { ApprovalDecideV1, ApprovalListV1, ApprovalV1 } from '@patchbay/contracts';
-import { ApiCaller, Caller } from './auth/caller';
+import { ApiCaller, Caller, vouchOf } from './auth/caller';
 import { MinRole } from './auth/route-access.decorator';
 import { parseBody } from './parse-body';
 import { listLimit, requireId } from './query-params';
@@ -29,8 +29,15 @@ export class ApprovalsHttpController {
     });
   }
 
+  /**
+   * Any caller gets through to the engine, which refuses a viewer (ROLE_ALLOWS `approve`)
+   * and audits the refusal, as for a viewer pressing a chat's button: one place decides who
+   * may answer and records who tried. Refused here, a viewer's answer would leave no trace,
+   * and the gateway would need a bus subject to write audit entries that no other caller
+   * should have. The token's role travels as the gateway's vouch on the signed request.
+   */
   @Post(':id')
-  @MinRole('operator')
+  @MinRole('viewer')
   @HttpCode(HttpStatus.OK)
   decide(@Param('id') id: string, @Body() body: unknown, @Caller() caller: ApiCaller): Promise<ApprovalV1> {
     const answer = parseBody(AnswerBody, body);
@@ -38,7 +45,8 @@ export class ApprovalsHttpController {
   }
 }
 
-/** The caller as the engine knows them: `api:<token name>` (the role the guard checked) or `local:<user>`. */
+/** The caller as the engine knows them: `api:<token name>`, vouched for with the token's role, or `local:<user>`. */
 function byOf(caller: ApiCaller): ApprovalDecideV1['by'] {
-  return caller.kind === 'token' ? { channel: 'api', senderId: caller.name, name: caller.name } : { channel: 'local', senderId: caller.user, name: caller.user };
+  if (caller.kind === 'local') return { channel: 'local', senderId: caller.user, name: caller.user };
+  return { channel: 'api', senderId: caller.name, name: caller.name, vouch: vouchOf(caller) };
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { INBOUND_QUEUE, InboundQueue, Submitted } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { InboundMessageV1, MAX_INBOUND_TEXT, newId, textField } from '@patchbay/contracts';
-import { ApiCaller, Caller } from './auth/caller';
+import { ApiCaller, Caller, vouchOf } from './auth/caller';
 import { MinRole } from './auth/route-access.decorator';
 import { parseBody } from './parse-body';
 import { answerSubmitted } from './submitted-answer';
@@ -69,7 +69,7 @@ function senderOf(caller: ApiCaller): Pick<InboundMessageV1, 'channel' | 'accoun
   return {
     channel: 'api',
     accountId: 'api',
-    sender: { id: caller.name, name: caller.name, vouch: { role: caller.role, reason: `API token "${caller.name}"` } },
+    sender: { id: caller.name, name: caller.name, vouch: vouchOf(caller) },
   };
 }
 

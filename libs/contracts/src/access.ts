@@ -3,6 +3,15 @@ import { z } from 'zod';
 export const Role = z.enum(['owner', 'operator', 'viewer']);
 export type Role = z.infer<typeof Role>;
 
+/**
+ * A channel checked a sender on its platform (GitHub: write permission on the repository,
+ * or a trusted login; the HTTP API: a valid API token) and vouches for the role they have.
+ * Only channels the engine lets vouch are believed, each up to its own ceiling
+ * (AccessService); the reason goes to the audit log.
+ */
+export const Vouch = z.object({ role: Role, reason: z.string().min(1).max(200) });
+export type Vouch = z.infer<typeof Vouch>;
+
 /** What a sender asks to do; each role may do some of these (see ROLE_ALLOWS). */
 export type Action = 'watch' | 'prompt' | 'input' | 'stop' | 'approve' | 'admin';
 

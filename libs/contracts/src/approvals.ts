@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Vouch } from './access';
 import { textField } from './text';
 
 const isoTime = z.iso.datetime({ offset: true });
@@ -58,12 +59,17 @@ export const ApprovalDecideV1 = z.object({
   approvalId: z.string().min(1).max(40),
   decision: ApprovalDecision,
   reason: textField().max(500).optional(),
-  /** Who answers: their role decides whether they may (ROLE_ALLOWS `approve`). */
+  /**
+   * Who answers: their role decides whether they may (ROLE_ALLOWS `approve`). A channel
+   * that checked them itself vouches for their role, as for a message's sender (the HTTP
+   * API: the token's role, since its tokens are unknown to the engine).
+   */
   by: z.object({
     channel: z.string().min(1).max(40),
     senderId: z.string().min(1).max(200),
     /** How chats name them when they tell who decided (defaults to `<channel>:<senderId>`). */
     name: textField().max(200).optional(),
+    vouch: Vouch.optional(),
   }),
 });
 export type ApprovalDecideV1 = z.infer<typeof ApprovalDecideV1>;

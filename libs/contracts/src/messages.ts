@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Role } from './access';
+import { Vouch } from './access';
 import { ID_PATTERN } from './ids';
 import { textField } from './text';
 
@@ -19,13 +19,8 @@ export const InboundMessageV1 = z.object({
   sender: z.object({
     id: z.string().min(1).max(200),
     name: textField().max(200).optional(),
-    /**
-     * The channel checked this sender on its platform (GitHub: write permission on the
-     * repository, or a trusted login; the HTTP API: a valid API token) and vouches for the
-     * role they have. Only channels the engine lets vouch are believed, each up to its own
-     * ceiling (AccessService); the reason goes to the audit log.
-     */
-    vouch: z.object({ role: Role, reason: z.string().min(1).max(200) }).optional(),
+    /** The channel checked this sender on its platform and vouches for their role (see Vouch). */
+    vouch: Vouch.optional(),
   }),
   text: textField().trim().min(1, 'text is empty').max(MAX_INBOUND_TEXT),
   /**

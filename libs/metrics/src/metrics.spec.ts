@@ -29,6 +29,13 @@ describe('PatchbayMetrics', () => {
     expect(counted).toBe(1);
   });
 
+  it('shows no pending-approvals gauge until the engine says how to count them', async () => {
+    const metrics = new PatchbayMetrics('engine@host');
+    expect(await metrics.registry.metrics()).not.toMatch(/^patchbay_approvals_pending\{/m);
+    metrics.countPendingApprovalsWith(async () => ({ claude: 3 }));
+    expect(await metrics.registry.metrics()).toContain('patchbay_approvals_pending{agent="claude",process="engine@host"} 3');
+  });
+
   it('forgets a state no task is in any more', async () => {
     const metrics = new PatchbayMetrics('engine@host');
     let counts: Record<string, number> = { running: 1 };

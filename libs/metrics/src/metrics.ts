@@ -1,13 +1,18 @@
 import { hostname } from 'node:os';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** Task states as the engine stores them (libs/persistence TaskStatus). */
-export type TaskCounts = Readonly<Record<string, number>>;
+/** Counts by one label's value: tasks by state (libs/persistence TaskStatus), pending approvals by agent. */
+export type Counts = Readonly<Record<string, number>>;
+
+/** Who decided an approval request, for its wait histogram (a person's own id would be unbounded). */
+export type ApprovalDecider = 'person' | 'policy' | 'session' | 'timeout';
 
 /** How a bus request ended, for its latency histogram. */
 export type BusRequestOutcome = 'ok' | 'remote_error' | 'timeout' | 'no_responder' | 'error';
 
 const RUN_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
+/** From a policy's instant answer to a person's reply within approvals.timeoutSeconds (600 s by default) and beyond. */
+const APPROVAL_BUCKETS = [0.05, 1, 5, 15, 30, 60, 120, 300, 600, 1800];
 const BUS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -44,6 +49,26 @@ export class PatchbayMetrics {
     collect: async () => {
       const counts = await this.countedTasks();
       if (counts) this.queueDepth.set({ queue: 'tasks' }, counts.queued ?? 0);
+    },
+  });
+
+  /** engine: how long a tool use waited for its answer, observed when it is decided. */
+  readonly approvalWait = new Histogram({
+    name: 'patchbay_approval_wait_seconds',
+    help: 'Time from an approval request to its decision, by decision (allow_once, allow_session, deny) and by (person, policy, session, timeout)',
+    labelNames: ['decision', 'by'] as const,
+    buckets: APPROVAL_BUCKETS,
+    registers: [this.registry],
+  });
+
+  /** engine: requests waiting for a person, by agent (labelled, so no other process shows a 0), counted in the database at each scrape. */
+  readonly approvalsPending = new Gauge({
+    name: 'patchbay_approvals_pending',
+    help: 'Approval requests waiting for a person, by agent, from the database',
+    labelNames: ['agent'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      if (this.pendingApprovals) setCounts(this.approvalsPending, 'agent', await this.pendingApprovals());
     },
   });
 
@@ -88,9 +113,10 @@ export class PatchbayMetrics {
     registers: [this.registry],
   });
 
-  private taskCounts: (() => Promise<TaskCounts>) | null = null;
+  private taskCounts: (() => Promise<Counts>) | null = null;
+  private pendingApprovals: (() => Promise<Counts>) | null = null;
   /** One count per scrape: both task gauges are collected at once and share it. */
-  private counting: Promise<TaskCounts> | null = null;
+  private counting: Promise<Counts> | null = null;
 
   /** `processName` labels every series, so the gateway can merge processes without mixing them. */
   constructor(readonly processName: string) {
@@ -100,22 +126,31 @@ export class PatchbayMetrics {
   }
 
   /** The engine hands over how it counts tasks; the gauges read it at each scrape. */
-  countTasksWith(source: () => Promise<TaskCounts>): void {
+  countTasksWith(source: () => Promise<Counts>): void {
     this.taskCounts = source;
+  }
+
+  /** The engine hands over how it counts pending approval requests; the gauge reads it at each scrape. */
+  countPendingApprovalsWith(source: () => Promise<Counts>): void {
+    this.pendingApprovals = source;
   }
 
   private async collectTasks(): Promise<void> {
     const counts = await this.countedTasks();
-    if (!counts) return;
-    this.tasks.reset();
-    for (const [state, count] of Object.entries(counts)) this.tasks.set({ state }, count);
+    if (counts) setCounts(this.tasks, 'state', counts);
   }
 
-  private countedTasks(): Promise<TaskCounts> | null {
+  private countedTasks(): Promise<Counts> | null {
     if (!this.taskCounts) return null;
     this.counting ??= this.taskCounts().finally(() => (this.counting = null));
     return this.counting;
   }
+}
+
+/** Sets a gauge to freshly counted values, forgetting a value no longer counted. */
+function setCounts<L extends string>(gauge: Gauge<L>, label: L, counts: Counts): void {
+  gauge.reset();
+  for (const [value, count] of Object.entries(counts)) gauge.set({ [label]: value } as Partial<Record<L, string>>, count);
 }
 
 /** The `process` label of a process running these roles: `engine@host`, `gateway+engine+runner@host`. */

@@ -55,6 +55,20 @@ export class ApprovalsStore {
     }
   }
 
+  /** How many requests wait for a person, by agent. */
+  async pendingByAgent(): Promise<Record<string, number>> {
+    const rows: Array<{ agent: string; count: string | number }> = await this.em()
+      .getConnection()
+      .execute(`select agent, count(*) as count from approval where status = 'pending' group by agent`);
+    return Object.fromEntries(rows.map((r) => [r.agent, Number(r.count)]));
+  }
+
+  /** What an "allow for this session" of the request would cover: null when nothing could; undefined for no such request. */
+  async scopeOf(id: string): Promise<string | null | undefined> {
+    const row = await this.em().findOne(ApprovalEntity, id, { fields: ['scope'] });
+    return row ? row.scope : undefined;
+  }
+
   /** Whether a person allowed `scope` for the rest of the session. */
   async sessionAllows(sessionId: string, scope: string): Promise<boolean> {
     return (await this.em().count(ApprovalEntity, { sessionId, scope, decision: 'allow_session' })) > 0;

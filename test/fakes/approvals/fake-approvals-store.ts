@@ -1,7 +1,7 @@
 import { ApprovalV1 } from '@patchbay/contracts';
 import { ApprovalAnswer, ApprovalsStore, NewApproval, toApproval as wire } from '@patchbay/persistence';
 
-type Surface = Pick<ApprovalsStore, 'byToolUse' | 'byId' | 'insert' | 'sessionAllows' | 'decide' | 'pending' | 'list'>;
+type Surface = Pick<ApprovalsStore, 'byToolUse' | 'byId' | 'insert' | 'scopeOf' | 'sessionAllows' | 'decide' | 'pending' | 'pendingByAgent' | 'list'>;
 
 /** ApprovalsStore in memory, with the same rules: one request per tool use, only a pending one can be decided. */
 export class FakeApprovalsStore implements Surface {
@@ -24,6 +24,10 @@ export class FakeApprovalsStore implements Surface {
     return { approval: wire(approval), created: true };
   }
 
+  async scopeOf(id: string): Promise<string | null | undefined> {
+    return this.rows.find((r) => r.id === id)?.scope;
+  }
+
   async sessionAllows(sessionId: string, scope: string): Promise<boolean> {
     return this.rows.some((r) => r.sessionId === sessionId && r.scope === scope && r.decision === 'allow_session');
   }
@@ -37,6 +41,12 @@ export class FakeApprovalsStore implements Surface {
 
   async pending(): Promise<ApprovalV1[]> {
     return this.rows.filter((r) => r.status === 'pending').map(wire);
+  }
+
+  async pendingByAgent(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const r of this.rows) if (r.status === 'pending') counts[r.agent] = (counts[r.agent] ?? 0) + 1;
+    return counts;
   }
 
   async list(query: { sessionId?: string; pendingOnly: boolean; limit: number }): Promise<ApprovalV1[]> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { Action, InboundMessageV1, Role, ROLE_ALLOWS } from '@patchbay/contracts';
+import { Action, InboundMessageV1, Role, ROLE_ALLOWS, Vouch } from '@patchbay/contracts';
 import { AccessStore } from '@patchbay/persistence';
 import { Clock } from '../clock';
 
@@ -64,7 +64,7 @@ export class AccessService implements OnApplicationBootstrap {
     const known = await this.store.sender(message.channel, message.sender.id);
     const ceiling = VOUCH_CEILING[message.channel];
     const offered = message.sender.vouch;
-    const vouch = offered && ceiling && RANK[offered.role] <= RANK[ceiling] ? offered : undefined;
+    const vouch = believed(message.channel, offered);
     const role = best(best(known?.role ?? null, this.wildcardRole(message.channel)), vouch?.role ?? null);
     // The name people see on the platform, which is how others in a shared session know them.
     const sender: Sender = { actor, name: message.sender.name ?? known?.name ?? message.sender.id, principalId: known?.principalId ?? null, role };
@@ -78,11 +78,11 @@ export class AccessService implements OnApplicationBootstrap {
     return sender;
   }
 
-  /** The role a channel's user has from the config and pairing (no vouching: that comes with a message). */
-  async roleOf(channel: string, senderId: string): Promise<Role | null> {
+  /** The role a channel's user has from the config and pairing, and from the channel's vouch when it may give one. */
+  async roleOf(channel: string, senderId: string, vouch?: Vouch): Promise<Role | null> {
     if (INTERNAL_CHANNELS.has(channel)) return 'operator';
     const known = await this.store.sender(channel, senderId);
-    return best(known?.role ?? null, this.wildcardRole(channel));
+    return best(best(known?.role ?? null, this.wildcardRole(channel)), believed(channel, vouch)?.role ?? null);
   }
 
   /**
@@ -162,6 +162,12 @@ const SILENT_CHANNELS: ReadonlySet<string> = new Set(['github']);
 
 const ROLE_OF_LIST = { owners: 'owner', operators: 'operator', viewers: 'viewer' } as const;
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, owner: 3 };
+
+/** A vouch the channel may give (up to its ceiling); undefined otherwise. */
+function believed(channel: string, offered: Vouch | undefined): Vouch | undefined {
+  const ceiling = VOUCH_CEILING[channel];
+  return offered && ceiling && RANK[offered.role] <= RANK[ceiling] ? offered : undefined;
+}
 
 function best(a: Role | null, b: Role | null): Role | null {
   if (!a) return b;

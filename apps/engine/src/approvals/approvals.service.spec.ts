@@ -1,6 +1,7 @@
 import { AppError, Bus } from '@patchbay/bus';
 import { ConfigSchema } from '@patchbay/config';
-import { ApprovalAskV1, ApprovalV1, AuditEntryV1, Role } from '@patchbay/contracts';
+import { ApprovalAskV1, ApprovalV1, AuditEntryV1, Role, Vouch } from '@patchbay/contracts';
+import { PatchbayMetrics } from '@patchbay/metrics';
 import { AccessStore, EngineStore } from '@patchbay/persistence';
 import { FakeApprovalsStore } from '../../../../test/fakes/approvals/fake-approvals-store';
 import { AccessService } from '../access/access.service';
@@ -27,6 +28,7 @@ const ask = (toolUseId: string, command = 'npm test', sessionId = 's1'): Approva
   summary: command,
 });
 const by = (senderId: string, channel = 'telegram') => ({ channel, senderId });
+const token = (name: string, role: Role) => ({ channel: 'api', senderId: name, vouch: { role, reason: `API token "${name}"` } });
 
 describe('ApprovalsService', () => {
   let store: FakeApprovalsStore;
@@ -34,12 +36,15 @@ describe('ApprovalsService', () => {
   let events: Array<{ subject: string; approval: ApprovalV1 }>;
   let audits: Array<Omit<AuditEntryV1, 'at'>>;
   let service: ApprovalsService;
+  let metrics: PatchbayMetrics;
 
   /** An engine over the same store and clock (a restart builds a second one). */
   function engine(): ApprovalsService {
     // Strict doubles: only what the service may call exists; anything else throws.
     const sessions = { session: async (id: string) => SESSIONS[id] ?? null } as unknown as EngineStore;
-    const access = { roleOf: async (channel: string, id: string) => ROLES[`${channel}:${id}`] ?? null } as unknown as AccessService;
+    // As AccessService: the HTTP API's vouch (the token's role) is believed, no other channel's.
+    const roleOf = async (channel: string, id: string, vouch?: Vouch) => ROLES[`${channel}:${id}`] ?? (channel === 'api' ? vouch?.role : undefined) ?? null;
+    const access = { roleOf } as unknown as AccessService;
     const auditLog = { audit: async (entry: Omit<AuditEntryV1, 'at'>) => void audits.push(entry) } as unknown as AccessStore;
     const bus = {
       publish: (subject: string, approval: ApprovalV1) => {
@@ -48,7 +53,7 @@ describe('ApprovalsService', () => {
         events.push({ subject, approval });
       },
     } as unknown as Bus;
-    return new ApprovalsService(config, new ApprovalPolicy(config), store as never, sessions, access, auditLog, bus, clock);
+    return new ApprovalsService(config, new ApprovalPolicy(config), store as never, sessions, access, auditLog, bus, clock, metrics);
   }
 
   /** Lets pending promise chains (a timer that fired) run to the end. */
@@ -61,6 +66,7 @@ describe('ApprovalsService', () => {
     clock = new ManualClock('2030-01-01T10:00:00Z');
     events = [];
     audits = [];
+    metrics = new PatchbayMetrics('engine@spec');
     service = engine();
   });
 
@@ -117,9 +123,15 @@ describe('ApprovalsService', () => {
     await expect(service.decide({ approvalId: other.id, decision: 'allow_once', by: by('viewer') }, 'viewer')).rejects.toMatchObject({ code: 'forbidden' });
   });
 
-  it('takes the HTTP API caller as the gateway checked them, and says not_found for no such request', async () => {
+  it('takes the HTTP API caller with the role the gateway vouches for: a viewer token is refused and audited', async () => {
     const { id } = await service.ask(ask('tu1'));
-    expect(await service.decide({ approvalId: id, decision: 'allow_once', by: by('ci', 'api') })).toMatchObject({ decidedBy: 'api:ci' });
+    await expect(service.decide({ approvalId: id, decision: 'allow_once', by: token('watcher', 'viewer') })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(audits.at(-1)).toEqual(expect.objectContaining({ actor: 'api:watcher', action: 'approval.decide', target: `approval:${id}`, decision: 'deny' }));
+    await expect(service.decide({ approvalId: id, decision: 'allow_once', by: by('ci', 'api') })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await service.decide({ approvalId: id, decision: 'allow_once', by: token('ci', 'operator') })).toMatchObject({ decidedBy: 'api:ci' });
+  });
+
+  it('says not_found for no such request', async () => {
     await expect(service.decide({ approvalId: 'nope', decision: 'deny', by: by('op') })).rejects.toMatchObject({ code: 'not_found', message: 'no approval nope' });
   });
 
@@ -131,6 +143,28 @@ describe('ApprovalsService', () => {
     expect(await service.ask(ask('tu4', 'git status', 's3'))).toMatchObject({ status: 'pending' });
     expect(await service.ask(ask('tu5', 'git status; curl evil'))).toMatchObject({ status: 'pending' });
     expect(events.filter((e) => e.subject === 'approval.requested').map((e) => e.approval.toolUseId)).toEqual(['tu1', 'tu3', 'tu4', 'tu5']);
+  });
+
+  it('stores "allow for this session" of a chained command as allow once: no later use could match it', async () => {
+    const { id } = await service.ask(ask('tu1', 'make && make install'));
+    expect(await service.decide({ approvalId: id, decision: 'allow_session', by: by('op') })).toMatchObject({ status: 'allowed', decision: 'allow_once' });
+    expect(await service.ask(ask('tu2', 'make && make install'))).toMatchObject({ status: 'pending' });
+  });
+
+  it('measures how long each request waited, by decision and who decided, and counts the pending ones', async () => {
+    const waited = async (decision: string, decidedBy: string) =>
+      (await metrics.registry.metrics()).match(new RegExp(`^patchbay_approval_wait_seconds_sum\\{process="engine@spec",decision="${decision}",by="${decidedBy}"\\} (\\S+)$`, 'm'))?.[1];
+    const { id } = await service.ask(ask('tu1', 'git status'));
+    await service.ask(ask('tu2', 'npm test'));
+    expect(await metrics.registry.metrics()).toContain('patchbay_approvals_pending{agent="claude",process="engine@spec"} 2');
+    clock.advance(7_000);
+    await service.decide({ approvalId: id, decision: 'allow_session', by: by('op') });
+    await service.ask(ask('tu3', 'git status -s'));
+    await service.ask(ask('tu4', 'rm -rf build'));
+    expect(await waited('allow_session', 'person')).toBe('7');
+    expect(await waited('allow_session', 'session')).toBe('0');
+    expect(await waited('deny', 'policy')).toBe('0');
+    expect(await metrics.registry.metrics()).toContain('patchbay_approvals_pending{agent="claude",process="engine@spec"} 1');
   });
 
   it('decides by policy without asking: deny rules of the profile, the mode of the routing rule', async () => {

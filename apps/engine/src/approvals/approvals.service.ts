@@ -2,17 +2,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { AppError, Bus } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { ApprovalAskV1, ApprovalDecideV1, ApprovalListQueryV1, ApprovalV1, newId, Role, ROLE_ALLOWS } from '@patchbay/contracts';
+import { ApprovalDecider, PatchbayMetrics } from '@patchbay/metrics';
 import { AccessStore, ApprovalAnswer, ApprovalsStore, EngineStore } from '@patchbay/persistence';
 import { AccessService } from '../access/access.service';
 import { Clock } from '../clock';
 import { ApprovalPolicy, judge, sessionScope } from './approval-policy';
 
-/**
- * Channels whose callers the gateway checked itself: the HTTP API lets only operators and
- * owners reach `POST /api/approvals/:id` (its tokens are the gateway's, unknown here), and
- * approvals.decide is signed, so it came from a gateway.
- */
-const GATEWAY_CHECKED: Readonly<Record<string, Role>> = { api: 'operator' };
+/** `decidedBy` of decisions no person made. */
+const AUTOMATIC: ReadonlySet<string> = new Set<ApprovalDecider>(['policy', 'session', 'timeout']);
 
 /**
  * Decides whether an agent may use a tool: at once by policy or an earlier "allow for this
@@ -34,7 +31,10 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly auditLog: AccessStore,
     private readonly bus: Bus,
     private readonly clock: Clock,
-  ) {}
+    private readonly metrics: PatchbayMetrics,
+  ) {
+    this.metrics.countPendingApprovalsWith(() => this.store.pendingByAgent());
+  }
 
   /** Requests that waited while no engine ran are timed again; those overdue are denied at once. */
   async onApplicationBootstrap(): Promise<void> {
@@ -92,7 +92,8 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
    */
   async decide(request: ApprovalDecideV1, checkedRole?: Role): Promise<ApprovalV1> {
     const actor = `${request.by.channel}:${request.by.senderId}`;
-    const role = checkedRole ?? GATEWAY_CHECKED[request.by.channel] ?? (await this.access.roleOf(request.by.channel, request.by.senderId));
+    // An HTTP API caller's role is the gateway's vouch (its tokens are unknown here); approvals.decide is signed, so it came from a gateway.
+    const role = checkedRole ?? (await this.access.roleOf(request.by.channel, request.by.senderId, request.by.vouch));
     if (!role || !ROLE_ALLOWS[role].has('approve')) {
       const why = `role ${role ?? 'unknown'} may not answer approvals`;
       await this.auditLog.audit({ actor, principalId: null, action: 'approval.decide', target: `approval:${request.approvalId}`, decision: 'deny', detail: why });
@@ -101,7 +102,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     const allowed = request.decision !== 'deny';
     const decided = await this.store.decide(request.approvalId, {
       status: allowed ? 'allowed' : 'denied',
-      decision: request.decision,
+      decision: await this.effective(request),
       decidedBy: actor,
       deciderName: request.by.name ?? null,
       reason: allowed ? null : (request.reason ?? null),
@@ -122,13 +123,26 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     return this.store.byId(id);
   }
 
+  /**
+   * "Allow for this session" of a use no later use can match (a Bash command that chains
+   * commands has no scope) is stored as what it does, allow once: stored as allow_session,
+   * the chats would say the session is allowed while the next identical call asks again.
+   */
+  private async effective({ approvalId, decision }: ApprovalDecideV1): Promise<ApprovalDecideV1['decision']> {
+    if (decision !== 'allow_session') return decision;
+    return (await this.store.scopeOf(approvalId)) === null ? 'allow_once' : decision;
+  }
+
   async list(query: ApprovalListQueryV1): Promise<ApprovalV1[]> {
     return this.store.list(query);
   }
 
   private async record(approval: Parameters<ApprovalsStore['insert']>[0], why: string): Promise<ApprovalV1> {
     const { approval: stored, created } = await this.store.insert(approval);
-    if (created) await this.audit(approval.decidedBy!, 'approval.decide', stored, stored.status === 'allowed' ? 'allow' : 'deny', why);
+    if (created) {
+      this.observeWait(stored);
+      await this.audit(approval.decidedBy!, 'approval.decide', stored, stored.status === 'allowed' ? 'allow' : 'deny', why);
+    }
     return stored;
   }
 
@@ -158,9 +172,17 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
   private async announce(actor: string, decided: ApprovalV1): Promise<void> {
     this.timers.get(decided.id)?.abort();
     this.timers.delete(decided.id);
-    const took = ((Date.parse(decided.decidedAt!) - Date.parse(decided.requestedAt)) / 1000).toFixed(1);
+    const took = this.observeWait(decided).toFixed(1);
     await this.audit(actor, 'approval.decide', decided, 'allow', `${decided.decision}${decided.reason ? ` (${decided.reason})` : ''} after ${took} s`);
     this.bus.publish('approval.decided', decided);
+  }
+
+  /** Counts a decided request in patchbay_approval_wait_seconds; returns how long it waited (s). */
+  private observeWait(decided: ApprovalV1): number {
+    const seconds = (Date.parse(decided.decidedAt!) - Date.parse(decided.requestedAt)) / 1000;
+    const by: ApprovalDecider = AUTOMATIC.has(decided.decidedBy!) ? (decided.decidedBy as ApprovalDecider) : 'person';
+    this.metrics.approvalWait.observe({ decision: decided.decision!, by }, seconds);
+    return seconds;
   }
 
   private audit(actor: string, action: string, approval: ApprovalV1, decision: 'allow' | 'deny', why: string): Promise<void> {

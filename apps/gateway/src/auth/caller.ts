@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { userInfo } from 'node:os';
-import { Role } from '@patchbay/contracts';
+import { Role, Vouch } from '@patchbay/contracts';
 import { CALLER_KEY } from './auth.constants';
 
 /**
@@ -16,6 +16,11 @@ export function localCaller(): ApiCaller {
 /** The caller as the audit log names them: `api:<token name>` or `local:<user>`. */
 export function actorOf(caller: ApiCaller): string {
   return caller.kind === 'token' ? `api:${caller.name}` : `local:${caller.user}`;
+}
+
+/** A token holder's role, which the gateway vouches for to the engine (which does not know the API's tokens). */
+export function vouchOf(caller: ApiCaller & { kind: 'token' }): Vouch {
+  return { role: caller.role, reason: `API token "${caller.name}"` };
 }
 
 /** The caller the guard identified for this request (routes with a role rule always have one). */

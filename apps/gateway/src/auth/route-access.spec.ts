@@ -46,8 +46,8 @@ describe('the access rule of every gateway route', () => {
       'GET /api/jobs': 'viewer',
       'GET /api/jobs/:name/runs': 'viewer',
       'GET /api/approvals': 'viewer',
+      'POST /api/approvals/:id': 'viewer', // the engine refuses a viewer's answer, and audits it
       'POST /api/messages': 'operator',
-      'POST /api/approvals/:id': 'operator',
       'GET /api/inbound/dead': 'operator',
       'POST /api/sessions/:id/stop': 'operator',
       'POST /api/sessions/:id/kill': 'operator',
