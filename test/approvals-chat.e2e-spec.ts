@@ -13,7 +13,8 @@ import { describeWith } from './support/services';
 jest.setTimeout(240_000);
 
 const CLAUDE_BIN = join(__dirname, '..', 'node_modules', '.bin', 'claude');
-const TIMEOUT_SECONDS = 20;
+// Long enough for the answered cases on a loaded machine; the timeout case waits it out.
+const TIMEOUT_SECONDS = 40;
 const ADA = { id: 111, first_name: 'Ada' };
 const VIC = { id: 222, first_name: 'Vic' };
 const DISCORD_ADA = { id: '2100000000000000001', username: 'ada', global_name: 'Ada' };
@@ -108,16 +109,17 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
   const audit = async () => (await pb.get<{ entries: Array<{ actor: string; action: string; decision: string; target: string | null; detail: string | null }> }>('/api/audit')).entries;
 
   it('shows the request in Telegram with buttons and in a Discord thread that attaches late; a viewer is refused; Allow once runs it once, and every chat says who decided', async () => {
-    scriptBash('echo allowed > allowed.txt && echo wrote it');
+    // One command, no chaining: "for this session" can apply, so all three answers are offered.
+    scriptBash('touch allowed.txt');
     telegram.userSends({ chatId: GROUP, from: ADA, text: 'write the allowed file' });
     const request = await onePending();
     sessionId = request.sessionId;
-    expect(request).toMatchObject({ tool: 'Bash', summary: expect.stringContaining('echo allowed > allowed.txt') });
+    expect(request).toMatchObject({ tool: 'Bash', summary: expect.stringContaining('touch allowed.txt'), scope: 'Bash(touch allowed.txt)' });
 
     await waitUntil(() => telegramPrompt(request.id)?.reply_markup !== undefined, 'the request in Telegram');
     const shown = telegramPrompt(request.id)!;
     expect(shown.text).toContain('claude asks to use Bash');
-    expect(shown.text).toContain('echo allowed > allowed.txt');
+    expect(shown.text).toContain('touch allowed.txt');
     const buttons = shown.reply_markup!.inline_keyboard.flat();
     expect(buttons.map((b) => b.text)).toEqual(['Allow once', 'Allow for this session', 'Deny']);
 
@@ -138,7 +140,7 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
 
     const ownerPress = press(ADA, 'Allow once');
     await taskDone((await lastTask()).id);
-    expect(readFileSync(join(work, 'allowed.txt'), 'utf8')).toBe('allowed\n');
+    expect(existsSync(join(work, 'allowed.txt'))).toBe(true);
     expect(telegram.callbackAnswers.find((a) => a.callback_query_id === ownerPress.callbackQueryId)!.text).toBe('✅ Bash allowed once by Ada.');
 
     await decidedInTelegram(request.id);

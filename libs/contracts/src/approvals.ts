@@ -39,6 +39,12 @@ export const ApprovalV1 = z.object({
   toolUseId: z.string(),
   tool: z.string(),
   summary: z.string(),
+  /**
+   * What "allow for this session" would cover: the tool, or for Bash its command's first
+   * two words (`Bash(git status)`); null where it cannot apply (a command that chains others),
+   * so such an answer counts as allow once.
+   */
+  scope: z.string().nullable(),
   status: z.enum(['pending', 'allowed', 'denied']),
   decision: ApprovalDecision.nullable(),
   /** `<channel>:<user id>` of the person; `policy` (a rule in patchbay.yaml), `session` (allowed for this session before) or `timeout`. */

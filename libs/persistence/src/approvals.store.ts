@@ -115,6 +115,7 @@ export function toApproval(row: NewApproval): ApprovalV1 {
     toolUseId: row.toolUseId,
     tool: row.tool,
     summary: row.summary,
+    scope: row.scope,
     status: row.status,
     decision: row.decision,
     decidedBy: row.decidedBy,

@@ -82,6 +82,8 @@ export function pendingApproval(ask: ApprovalAskV1, id: string, now: Date): Appr
     toolUseId: ask.toolUseId,
     tool: ask.tool,
     summary: ask.summary,
+    // A fake's scope: the tool (the engine's own rules are in approval-policy.ts).
+    scope: ask.tool,
     status: 'pending',
     decision: null,
     decidedBy: null,

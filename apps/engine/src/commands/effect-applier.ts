@@ -152,7 +152,7 @@ export class EffectApplier {
     const waiting = await this.approvals.list({ sessionId, pendingOnly: true, limit: 10 });
     if (waiting.length === 0) return `Nothing waits for an answer in session ${sessionId}.`;
     const text = pendingList(waiting, `Waiting for an answer in session ${sessionId}:`);
-    return waiting.length === 1 ? { text, buttons: approvalButtons(waiting[0].id) } : text;
+    return waiting.length === 1 ? { text, buttons: approvalButtons(waiting[0]) } : text;
   }
 
   /** The session's last task, failed or stopped, goes back to the queue and runs again. */

@@ -4,7 +4,9 @@ describe('buttons', () => {
   it('stand for the commands they carry', () => {
     expect(commandOfButton(stopButton('s1abc').id)).toBe('/stop');
     expect(commandOfButton(approveButton('ABCD2345', 'Mallory').id)).toBe('/pair approve ABCD2345');
-    expect(approvalButtons('k3x9q2m7a1b4').map((b) => commandOfButton(b.id))).toEqual(['/approve k3x9q2m7a1b4', '/approve k3x9q2m7a1b4 session', '/deny k3x9q2m7a1b4']);
+    expect(approvalButtons({ id: 'k3x9q2m7a1b4', scope: 'Bash(npm test:*)' }).map((b) => commandOfButton(b.id))).toEqual(['/approve k3x9q2m7a1b4', '/approve k3x9q2m7a1b4 session', '/deny k3x9q2m7a1b4']);
+    // A use no later one can match (a chained command) has no "for this session".
+    expect(approvalButtons({ id: 'k3x9q2m7a1b4', scope: null }).map((b) => b.label)).toEqual(['Allow once', 'Deny']);
   });
 
   it('mean nothing when unknown or malformed', () => {
@@ -12,7 +14,7 @@ describe('buttons', () => {
   });
 
   it('fit in Telegram callback data (64 bytes) with the longest approval id', () => {
-    for (const button of approvalButtons('a'.repeat(40))) expect(Buffer.byteLength(button.id)).toBeLessThanOrEqual(64);
+    for (const button of approvalButtons({ id: 'a'.repeat(40), scope: 'Bash' })) expect(Buffer.byteLength(button.id)).toBeLessThanOrEqual(64);
   });
 
   it('keep labels within what platforms show', () => {

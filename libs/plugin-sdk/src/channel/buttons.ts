@@ -1,3 +1,4 @@
+import type { ApprovalV1 } from '@patchbay/contracts';
 import type { OutboundButton } from './channel';
 
 /**
@@ -23,12 +24,12 @@ export function approveButton(code: string, who: string): OutboundButton {
   return { id: `pair:${code}`, label: `Approve ${who}`.slice(0, 64) };
 }
 
-/** The three answers to an agent's approval request. */
-export function approvalButtons(approvalId: string): OutboundButton[] {
+/** The answers to an agent's approval request; "for this session" only where it can apply (a scope). */
+export function approvalButtons(approval: Pick<ApprovalV1, 'id' | 'scope'>): OutboundButton[] {
   return [
-    { id: `once:${approvalId}`, label: 'Allow once' },
-    { id: `session:${approvalId}`, label: 'Allow for this session' },
-    { id: `deny:${approvalId}`, label: 'Deny' },
+    { id: `once:${approval.id}`, label: 'Allow once' },
+    ...(approval.scope !== null ? [{ id: `session:${approval.id}`, label: 'Allow for this session' }] : []),
+    { id: `deny:${approval.id}`, label: 'Deny' },
   ];
 }
 

@@ -17,10 +17,11 @@ describe('approval text', () => {
     expect(message.buttons!.map((b) => commandOfButton(b.id))).toEqual(['/approve k3x7q2m7a5b4', '/approve k3x7q2m7a5b4 session', '/deny k3x7q2m7a5b4']);
   });
 
-  it('names the commands that answer where the platform has no buttons', () => {
-    const message = approvalRequestMessage(request, { buttons: false, maxMessageLength: 65_536 });
+  it('names the commands that answer where the platform has no buttons, "session" only where it applies', () => {
+    const message = approvalRequestMessage({ ...request, scope: 'Bash(rm -rf:*)' }, { buttons: false, maxMessageLength: 65_536 });
     expect(message.buttons).toBeUndefined();
-    for (const command of ['/approve k3x7q2m7a5b4`', '/approve k3x7q2m7a5b4 session`', '/deny k3x7q2m7a5b4 [reason]`']) expect(message.text).toContain(command);
+    for (const command of ['/approve k3x7q2m7a5b4`', '/approve k3x7q2m7a5b4 session` (Bash(rm -rf:*) in this session asks nobody again)', '/deny k3x7q2m7a5b4 [reason]`']) expect(message.text).toContain(command);
+    expect(approvalRequestMessage({ ...request, scope: null }, { buttons: false, maxMessageLength: 65_536 }).text).not.toContain('session`');
   });
 
   it('fits a long summary into the platform limit, and keeps its code block closed', () => {

@@ -12,10 +12,9 @@ type Shape = Pick<ChannelCapabilities, 'buttons' | 'maxMessageLength'>;
 export function approvalRequestMessage(approval: ApprovalV1, shape: Shape): OutboundMessage {
   const head = `🔐 ${approval.agent} asks to use **${approval.tool}** (approval ${approval.id}):`;
   const until = `Denied at ${clock(approval.expiresAt)} UTC if nobody answers.`;
-  const foot = shape.buttons
-    ? until
-    : `Answer with \`/approve ${approval.id}\`, \`/approve ${approval.id} session\` (the same again in this session asks nobody) or \`/deny ${approval.id} [reason]\`. ${until}`;
-  return { text: withSummary(head, approval.summary, foot, shape.maxMessageLength), ...(shape.buttons ? { buttons: approvalButtons(approval.id) } : {}) };
+  const forSession = approval.scope !== null ? `, \`/approve ${approval.id} session\` (${approval.scope} in this session asks nobody again)` : '';
+  const foot = shape.buttons ? until : `Answer with \`/approve ${approval.id}\`${forSession} or \`/deny ${approval.id} [reason]\`. ${until}`;
+  return { text: withSummary(head, approval.summary, foot, shape.maxMessageLength), ...(shape.buttons ? { buttons: approvalButtons(approval) } : {}) };
 }
 
 /** What the request's message becomes once answered: the outcome and who gave it; the buttons go. */
