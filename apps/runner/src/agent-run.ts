@@ -8,6 +8,7 @@ import { Redactor } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
 import { ApprovalBroker, AskApproval } from './approvals/approval-broker';
 import { permissionMcpConfig } from './approvals/mcp-config';
+import { ScreenPrompts } from './approvals/screen-prompts';
 import { FileTail, LineTail, TailLine } from './file-tail';
 import { envScript, RUN_FILES, runScript, scriptCommand, terminalScript } from './run-script';
 import { HeldFinal, JournalBatch, RunJournal } from './run-journal';
@@ -74,6 +75,8 @@ export class AgentRun {
   private workspace?: RunWorkspace;
   /** Answers the agent's permission prompts while it runs (approvals mode ask or deny). */
   private approvals?: ApprovalBroker;
+  /** Terminal mode: permission prompts read off the screen. */
+  private prompts?: ScreenPrompts;
   /**
    * A final answer the agent printed before it exited (claude does), held back while the
    * run may still push its branch: the pushed status must come first, and nothing after.
@@ -141,6 +144,7 @@ export class AgentRun {
     const dir = this.journal.dir;
     const options = { runId: request.runId, sessionId: request.sessionId, taskId: request.taskId, agent: request.agent, cwd: workspace.cwd, runDir: dir };
     const mcpConfig = await this.listenForApprovals();
+    this.watchPrompts();
     const argv = agentArgv(profile, request.prompt, { resume: request.resume ?? undefined, approvals: request.approvals, mcpConfig });
     const script = join(dir, RUN_FILES.script);
     await writeFile(script, this.interactive ? terminalScript({ ...options, argv }) : runScript({ ...options, argv }));
@@ -191,15 +195,32 @@ export class AgentRun {
     }
   }
 
+  /** Listening on the run's socket, for the permission MCP server. */
   private async approvalBroker(): Promise<ApprovalBroker> {
+    const broker = this.broker();
+    await broker.listen();
+    return broker;
+  }
+
+  private broker(): ApprovalBroker {
     const { sessionId, taskId, agent } = this.request;
-    const broker = new ApprovalBroker(join(this.journal.dir, RUN_FILES.approvalSocket), { sessionId, taskId, agent }, this.deps.askApproval, this.deps.redactor, {
+    this.approvals ??= new ApprovalBroker(join(this.journal.dir, RUN_FILES.approvalSocket), { sessionId, taskId, agent }, this.deps.askApproval, this.deps.redactor, {
       reaskMs: APPROVAL_REASK_MS,
       retryMs: APPROVAL_RETRY_MS,
     });
-    await broker.listen();
-    this.approvals = broker;
-    return broker;
+    return this.approvals;
+  }
+
+  /** Terminal mode, approvals ask or deny: the profile's prompt patterns are watched on the screen. */
+  private watchPrompts(): void {
+    const patterns = this.profile.prompts ?? [];
+    const mode = this.request.approvals ?? 'allow';
+    if (this.profile.mode !== 'terminal' || patterns.length === 0 || mode === 'allow') return;
+    const broker = this.broker();
+    this.prompts = new ScreenPrompts(patterns, this.request.runId, (question, summary) => broker.decide(question, summary), {
+      keys: (keys) => this.keys(keys),
+      text: (text) => this.input(text),
+    });
   }
 
   /** An approval of this session was decided: a permission prompt waiting for it asks again now. */
@@ -262,6 +283,9 @@ export class AgentRun {
       // The agent's permission server asks again, with the same tool use, once this listens.
       await this.approvalBroker().catch((error: Error) => this.logger.error(`run ${this.request.runId}: approvals socket: ${error.message}`));
     }
+    this.watchPrompts();
+    // A prompt already on the screen is asked again (the same tool use: the engine finds its request).
+    if (this.interactive) this.prompts?.look((lines) => this.terminal().tail(lines));
     this.send([{ type: 'status', state: 'resumed', text: `runner ${this.deps.runnerId} resumed streaming from ${this.tmuxSession}` }], offset);
     void this.check();
   }
@@ -430,6 +454,7 @@ export class AgentRun {
   private flushScreen(): void {
     const text = this.terminal().changes();
     if (text) this.send([{ type: 'text', text }], this.paneTail!.position);
+    this.prompts?.look((lines) => this.terminal().tail(lines));
   }
 
   private async complete(exitCode: number): Promise<void> {
@@ -537,6 +562,7 @@ export class AgentRun {
 
   private stopWatching(): void {
     void this.approvals?.close();
+    this.prompts?.close();
     this.watcher?.close();
     clearInterval(this.rescan);
     clearTimeout(this.deadline);

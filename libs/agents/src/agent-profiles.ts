@@ -1,8 +1,9 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ConfigError, PatchbayConfig } from '@patchbay/config';
+import { ConfigError, PatchbayConfig, PromptPattern } from '@patchbay/config';
 import type { ParserFormat } from './parsers';
 import { claudeUsability, codexUsability, opencodeUsability, UsabilityProbe } from './agent-usability';
+import { promptPatterns } from './prompt-patterns';
 
 export type AgentMode = 'text' | 'structured' | 'terminal' | 'bridge';
 /** The JSON dialect of a structured agent's output. */
@@ -51,6 +52,8 @@ export interface AgentProfile {
   idleTimeoutSeconds?: number;
   description?: string;
   worktree?: { repo: string; base: string; cleanup: 'always' | 'on_success' | 'never'; push: boolean };
+  /** Terminal mode: the program's permission prompts, asked as approvals (see PromptPatternSchema). */
+  prompts?: PromptPattern[];
   /** How this CLI takes the options above; only built-in agents know. */
   flags?: FlagTemplates;
   /** How to tell whether this CLI is logged in; only built-in agents know (others count once installed). */
@@ -163,7 +166,8 @@ export function agentProfiles(config: Pick<PatchbayConfig, 'agents'>): Map<strin
     if (mode === 'structured' && !format) {
       throw new ConfigError(`agents.${name}: mode structured needs a format (claude, codex or opencode)`);
     }
-    const { args, env, passEnv, ...rest } = entry;
+    const { args, env, passEnv, prompts, ...rest } = entry;
+    if (prompts?.length && mode !== 'terminal') throw new ConfigError(`agents.${name}.prompts: only a terminal-mode agent shows prompts on its screen (mode is ${mode})`);
     profiles.set(name, {
       ...base,
       ...rest,
@@ -173,6 +177,7 @@ export function agentProfiles(config: Pick<PatchbayConfig, 'agents'>): Map<strin
       args: [...(base?.args ?? []), ...(args ?? [])],
       env: { ...base?.env, ...env },
       passEnv: [...new Set([...(base?.passEnv ?? []), ...(passEnv ?? [])])],
+      ...(prompts ? { prompts: promptPatterns(prompts) } : {}),
     });
   }
   return profiles;

@@ -16,6 +16,47 @@ export const ApprovalPolicySchema = z
   .strict();
 export type ApprovalPolicyConfig = z.infer<typeof ApprovalPolicySchema>;
 
+/** A tmux key name (`1`, `Enter`, `Escape`, `C-c`, `Down`…), typed as the answer to a prompt. */
+const TmuxKey = z.string().regex(/^[A-Za-z0-9-]{1,20}$/, 'a tmux key name such as 1, y, Enter, Escape or C-c');
+
+/**
+ * Terminal mode: a permission prompt the program shows on its screen. When `match` finds it
+ * in the last `lines` lines of the screen, its text becomes an approval request, and the
+ * answer types the keys named here. `(?<tool>…)` in `match` names the tool (else `tool`,
+ * else the pattern's name), `(?<summary>…)` what chats show (else the matched lines), and
+ * any other named group is the tool's input that policy rules match (`(?<command>…)` for
+ * `Bash(git status:*)`).
+ */
+export const PromptPatternSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'letters, digits, _ and - (at most 60)'),
+    match: z.string().min(1).max(2000).refine(
+      (source) => {
+        try {
+          new RegExp(source, 'm');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'not a valid regular expression (JavaScript syntax)' },
+    ),
+    lines: z.number().int().min(1).max(60).default(20),
+    tool: z.string().min(1).max(200).optional(),
+    keys: z
+      .object({
+        allow_once: z.array(TmuxKey).min(1),
+        /** Without it, "allow for this session" types allow_once's keys (Patchbay still remembers it). */
+        allow_session: z.array(TmuxKey).min(1).optional(),
+        deny: z.array(TmuxKey).min(1),
+      })
+      .strict(),
+    /** A denial's reason is typed after the deny keys, then Enter (the program takes a message then). */
+    denyReason: z.boolean().default(false),
+  })
+  .strict();
+export type PromptPattern = z.infer<typeof PromptPatternSchema>;
+
 /**
  * An `agents.<name>` entry. For a built-in agent (claude, codex, opencode, demo) each field
  * given replaces the built-in one, except `args`, which are added after the built-in
@@ -50,6 +91,12 @@ export const AgentConfigSchema = z
     permissionMode: z.string().min(1).optional(),
     /** What the agent may do without asking a person (a routing rule's `approvals` overrides it). */
     approvals: ApprovalPolicySchema.optional(),
+    /**
+     * Terminal mode: the permission prompts of the program (see PromptPatternSchema);
+     * `claude` stands for the built-in patterns of Claude Code's own prompt. They are asked
+     * as approvals under approvals mode ask or deny.
+     */
+    prompts: z.array(z.union([z.literal('claude'), PromptPatternSchema])).optional(),
     /** Codex: `--sandbox` (read-only, workspace-write, danger-full-access). */
     sandbox: z.string().min(1).optional(),
     /** Longest a run may take, in seconds; it is stopped after that. */

@@ -3,7 +3,7 @@ import { createServer, Server, Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { ApprovalAskV1, ApprovalV1 } from '@patchbay/contracts';
 import { Redactor } from '@patchbay/security';
-import { approvalSummary } from './approval-summary';
+import { approvalSummary, cleanSummary, denialMessage } from './approval-summary';
 import { MAX_SOCKET_PATH, PermissionAnswer, PermissionQuestion } from './permission-wire';
 
 /** What a broker needs of the bus: the engine's answer to one ask. */
@@ -18,7 +18,8 @@ export interface BrokerTiming {
 
 /**
  * The runner's side of one run's permission prompts: listens on the run's unix socket for
- * the permission MCP server, asks the engine (approval.ask) and answers with the decision.
+ * the permission MCP server (or is asked by ScreenPrompts, in terminal mode), asks the
+ * engine (approval.ask) and answers with the decision.
  * The decision is only ever taken from an ask's reply: a pending request is asked again,
  * with the same toolUseId, when a decided hint for it comes and at a slow interval, so a
  * lost hint or a restarted engine delays the answer, never loses it.
@@ -105,17 +106,20 @@ export class ApprovalBroker {
     }
     const decided = await this.decide(question);
     if (!decided) return undefined;
-    return decided.status === 'allowed' ? { behavior: 'allow', updatedInput: input } : { behavior: 'deny', message: denial(decided) };
+    return decided.status === 'allowed' ? { behavior: 'allow', updatedInput: input } : { behavior: 'deny', message: denialMessage(decided) };
   }
 
-  /** Asks until the engine has decided; undefined if the broker closed first. */
-  private async decide({ toolUseId, tool, input }: PermissionQuestion): Promise<ApprovalV1 | undefined> {
+  /**
+   * Asks until the engine has decided; undefined if the broker closed first. `summary`:
+   * what chats show, when the asker has its own words for it (a prompt on a screen).
+   */
+  async decide({ toolUseId, tool, input }: PermissionQuestion, summary?: string): Promise<ApprovalV1 | undefined> {
     const ask: ApprovalAskV1 = {
       ...this.run,
       toolUseId,
       tool,
       input: this.redactor.redactAll(input),
-      summary: approvalSummary(tool, input, this.redactor),
+      summary: summary !== undefined ? cleanSummary(summary, this.redactor) : approvalSummary(tool, input, this.redactor),
     };
     while (!this.closed) {
       // Listening before asking: a decision made while the ask is in flight still wakes us.
@@ -155,11 +159,4 @@ export class ApprovalBroker {
     wakes.add(end);
     return { done, end };
   }
-}
-
-/** What the agent is told of a denial: who, and their reason. */
-function denial(approval: ApprovalV1): string {
-  if (approval.decidedBy === 'timeout') return `Nobody answered the approval request for ${approval.tool} in time, so it was denied and not run.`;
-  const by = approval.decidedBy ? ` by ${approval.deciderName ?? approval.decidedBy}` : '';
-  return approval.reason ? `Denied${by}: ${approval.reason}` : `Denied${by}; the tool was not run.`;
 }

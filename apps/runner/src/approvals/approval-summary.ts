@@ -1,4 +1,4 @@
-import { sanitizeText } from '@patchbay/contracts';
+import { ApprovalV1, sanitizeText } from '@patchbay/contracts';
 import { Redactor } from '@patchbay/security';
 
 /** What a chat shows of one tool use: a few lines, never the whole file being written. */
@@ -13,7 +13,11 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
  * Redacted (a command may carry a token) and free of control characters.
  */
 export function approvalSummary(tool: string, input: Record<string, unknown>, redactor: Redactor): string {
-  const text = describe(tool, input);
+  return cleanSummary(describe(tool, input), redactor);
+}
+
+/** Any text shown as a request's summary (a prompt's lines from a screen): redacted, without control characters, short. */
+export function cleanSummary(text: string, redactor: Redactor): string {
   const clean = sanitizeText(redactor.redact(text)).replace(CONTROL, '');
   return clean.length > MAX_SUMMARY ? `${clean.slice(0, MAX_SUMMARY - 1)}…` : clean;
 }
@@ -74,4 +78,11 @@ function preview(lines: string[], prefix: string): string {
 
 function lineCount(text: string): number {
   return text === '' ? 0 : text.split('\n').length;
+}
+
+/** What the agent is told of a denial: who, and their reason. */
+export function denialMessage(approval: ApprovalV1): string {
+  if (approval.decidedBy === 'timeout') return `Nobody answered the approval request for ${approval.tool} in time, so it was denied and not run.`;
+  const by = approval.decidedBy ? ` by ${approval.deciderName ?? approval.decidedBy}` : '';
+  return approval.reason ? `Denied${by}: ${approval.reason}` : `Denied${by}; the tool was not run.`;
 }
