@@ -181,12 +181,34 @@ export class PatchbayProcesses {
 
 /** Kills a test's tmux server and removes its socket file (tmux 3.3 leaves it behind). */
 export function removeTmuxServer(socket: string): void {
+  let groups: number[] = [];
   try {
+    const pids = execFileSync('tmux', ['-L', socket, 'list-panes', '-a', '-F', '#{pane_pid}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    groups = pids.split('\n').filter(Boolean).map(Number);
     execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
   } catch {
     // no server running
   }
+  // A pane's program (claude, its MCP server) outlives the server for a moment and may
+  // still write into the suite's scratch folder: wait for each pane's process group to go.
+  for (const group of groups) awaitGroupGone(group);
   rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+}
+
+function awaitGroupGone(group: number, graceMs = 3_000): void {
+  const alive = () => {
+    try {
+      process.kill(-group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; alive() && waited < graceMs; waited += 50) Atomics.wait(sleeper, 0, 0, 50);
+  if (!alive()) return;
+  process.kill(-group, 'SIGKILL');
+  for (let waited = 0; alive() && waited < 1_000; waited += 50) Atomics.wait(sleeper, 0, 0, 50);
 }
 
 const delay = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
