@@ -63,7 +63,10 @@ describeWith(['tmux'], 'HTTP API on loopback without tokens', () => {
   });
 
   it('still serves health, the page and its script to anyone', async () => {
-    for (const path of ['/healthz', '/', '/dashboard.js']) {
+    const page = await rawRequest(pb.url, { path: '/', headers: { host: 'evil.example' } });
+    expect(page.status).toBe(200);
+    const script = /src="(\/assets\/[\w-]+\.js)"/.exec(page.text)![1];
+    for (const path of ['/healthz', script]) {
       expect((await rawRequest(pb.url, { path, headers: { host: 'evil.example' } })).status).toBe(200);
     }
   });

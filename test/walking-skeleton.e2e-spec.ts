@@ -121,10 +121,16 @@ for (const mode of RUN_MODES) {
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
       // No other site may frame the page (clickjacking).
       expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
-      expect(await page.text()).toContain('<script src="/dashboard.js"></script>');
-      const script = await fetch(`${baseUrl}/dashboard.js`);
+      expect(page.headers.get('cache-control')).toBe('no-cache');
+      const html = await page.text();
+      // No inline script: the one script is a built file of its own.
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      const src = /<script type="module" crossorigin src="(\/assets\/[\w-]+\.js)"><\/script>/.exec(html)![1];
+      const script = await fetch(`${baseUrl}${src}`);
       expect(script.headers.get('content-type')).toContain('text/javascript');
-      expect(await script.text()).toContain("new EventSource('/api/sessions/'");
+      expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(await script.text()).toContain('/api/sessions/');
+      expect((await fetch(`${baseUrl}/assets/..%2Fpackage.json`)).status).toBe(404);
     });
 
     it('runs a message through an agent in tmux and streams its output over SSE', async () => {

@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type Service = 'nats' | 'postgres' | 'tmux';
+type Service = 'nats' | 'postgres' | 'tmux' | 'chromium';
 
 /** TCP reachability, checked synchronously (in a child) so suites can decide at definition time. */
 function reachable(url: string, defaultPort: number): boolean {
@@ -31,6 +32,7 @@ export function describeWith(needs: Service[], name: string, body: () => void): 
   if (needs.includes('nats') && !reachable(NATS_URL, 4222)) missing.push(`NATS at ${NATS_URL}`);
   if (needs.includes('postgres') && !reachable(POSTGRES_URL, 5432)) missing.push(`PostgreSQL at ${POSTGRES_URL}`);
   if (needs.includes('tmux') && !tmuxInstalled()) missing.push('tmux');
+  if (needs.includes('chromium') && !existsSync('/usr/bin/chromium')) missing.push('Chromium at /usr/bin/chromium');
   if (missing.length === 0) {
     describe(name, body);
     return;

@@ -1,30 +1,61 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, Res, ServiceUnavailableException, StreamableFile } from '@nestjs/common';
+import type { Response } from 'express';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Public } from '../auth/route-access.decorator';
-import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from './dashboard.page';
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/** No inline script or style anywhere: the page's code and styles are its own files. */
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/** Serves the web page; its script only uses the public API. */
-/** Static and secret-free: the page asks the API, which checks every call. */
+/** Built assets have a content hash in their name: a new build is a new name. */
+const ASSET = /^[\w-]+\.(js|css|map|svg|woff2)$/;
+const TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  map: 'application/json; charset=utf-8',
+  svg: 'image/svg+xml',
+  woff2: 'font/woff2',
+};
+
+/** The built dashboard (`npm run build` writes dist/web), found from the project's root. */
+function webRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'dist', 'web');
+}
+
+/**
+ * Serves the web dashboard (apps/gateway/web, built by Vite). Static and secret-free: the
+ * page only uses the public API, which checks every call.
+ */
 @Controller()
 @Public()
 export class DashboardController {
+  private readonly root = webRoot();
+  private index: string | null = null;
+
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
-  @Header('Content-Security-Policy', CSP)
+  @Header('Content-Security-Policy', DASHBOARD_CSP)
+  // The page names this build's assets: always asked again.
+  @Header('Cache-Control', 'no-cache')
   page(): string {
-    return DASHBOARD_HTML;
+    this.index ??= existsSync(join(this.root, 'index.html')) ? readFileSync(join(this.root, 'index.html'), 'utf8') : null;
+    if (this.index === null) throw new ServiceUnavailableException('the web dashboard is not built: run `npm run build` in the Patchbay folder');
+    return this.index;
   }
 
-  @Get('dashboard.js')
-  @Header('Content-Type', 'text/javascript; charset=utf-8')
-  script(): string {
-    return DASHBOARD_JS;
-  }
-
-  @Get('dashboard.css')
-  @Header('Content-Type', 'text/css; charset=utf-8')
-  style(): string {
-    return DASHBOARD_CSS;
+  @Get('assets/:file')
+  async asset(@Param('file') file: string, @Res({ passthrough: true }) res: Response): Promise<StreamableFile> {
+    const kind = ASSET.exec(file)?.[1];
+    if (!kind) throw new NotFoundException(`no asset ${file}`);
+    const body = await readFile(join(this.root, 'assets', file)).catch(() => null);
+    if (!body) throw new NotFoundException(`no asset ${file}`);
+    res.setHeader('Content-Type', TYPES[kind]);
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+    return new StreamableFile(body);
   }
 }
