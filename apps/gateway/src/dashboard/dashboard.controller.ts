@@ -1,13 +1,20 @@
 import { Controller, Get, Header, NotFoundException, Param, Res, ServiceUnavailableException, StreamableFile } from '@nestjs/common';
 import type { Response } from 'express';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Public } from '../auth/route-access.decorator';
 
-/** No inline script or style anywhere: the page's code and styles are its own files. */
-export const DASHBOARD_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/**
+ * No inline script anywhere: the page's code is its own files. Styles too, but for
+ * `<style>` elements carrying this response's nonce: the terminal view (xterm) writes its
+ * measurements into style elements, and the page stamps them (web/src/style-nonce.ts).
+ */
+export function dashboardCsp(styleNonce?: string): string {
+  const style = styleNonce ? `'self' 'nonce-${styleNonce}'` : "'self'";
+  return `default-src 'none'; script-src 'self'; style-src ${style}; connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`;
+}
 
 /** Built assets have a content hash in their name: a new build is a new name. */
 const ASSET = /^[\w-]+\.(js|css|map|svg|woff2)$/;
@@ -38,13 +45,14 @@ export class DashboardController {
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
-  @Header('Content-Security-Policy', DASHBOARD_CSP)
-  // The page names this build's assets: always asked again.
+  // The page names this build's assets, and has a new nonce each time: always asked again.
   @Header('Cache-Control', 'no-cache')
-  page(): string {
+  page(@Res({ passthrough: true }) res: Response): string {
     this.index ??= existsSync(join(this.root, 'index.html')) ? readFileSync(join(this.root, 'index.html'), 'utf8') : null;
     if (this.index === null) throw new ServiceUnavailableException('the web dashboard is not built: run `npm run build` in the Patchbay folder');
-    return this.index;
+    const nonce = randomBytes(16).toString('base64');
+    res.setHeader('Content-Security-Policy', dashboardCsp(nonce));
+    return this.index.replace('<head>', `<head>\n    <meta name="style-nonce" content="${nonce}" />`);
   }
 
   @Get('assets/:file')
@@ -55,7 +63,7 @@ export class DashboardController {
     if (!body) throw new NotFoundException(`no asset ${file}`);
     res.setHeader('Content-Type', TYPES[kind]);
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-    res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+    res.setHeader('Content-Security-Policy', dashboardCsp());
     return new StreamableFile(body);
   }
 }

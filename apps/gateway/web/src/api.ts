@@ -1,4 +1,4 @@
-import type { WhoAmI } from './types';
+import type { Action, WhoAmI } from './types';
 
 /** An answer other than 2xx, with the server's own message. */
 export class ApiError extends Error {
@@ -60,10 +60,10 @@ export async function logout(): Promise<void> {
   csrfToken = null;
 }
 
-/** Whether `role` may do what needs `needed` (ROLE_ALLOWS, as the server checks it too). */
-export function may(role: WhoAmI['role'] | undefined, needed: 'watch' | 'prompt' | 'approve' | 'admin'): boolean {
+/** Whether `role` may do `action`: ROLE_ALLOWS, which the server checks on every request too. */
+export function may(role: WhoAmI['role'] | undefined, action: Action): boolean {
   if (!role) return false;
-  if (needed === 'watch') return true;
-  if (needed === 'admin') return role === 'owner';
+  if (action === 'watch') return true;
+  if (action === 'admin') return role === 'owner';
   return role !== 'viewer';
 }

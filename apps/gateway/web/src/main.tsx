@@ -1,9 +1,10 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, login, logout, onUnauthorized, whoAmI } from './api';
+import { ApiError, login, logout, may, onUnauthorized, whoAmI } from './api';
 import { ReadyPill } from './components/ready-pill';
-import { match, ROUTES } from './routes';
+import { match, Route, ROUTES } from './routes';
 import type { WhoAmI } from './types';
+import { stampStyleNonce } from './style-nonce';
 import './styles.css';
 
 function useHashPath(): string {
@@ -45,7 +46,8 @@ function App() {
     onUnauthorized(() => setMe(null));
     whoAmI().then(setMe, () => setMe(null));
   }, []);
-  const { route, params } = match(path);
+  const allowed = (r: Route) => !r.needs || may(me?.role, r.needs);
+  const { route, params } = match(path, allowed);
   const Page = route.page;
   return (
     <>
@@ -54,7 +56,7 @@ function App() {
           Patchbay
         </a>
         <nav>
-          {ROUTES.filter((r) => r.title).map((r) => (
+          {ROUTES.filter((r) => r.title && allowed(r)).map((r) => (
             <a href={`#${r.path}`} class={r === route ? 'active' : ''}>
               {r.title}
             </a>
@@ -77,4 +79,5 @@ function App() {
   );
 }
 
+stampStyleNonce();
 render(<App />, document.getElementById('app')!);

@@ -1,8 +1,11 @@
 import type { ComponentType } from 'preact';
+import { AccessPage } from './pages/access';
 import { ApprovalsPage } from './pages/approvals';
+import { JobsPage } from './pages/jobs';
 import { OverviewPage } from './pages/overview';
 import { SessionPage } from './pages/session';
-import type { WhoAmI } from './types';
+import { TasksPage } from './pages/tasks';
+import type { Action, WhoAmI } from './types';
 
 export interface PageProps {
   me: WhoAmI;
@@ -16,6 +19,8 @@ export interface Route {
   page: ComponentType<PageProps>;
   /** Shown in the navigation when set. */
   title?: string;
+  /** What the page needs the viewer's role to allow; others do not see it. */
+  needs?: Action;
 }
 
 /** Every page of the dashboard: add a page here (one file under pages/ each). */
@@ -23,12 +28,15 @@ export const ROUTES: Route[] = [
   { path: '/', page: OverviewPage, title: 'Overview' },
   { path: '/session/:id', page: SessionPage },
   { path: '/approvals', page: ApprovalsPage, title: 'Approvals' },
+  { path: '/tasks', page: TasksPage, title: 'Tasks' },
+  { path: '/jobs', page: JobsPage, title: 'Jobs' },
+  { path: '/access', page: AccessPage, title: 'Access', needs: 'admin' },
 ];
 
-/** The route a hash path names, with its parameters; the overview for anything unknown. */
-export function match(path: string): { route: Route; params: Record<string, string> } {
+/** The route a hash path names, with its parameters; the overview for anything unknown or not allowed. */
+export function match(path: string, allowed: (route: Route) => boolean): { route: Route; params: Record<string, string> } {
   const parts = path.split('/').filter(Boolean);
-  for (const route of ROUTES) {
+  for (const route of ROUTES.filter(allowed)) {
     const want = route.path.split('/').filter(Boolean);
     if (want.length !== parts.length) continue;
     const params: Record<string, string> = {};

@@ -1,5 +1,22 @@
 /** The API's shapes, from the contracts (types only: no runtime code of the server reaches the page). */
-export type { ApprovalV1, OutputEventV1, SessionV1, TaskV1 } from '@patchbay/contracts';
+export type {
+  Action,
+  ApprovalV1,
+  AuditEntryV1,
+  BindingV1,
+  Delivery,
+  JobRunV1,
+  JobSpecV1,
+  JobV1,
+  OutputEventV1,
+  PairingRequestV1,
+  PrincipalV1,
+  RunnerHeartbeatV1,
+  SessionV1,
+  TaskStatus,
+  TaskV1,
+} from '@patchbay/contracts';
+import type { BindingV1, RunnerHeartbeatV1, SessionV1, TaskStatus } from '@patchbay/contracts';
 
 export type Role = 'viewer' | 'operator' | 'owner';
 
@@ -9,4 +26,36 @@ export interface WhoAmI {
   name: string;
   role: Role;
   csrfToken?: string;
+}
+
+/** GET /api/sessions and the overview stream's `session` events. */
+export interface SessionSummaryV1 extends SessionV1 {
+  bindings: BindingV1[];
+  task: { id: string; status: TaskStatus; prompt: string; channel: string; createdAt: string; startedAt: string | null; finishedAt: string | null } | null;
+  model: string | null;
+}
+
+/** GET /api/runners. */
+export interface RunnersV1 {
+  runners: Array<RunnerHeartbeatV1 & { seenAt: string }>;
+  queued: number;
+}
+
+/** GET /api/sessions/:id/screen and the screen stream's `screen` events. */
+export interface ScreenV1 {
+  sessionId: string;
+  cols: number;
+  rows: number;
+  cursor: { x: number; y: number };
+  lines: string[];
+  at: string;
+}
+
+/** GET /api/chats: the chats Patchbay knows, to attach to a session. */
+export interface KnownChatV1 {
+  channel: string;
+  chatId: string;
+  title: string | null;
+  sessionId: string | null;
+  lastSeenAt: string;
 }
