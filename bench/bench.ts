@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { cpus, totalmem } from 'node:os';
 import { benchBusTransports, benchSigning } from './bus.bench';
 import { benchChannels } from './channels.bench';
+import { benchDashboard } from './dashboard.bench';
 import { cleanUpOnSignals, runCleanups } from './cleanup';
 import { benchFlow, FlowResult } from './flow.bench';
 import { benchIdle, idleRows } from './idle.bench';
@@ -96,6 +97,17 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
       ['platform', 'chats', 'output KB', 'API calls', 'peak calls/s in a chat', '429s', 'last byte → final p50 ms', 'last byte → final max ms'],
       (await benchChannels()).map((r) => [r.platform, String(r.chats), String(r.outputKb), String(r.calls), String(r.peakPerSecondPerChat), String(r.rateLimited), ms(r.finalP50), ms(r.finalMax)]),
     );
+  },
+
+  async dashboard() {
+    console.log('\nWeb dashboard in Chromium (all-in-one; fresh page loads, then a session page while its agent prints)\n');
+    const d = await benchDashboard();
+    printTable(
+      ['page loads', 'first paint p50 ms', 'first paint p95 ms', 'sessions shown p50 ms', 'sessions shown p95 ms', 'output events', 'event → page p50 ms', 'event → page p95 ms'],
+      [[String(d.loads), ms(d.firstPaintP50), ms(d.firstPaintP95), ms(d.overviewP50), ms(d.overviewP95), String(d.events), ms(d.eventToPageP50), ms(d.eventToPageP95)]],
+    );
+    console.log('\nTimes of a load are from navigation start; "event → page" from the runner stamping the event to its');
+    console.log('text in the page (a MutationObserver), both wall clock on this machine.');
   },
 };
 

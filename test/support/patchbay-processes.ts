@@ -18,6 +18,8 @@ const ROOT = projectRoot();
 export const PATCHBAY_BIN = join(ROOT, 'bin', 'patchbay');
 /** Test agent: echoes its prompt; waits for a gate file when the prompt says [gate]. */
 export const GATED_AGENT = join(ROOT, 'test', 'fixtures', 'gated-agent.js');
+/** Test agent: prints numbered `tick <n>` lines at a steady pace (TICKS, TICK_MS). */
+export const TICKER_AGENT = join(ROOT, 'test', 'fixtures', 'ticker-agent.js');
 /** Test agent: streams a long markdown answer with code blocks (see the file for its knobs). */
 export const LONG_ANSWER_AGENT = join(ROOT, 'test', 'fixtures', 'long-answer-agent.js');
 
