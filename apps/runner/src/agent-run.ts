@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { FSWatcher, watch } from 'node:fs';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApprovalV1, OutputEventV1, RunRequestV1, TERMINAL_EVENT_TYPES } from '@patchbay/contracts';
+import { ApprovalV1, OutputEventV1, RunRequestV1, TERMINAL_EVENT_TYPES, tmuxSessionOf } from '@patchbay/contracts';
 import { AgentEvent, AgentProfile, agentArgv, createParser, StreamParser, usesPermissionPrompt } from '@patchbay/agents';
 import { Redactor } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
@@ -95,7 +95,7 @@ export class AgentRun {
     journaled: JournalBatch[] = [],
   ) {
     // A bridge watches someone else's tmux session, named by the request's prompt.
-    this.tmuxSession = profile.mode === 'bridge' ? journal.request.prompt.trim() : `pb-${journal.request.sessionId}`;
+    this.tmuxSession = profile.mode === 'bridge' ? journal.request.prompt.trim() : tmuxSessionOf(journal.request.sessionId);
     // A batch may carry only a held final: the numbering goes on from the last event.
     const last = journaled.flatMap((batch) => batch.events).at(-1);
     this.seq = last ? last.seq + 1 : journal.request.nextSeq;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError, Bus, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { ApprovalV1, ControlResultV1, InputResultV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, TmuxSessionsV1 } from '@patchbay/contracts';
+import { ApprovalV1, ControlResultV1, InputResultV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, sessionOfTmux, TmuxSessionsV1 } from '@patchbay/contracts';
 import { AgentProfile, agentProfiles, commandOnPath } from '@patchbay/agents';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
@@ -184,7 +184,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   /** The tmux sessions on this machine, and which ones Patchbay started. */
   async tmuxSessions(): Promise<TmuxSessionsV1> {
     const names = await this.deps.tmux.listSessions();
-    return { sessions: names.map((name) => ({ name, patchbay: /^pb-[a-z0-9]+$/.test(name) })) };
+    return { sessions: names.map((name) => ({ name, patchbay: sessionOfTmux(name) !== null })) };
   }
 
   announce(leaving = false): void {

@@ -14,3 +14,14 @@ export function newId(length = 12): string {
 }
 
 export const ID_PATTERN = /^[a-z0-9]{4,40}$/;
+
+/** The tmux session a Patchbay session's agent runs in. */
+export function tmuxSessionOf(sessionId: string): string {
+  return `pb-${sessionId}`;
+}
+
+/** The Patchbay session a tmux session name belongs to; null for any other tmux session. */
+export function sessionOfTmux(name: string): string | null {
+  const match = /^pb-([a-z0-9]{4,40})$/.exec(name);
+  return match ? match[1] : null;
+}

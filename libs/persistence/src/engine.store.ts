@@ -10,6 +10,7 @@ import {
   SessionV1,
   TaskStatus,
   TaskV1,
+  tmuxSessionOf,
 } from '@patchbay/contracts';
 import { Database } from './database';
 import { BindingEntity, InboundMessageEntity, SessionEntity, TaskEntity, TaskTransitionEntity, TranscriptEntryEntity } from './entities';
@@ -164,7 +165,7 @@ export class EngineStore {
     if (!session) {
       const id = newId();
       route = newSessionRoute;
-      session = em.create(SessionEntity, { id, agent: route.agent, route: route.name, tmuxSession: `pb-${id}` });
+      session = em.create(SessionEntity, { id, agent: route.agent, route: route.name, tmuxSession: tmuxSessionOf(id) });
       if (message.chatId) {
         bound = em.create(BindingEntity, { id: newId(), channel: message.channel, chatId: message.chatId, sessionId: id });
       }
@@ -209,7 +210,7 @@ export class EngineStore {
   async openSession(channel: string, chatId: string, agent: string): Promise<string> {
     return this.em().transactional(async (em) => {
       const id = newId();
-      em.create(SessionEntity, { id, agent, tmuxSession: `pb-${id}` });
+      em.create(SessionEntity, { id, agent, tmuxSession: tmuxSessionOf(id) });
       em.create(BindingEntity, { id: newId(), channel, chatId, sessionId: id });
       await em.flush();
       return id;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { JobRunV1, JobTargetV1, JobV1, newId } from '@patchbay/contracts';
+import { JobRunV1, JobTargetV1, JobV1, newId, tmuxSessionOf } from '@patchbay/contracts';
 import { Database } from './database';
 import { BindingEntity, JobEntity, JobRunEntity, SessionEntity } from './entities';
 import type { JobTrigger } from './entities/job-run.entity';
@@ -174,7 +174,7 @@ export class JobsStore {
           const binding = await em.findOne(BindingEntity, { channel, chatId });
           if (binding) return binding.sessionId;
           const id = newId();
-          em.create(SessionEntity, { id, agent, tmuxSession: `pb-${id}` });
+          em.create(SessionEntity, { id, agent, tmuxSession: tmuxSessionOf(id) });
           em.create(BindingEntity, { id: newId(), channel, chatId, sessionId: id });
           await em.flush();
           return id;

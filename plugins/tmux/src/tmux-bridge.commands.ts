@@ -1,9 +1,8 @@
 import { TMUX_BRIDGE_AGENT } from '@patchbay/agents';
+import { sessionOfTmux } from '@patchbay/contracts';
 import { CommandContext, CommandSpec, Effect } from '@patchbay/plugin-sdk';
 
 const reply = (text: string): Effect[] => [{ kind: 'reply', text }];
-/** tmux session names Patchbay starts (its own sessions, attachable like any other). */
-const PATCHBAY_SESSION = /^pb-([a-z0-9]{4,40})$/;
 const TMUX_NAME = /^[\w.:@%+-]{1,100}$/;
 
 function bound(ctx: CommandContext, run: (sessionId: string) => Effect[]): Effect[] {
@@ -37,8 +36,9 @@ export const TMUX_BRIDGE_COMMANDS: Record<string, CommandSpec> = {
     run: (ctx, args) => {
       if (args.length !== 1 || !TMUX_NAME.test(args[0])) return reply('Usage: /watch <tmux-session> (see /tmux)');
       if (!ctx.chat.chatId) return reply('Only a chat can watch a session.');
-      const own = PATCHBAY_SESSION.exec(args[0]);
-      if (own) return [{ kind: 'bind', sessionId: own[1], delivery: 'live' }];
+      // Patchbay's own sessions are attached like any other chat would be.
+      const own = sessionOfTmux(args[0]);
+      if (own) return [{ kind: 'bind', sessionId: own, delivery: 'live' }];
       if (ctx.sender.role !== 'owner') return reply(`Only owners may bridge tmux sessions Patchbay did not start (your role: ${ctx.sender.role}).`);
       return [{ kind: 'bridge', target: args[0] }];
     },
