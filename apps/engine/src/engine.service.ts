@@ -6,6 +6,7 @@ import {
   RunAcceptedV1,
   RunnerHeartbeatV1,
   RunRequestV1,
+  runErrorEvent,
 } from '@patchbay/contracts';
 import { EngineStore, TaskEntity } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
@@ -135,11 +136,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
       const text = code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message;
       this.logger.warn(`task ${task.id} could not start: ${text}`);
       // Told through the session's own stream, so every watcher sees it, and stored like any event.
-      this.bus.publish(
-        'session.*.output',
-        { type: 'error', code, text, exitCode: null, sessionId: task.sessionId, taskId: task.id, runId, seq: nextSeq, at: new Date().toISOString() },
-        [task.sessionId],
-      );
+      this.bus.publish('session.*.output', runErrorEvent({ sessionId: task.sessionId, taskId: task.id, runId, seq: nextSeq }, code, text, this.clock.now()), [task.sessionId]);
     }
   }
 
@@ -215,17 +212,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
     this.givenUp.add(event.runId);
     const { errorId } = reportInternalError(error, `storing event ${event.seq} of run ${event.runId} (session ${event.sessionId})`);
     const text = `could not store the run's output (internal error ${errorId}); the run was given up`;
-    const end: OutputEventV1 = {
-      type: 'error',
-      code: 'store_failed',
-      text,
-      exitCode: null,
-      sessionId: event.sessionId,
-      taskId: event.taskId,
-      runId: event.runId,
-      seq: stored ? event.seq + 1 : event.seq,
-      at: this.clock.now().toISOString(),
-    };
+    const end = runErrorEvent({ sessionId: event.sessionId, taskId: event.taskId, runId: event.runId, seq: stored ? event.seq + 1 : event.seq }, 'store_failed', text, this.clock.now());
     await this.tryTo(`fail task ${event.taskId}`, () => this.store.finishTask(event.taskId, 'failed', text));
     await this.tryTo(`store the end of run ${event.runId}`, () => this.store.appendEvent(end));
     // Killed before the session is freed: the runner refuses a new run while this one lives.
@@ -325,21 +312,9 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
       const seen = this.runners.get(session.runnerId);
       if (now - this.startedAt < RUNNER_LOST_MS || (seen !== undefined && now - seen < RUNNER_LOST_MS) || !task) continue;
       this.logger.warn(`session ${session.id}: runner ${session.runnerId} is gone; failing task ${task.id}`);
-      this.bus.publish(
-        'session.*.output',
-        {
-          type: 'error',
-          code: 'runner_lost',
-          text: `runner ${session.runnerId} stopped answering for ${RUNNER_LOST_MS / 1000} s; the run is given up`,
-          exitCode: null,
-          sessionId: session.id,
-          taskId: task.id,
-          runId: task.runId ?? newId(),
-          seq: session.lastSeq + 1,
-          at: new Date(now).toISOString(),
-        },
-        [session.id],
-      );
+      const text = `runner ${session.runnerId} stopped answering for ${RUNNER_LOST_MS / 1000} s; the run is given up`;
+      const run = { sessionId: session.id, taskId: task.id, runId: task.runId ?? newId(), seq: session.lastSeq + 1 };
+      this.bus.publish('session.*.output', runErrorEvent(run, 'runner_lost', text, new Date(now)), [session.id]);
     }
   }
 

@@ -120,6 +120,19 @@ export const OutputEventV1 = z.discriminatedUnion('type', [
   }),
 ]);
 export type OutputEventV1 = z.infer<typeof OutputEventV1>;
+
+/**
+ * The error event that ends a run which Patchbay itself gave up (it could not start, its
+ * runner was lost, its output could not be stored), at the session's next seq.
+ */
+export function runErrorEvent(
+  run: { sessionId: string; taskId: string; runId: string; seq: number },
+  code: string,
+  text: string,
+  at: Date = new Date(),
+): OutputEventV1 {
+  return { ...run, type: 'error', code, text, exitCode: null, at: at.toISOString() };
+}
 export type OutputEventType = OutputEventV1['type'];
 /** The events after which a run produces nothing more. */
 export const TERMINAL_EVENT_TYPES: ReadonlySet<OutputEventType> = new Set(['final', 'error']);
