@@ -3,26 +3,23 @@ import { FSWatcher, watch } from 'node:fs';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApprovalV1, OutputEventV1, RunRequestV1, TERMINAL_EVENT_TYPES, tmuxSessionOf } from '@patchbay/contracts';
-import { AgentEvent, AgentProfile, agentArgv, createParser, StreamParser, usesPermissionPrompt } from '@patchbay/agents';
+import { AgentEvent, AgentProfile, agentArgv, usesPermissionPrompt } from '@patchbay/agents';
 import { Redactor } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
 import { ApprovalBroker, AskApproval } from './approvals/approval-broker';
 import { permissionMcpConfig } from './approvals/mcp-config';
 import { ScreenPrompts } from './approvals/screen-prompts';
-import { FileTail, LineTail, TailLine } from './file-tail';
+import { RunOutput } from './output/run-output';
+import { ScreenOutput } from './output/screen-output';
+import { StreamOutput } from './output/stream-output';
 import { envScript, RUN_FILES, runScript, scriptCommand, terminalScript } from './run-script';
 import { HeldFinal, JournalBatch, RunJournal } from './run-journal';
 import { APPROVAL_REASK_MS, APPROVAL_RETRY_MS } from './runner.constants';
-import { TerminalScreen } from './terminal-screen';
+import { RunTimers } from './run-timers';
 import { PublishError, Published, RunOutcome, Workspace } from './workspaces';
 
 /** A safety net only: fs.watch normally reports every write at once. */
 const RESCAN_MS = 2_000;
-/** Text deltas are merged for this long before they go out as one event. */
-const TEXT_COALESCE_MS = 100;
-const TEXT_COALESCE_MAX = 4_000;
-/** Terminal mode: how long the screen must be quiet before its changes are sent. */
-const SCREEN_SETTLE_MS = 150;
 /** Terminal mode: how long to wait for a program's first output before typing the prompt. */
 const PROGRAM_READY_MS = 3_000;
 /** Terminal mode: how long typed input has to show up in the pane before one retry. */
@@ -47,31 +44,31 @@ export interface InputResult {
 }
 
 /**
+ * Where a run is: `running` until its final or error event goes out (`ended`: the agent may
+ * still be exiting), `finished` once it let go of everything; `detached` when the runner
+ * shut down and left the agent for the next runner.
+ */
+type RunState = 'running' | 'ended' | 'finished' | 'detached';
+
+/**
  * One agent run: tmux session `pb-<session>` running the agent; its output turned into
- * output events (parsed JSON, text lines, or screen changes in terminal mode), numbered
- * from the request's nextSeq, journaled before they are published, ending with `final` or
- * `error`. A runner that restarts adopts the run again from its journal.
+ * output events by its mode's RunOutput (parsed JSON or text lines, or screen changes in
+ * terminal mode and bridges), numbered from the request's nextSeq, journaled before they are
+ * published, ending with `final` or `error`. A runner that restarts adopts the run again
+ * from its journal.
  */
 export class AgentRun {
   private readonly logger = new Logger(AgentRun.name);
   readonly tmuxSession: string;
   private seq: number;
-  private parser?: StreamParser;
-  private lines?: LineTail;
-  private paneTail?: FileTail;
-  private screen?: TerminalScreen;
-  private screenTimer?: NodeJS.Timeout;
-  private pendingText = '';
-  private textTimer?: NodeJS.Timeout;
+  private state: RunState = 'running';
+  private endedWith?: AgentEvent['type'];
+  private readonly output: RunOutput;
+  /** Set for terminal mode and bridges: the screen the output comes from. */
+  private readonly screen?: ScreenOutput;
+  private readonly timers: RunTimers;
   private watcher?: FSWatcher;
   private rescan?: NodeJS.Timeout;
-  private deadline?: NodeJS.Timeout;
-  private idle?: NodeJS.Timeout;
-  private finished = false;
-  /** A final or error event went out. */
-  private ended = false;
-  private endedWith?: AgentEvent['type'];
-  private detached = false;
   private workspace?: RunWorkspace;
   /** Answers the agent's permission prompts while it runs (approvals mode ask or deny). */
   private approvals?: ApprovalBroker;
@@ -100,6 +97,15 @@ export class AgentRun {
     const last = journaled.flatMap((batch) => batch.events).at(-1);
     this.seq = last ? last.seq + 1 : journal.request.nextSeq;
     this.held = journaled.findLast((batch) => batch.held)?.held;
+    const sink = { send: (events: AgentEvent[], offset: number, held?: HeldFinal) => this.send(events, offset, held), touched: () => this.timers.touched() };
+    const { agent } = journal.request;
+    if (this.interactive) {
+      const onSettled = () => this.prompts?.look((lines) => this.screen!.tail(lines));
+      this.output = this.screen = new ScreenOutput(journal.dir, { bridged: this.bridged, agent, tmuxSession: this.tmuxSession, onSettled }, sink);
+    } else {
+      this.output = new StreamOutput(journal.dir, profile.mode === 'structured' ? profile.format! : 'text', agent, !!profile.worktree?.push, sink);
+    }
+    this.timers = new RunTimers(agent, profile, (code, text) => void this.stop('kill', code, text));
   }
 
   get request(): RunRequestV1 {
@@ -118,7 +124,7 @@ export class AgentRun {
 
   /** The run's final or error event went out, or is held (the agent may still be exiting). */
   get hasEnded(): boolean {
-    return this.ended || this.held !== undefined;
+    return this.state === 'ended' || this.state === 'finished' || this.held !== undefined;
   }
 
   /** Output comes from the pane and input is typed into it (terminal mode, and bridges). */
@@ -252,7 +258,7 @@ export class AgentRun {
 
   /** Presses keys in the pane (terminal mode and bridges). */
   async keys(keys: string[]): Promise<InputResult> {
-    if (!this.interactive || this.finished) return { delivered: false, detail: 'no interactive program to press keys in' };
+    if (!this.interactive || this.state === 'finished') return { delivered: false, detail: 'no interactive program to press keys in' };
     await this.deps.tmux.sendKeys(this.tmuxSession, keys);
     return { delivered: true, detail: `pressed ${keys.join(' ')}` };
   }
@@ -266,7 +272,7 @@ export class AgentRun {
     this.workspace = workspace;
     this.republish(journaled, engineLastSeq);
     const offset = journaled.at(-1)?.offset ?? 0;
-    await this.replayUpTo(offset);
+    await this.output.replayUpTo(offset);
     this.follow(offset);
     this.armTimers();
     const exited = await this.readExitCode();
@@ -285,7 +291,7 @@ export class AgentRun {
     }
     this.watchPrompts();
     // A prompt already on the screen is asked again (the same tool use: the engine finds its request).
-    if (this.interactive) this.prompts?.look((lines) => this.terminal().tail(lines));
+    this.prompts?.look((lines) => this.screen!.tail(lines));
     this.send([{ type: 'status', state: 'resumed', text: `runner ${this.deps.runnerId} resumed streaming from ${this.tmuxSession}` }], offset);
     void this.check();
   }
@@ -300,7 +306,7 @@ export class AgentRun {
     if (!this.interactive) {
       return { delivered: false, detail: `agent ${this.request.agent} is not interactive; the message runs after the current one` };
     }
-    if (this.finished) return { delivered: false, detail: 'the run has ended' };
+    if (this.state === 'finished') return { delivered: false, detail: 'the run has ended' };
     const pane = join(this.journal.dir, RUN_FILES.pane);
     for (let attempt = 1; attempt <= 2; attempt++) {
       const before = await size(pane);
@@ -321,7 +327,7 @@ export class AgentRun {
    * agent otherwise); `kill` closes the tmux session. The end event carries the reason.
    */
   async stop(action: 'stop' | 'kill', code: string, text: string): Promise<void> {
-    if (this.finished) return;
+    if (this.state === 'finished') return;
     if (this.bridged) {
       // Let go of the session: the pipe closes and the run ends; the session lives on.
       await this.journal.update({ stop: { code, text } });
@@ -347,30 +353,15 @@ export class AgentRun {
 
   /** The runner is shutting down: stop watching, leave the agent running for the next runner. */
   detach(): void {
-    this.detached = true;
+    this.state = 'detached';
     this.stopWatching();
     this.resolveDone();
   }
 
   private follow(offset: number): void {
-    const dir = this.journal.dir;
-    if (this.interactive) this.paneTail ??= new FileTail(join(dir, RUN_FILES.pane), offset);
-    else this.lines ??= new LineTail(join(dir, RUN_FILES.stdout), offset);
-    this.watcher = watch(dir, () => void this.check());
+    this.output.follow(offset);
+    this.watcher = watch(this.journal.dir, () => void this.check());
     this.rescan = setInterval(() => void this.check(), RESCAN_MS);
-  }
-
-  /** Feeds output the journal already covers through a fresh parser or screen, emitting nothing. */
-  private async replayUpTo(offset: number): Promise<void> {
-    if (this.interactive) {
-      const text = (await readFile(join(this.journal.dir, RUN_FILES.pane)).catch(() => Buffer.alloc(0))).subarray(0, offset);
-      await this.terminal().write(text.toString('utf8'));
-      this.terminal().changes();
-      return;
-    }
-    const all = await readFile(join(this.journal.dir, RUN_FILES.stdout)).catch(() => Buffer.alloc(0));
-    const parser = this.parserOf();
-    for (const line of all.subarray(0, offset).toString('utf8').split('\n').slice(0, -1)) parser.line(line);
   }
 
   private check(): Promise<void> {
@@ -379,115 +370,36 @@ export class AgentRun {
   }
 
   private async checkOnce(): Promise<void> {
-    if (this.finished || this.detached) return;
+    if (this.state === 'finished' || this.state === 'detached') return;
     try {
-      await this.readOutput(false);
+      await this.output.read(false);
       const exitCode = await this.readExitCode();
       if (exitCode === null) return;
       // The agent wrote its last bytes before exit-code appeared: take them, then end.
-      await this.readOutput(true);
+      await this.output.read(true);
       await this.complete(exitCode);
     } catch (error) {
       this.logger.error(`run ${this.request.runId}: ${(error as Error).message}`);
     }
   }
 
-  private async readOutput(atEnd: boolean): Promise<void> {
-    if (this.paneTail) {
-      const data = await this.paneTail.read();
-      if (!data) return;
-      this.touched();
-      await this.terminal().write(data);
-      clearTimeout(this.screenTimer);
-      if (atEnd) this.flushScreen();
-      else this.screenTimer = setTimeout(() => this.flushScreen(), SCREEN_SETTLE_MS);
-      return;
-    }
-    const lines: TailLine[] = atEnd ? await this.lines!.rest() : await this.lines!.read();
-    if (lines.length === 0) return;
-    this.touched();
-    const parser = this.parserOf();
-    const batch: AgentEvent[] = [];
-    let held: HeldFinal | undefined;
-    for (const { line } of lines) {
-      for (const event of parser.line(line)) {
-        if (event.type === 'text') {
-          this.pendingText += event.text;
-        } else if (event.type === 'final' && this.profile.worktree?.push) {
-          batch.push(...this.takePendingText());
-          held = event;
-        } else {
-          batch.push(...this.takePendingText(), event);
-        }
-      }
-    }
-    const offset = lines[lines.length - 1].end;
-    if (held) {
-      this.held = held;
-      // Journaled with the output it came from: a restarted runner holds it again.
-      this.send([...batch, ...this.takePendingText()], offset, held);
-    } else if (batch.length > 0 || this.pendingText.length >= TEXT_COALESCE_MAX) {
-      this.send([...batch, ...this.takePendingText(true)], offset);
-    }
-    if (this.pendingText && !this.textTimer) {
-      this.textTimer = setTimeout(() => {
-        this.textTimer = undefined;
-        this.send(this.takePendingText(true), this.lines!.position);
-      }, TEXT_COALESCE_MS);
-    }
-  }
-
-  /**
-   * The coalesced text deltas as one event. With `wholeWords`, only up to the last
-   * whitespace: an unfinished word waits for the deltas that finish it (or the next event,
-   * or the end), so a token is never split across two events, each redacted on its own.
-   */
-  private takePendingText(wholeWords = false): AgentEvent[] {
-    clearTimeout(this.textTimer);
-    this.textTimer = undefined;
-    const cut = wholeWords && this.pendingText.length < TEXT_COALESCE_MAX ? afterLastWhitespace(this.pendingText) : this.pendingText.length;
-    const text = this.pendingText.slice(0, cut);
-    this.pendingText = this.pendingText.slice(cut);
-    return text ? [{ type: 'text', text }] : [];
-  }
-
-  private flushScreen(): void {
-    const text = this.terminal().changes();
-    if (text) this.send([{ type: 'text', text }], this.paneTail!.position);
-    this.prompts?.look((lines) => this.terminal().tail(lines));
-  }
-
   private async complete(exitCode: number): Promise<void> {
     const stderrTail = (await readFile(join(this.journal.dir, RUN_FILES.stderr), 'utf8').catch(() => '')).trim().slice(-2_000);
     const durationMs = Date.now() - Date.parse(this.journal.startedAt ?? new Date().toISOString());
-    const stop = this.journal.stop;
-    if (this.bridged) {
-      this.end(...this.takePendingText(), { type: 'final', text: stop?.text ?? `tmux session ${this.tmuxSession} ended`, durationMs, exitCode: null });
-      return;
-    }
-    const closing: AgentEvent[] = this.interactive
-      ? exitCode === 0
-        ? [{ type: 'final', text: this.terminal().tail(40), durationMs, exitCode }]
-        : [{ type: 'error', code: 'agent_failed', text: `agent ${this.request.agent} exited with status ${exitCode}`, exitCode }]
-      : this.parserOf().end({ exitCode, durationMs, stderrTail });
     // A held final stands, as it would have had it gone out at once.
-    const ending = this.held
-      ? [{ ...this.held, exitCode }]
-      : stop
-        ? [...closing.filter((e) => e.type !== 'final' && e.type !== 'error'), { type: 'error' as const, code: stop.code, text: stop.text, exitCode }]
-        : closing;
+    const ending = this.held ? [{ ...this.held, exitCode }] : this.output.closing({ exitCode, durationMs, stderrTail, stop: this.journal.stop });
     const final = ending.findIndex((e) => e.type === 'final');
-    if (final < 0) {
-      this.end(...this.takePendingText(), ...ending);
+    // A bridge has no workspace of its own to publish.
+    if (final < 0 || this.bridged) {
+      this.end(...this.output.flush(), ...ending);
       return;
     }
     // The agent is gone: its time limits no longer apply while its work is pushed.
-    clearTimeout(this.deadline);
-    clearTimeout(this.idle);
+    this.timers.clear();
     const published = await this.publish();
     // The runner let go meanwhile: the next one adopts the run and pushes (again, harmlessly).
-    if (this.detached) return;
-    this.end(...this.takePendingText(), ...ending.slice(0, final), ...published, ...ending.slice(final));
+    if (this.state === 'detached') return;
+    this.end(...this.output.flush(), ...ending.slice(0, final), ...published, ...ending.slice(final));
   }
 
   /**
@@ -508,37 +420,16 @@ export class AgentRun {
   /** Emits the run's last events and lets go of everything. */
   private end(...events: AgentEvent[]): void {
     // Let go of (a check in flight when the runner stopped): the next runner ends it, from the journal.
-    if (this.finished || this.detached) return;
-    const offset = this.lines?.position ?? this.paneTail?.position ?? 0;
-    this.send(events, offset);
-    this.finished = true;
+    if (this.state === 'finished' || this.state === 'detached') return;
+    this.send(events, this.output.position);
+    this.state = 'finished';
     this.stopWatching();
-    this.screen?.dispose();
+    this.output.close();
     void this.journal.markDone().finally(() => this.resolveDone());
   }
 
   private armTimers(): void {
-    const { timeoutSeconds } = this.profile;
-    if (timeoutSeconds) {
-      const started = Date.parse(this.journal.startedAt ?? new Date().toISOString());
-      const left = Math.max(0, started + timeoutSeconds * 1000 - Date.now());
-      this.deadline = setTimeout(
-        () => void this.stop('kill', 'timeout', `agent ${this.request.agent} ran longer than ${timeoutSeconds} s and was stopped`),
-        left,
-      );
-    }
-    this.touched();
-  }
-
-  /** Output arrived: the idle clock starts again. */
-  private touched(): void {
-    const { idleTimeoutSeconds } = this.profile;
-    if (!idleTimeoutSeconds) return;
-    clearTimeout(this.idle);
-    this.idle = setTimeout(
-      () => void this.stop('kill', 'idle_timeout', `agent ${this.request.agent} printed nothing for ${idleTimeoutSeconds} s and was stopped`),
-      idleTimeoutSeconds * 1000,
-    );
+    this.timers.arm(Date.parse(this.journal.startedAt ?? new Date().toISOString()));
   }
 
   private async readExitCode(): Promise<number | null> {
@@ -550,25 +441,13 @@ export class AgentRun {
     }
   }
 
-  private parserOf(): StreamParser {
-    this.parser ??= createParser(this.profile.mode === 'structured' ? this.profile.format! : 'text', this.request.agent);
-    return this.parser;
-  }
-
-  private terminal(): TerminalScreen {
-    this.screen ??= new TerminalScreen();
-    return this.screen;
-  }
-
   private stopWatching(): void {
     void this.approvals?.close();
     this.prompts?.close();
     this.watcher?.close();
     clearInterval(this.rescan);
-    clearTimeout(this.deadline);
-    clearTimeout(this.idle);
-    clearTimeout(this.screenTimer);
-    clearTimeout(this.textTimer);
+    this.timers.clear();
+    this.output.close();
   }
 
   /**
@@ -577,11 +456,12 @@ export class AgentRun {
    * so a later stop must not add a second ending).
    */
   private send(all: AgentEvent[], offset: number, held?: HeldFinal): void {
-    if (this.finished || this.ended || this.detached) return;
+    if (this.state !== 'running') return;
+    if (held) this.held = held;
     const end = all.findIndex((e) => TERMINAL_EVENT_TYPES.has(e.type));
     const bodies = end >= 0 ? all.slice(0, end + 1) : all;
     if (end >= 0) {
-      this.ended = true;
+      this.state = 'ended';
       this.endedWith = all[end].type;
     }
     if (bodies.length === 0 && !held) return;
@@ -597,11 +477,6 @@ export class AgentRun {
 /** `pushed branch patchbay/abc (2 commits) to origin` */
 function pushedText({ branch, commits, remote }: Published): string {
   return `pushed branch ${branch} (${commits} ${commits === 1 ? 'commit' : 'commits'}) to ${remote}`;
-}
-
-function afterLastWhitespace(text: string): number {
-  const match = /\s(?=\S*$)/.exec(text);
-  return match ? match.index + 1 : 0;
 }
 
 async function size(file: string): Promise<number> {
