@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { cpus, totalmem } from 'node:os';
+import { ApprovalsResult, benchApprovals } from './approvals.bench';
 import { benchBusTransports, benchSigning } from './bus.bench';
 import { benchChannels } from './channels.bench';
 import { cleanUpOnSignals, runCleanups } from './cleanup';
@@ -88,6 +89,24 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
     console.log('50 ms); the echo goes out once the screen was quiet for 150 ms, which dominates. `tmux send-keys` is');
     console.log('the bench typing into the pane itself: the output half alone.');
     for (const r of input.filter((r) => r.failure)) console.log(`* ${r.program} via ${r.via}: ${r.failure}`);
+  },
+
+  async approvals({ natsUrl, distributed }) {
+    console.log('\nApprovals in a chat: real claude CLI (fake model) asks for Bash, Telegram buttons (fake Bot API), Allow once pressed\n');
+    const runs: ApprovalsResult[] = [await benchApprovals('all-in-one', null)];
+    if (distributed) runs.push(await benchApprovals('distributed', natsUrl));
+    printTable(
+      ['mode', 'samples', ...['tool_use → buttons', 'ask → buttons', 'press → command runs', 'press → tool_result'].flatMap((what) => [`${what} p50 ms`, `${what} p95 ms`])],
+      runs.map((r) => [
+        r.mode,
+        String(r.samples),
+        ...[r.shownAfterToolUse, r.shownAfterAsk, r.commandAfterPress, r.resultAfterPress].flatMap(({ p50, p95 }) => [ms(p50), ms(p95)]),
+      ]),
+    );
+    console.log('\ntool_use: the fake model answering with it; ask: the engine storing the runner\'s approval.ask');
+    console.log('(requestedAt); buttons: the sendMessage with the inline keyboard reaching the fake Bot API;');
+    console.log("press: the fake handing the callback_query to Patchbay's getUpdates; command runs: the Bash");
+    console.log("command's own timestamp; tool_result: claude's next request reaching the fake model.");
   },
 
   async channels() {
