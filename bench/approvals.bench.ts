@@ -118,17 +118,15 @@ class ApprovalRoundTrips {
     const since = this.telegram.calls.length;
     this.telegram.userSends({ chatId: user.id, from: user, text: `bench approval ${i}` });
 
-    const shown = await this.telegram.waitForCall((c) => c.seq > since && c.chatId === user.id && c.method === 'sendMessage' && c.ok === true && buttons(c) !== undefined, {
+    const shown = await this.telegram.waitForCall((c) => c.seq > since && c.chatId === user.id && c.method === 'sendMessage' && c.ok === true && allowOnce(c) !== undefined, {
       timeoutMs: WAIT_MS,
     });
     const toolUseAt = this.toolUseReply(toolUseId).receivedAt;
     const approval = (await this.live.get<{ approvals: ApprovalV1[] }>('/api/approvals')).approvals.find((a) => a.toolUseId === toolUseId);
     if (!approval) throw new Error(`no pending approval for ${toolUseId} while its buttons show in chat ${user.id}\n${this.live.logs()}`);
 
-    const allowOnce = buttons(shown)!.inline_keyboard.flat().find((b) => b.text === 'Allow once');
-    if (!allowOnce?.callback_data) throw new Error(`the request in chat ${user.id} has no Allow once button: ${JSON.stringify(buttons(shown))}`);
     const messageId = (shown.result as { message_id: number }).message_id;
-    const { update_id } = this.telegram.userPresses({ chatId: user.id, messageId, from: user, data: allowOnce.callback_data });
+    const { update_id } = this.telegram.userPresses({ chatId: user.id, messageId, from: user, data: allowOnce(shown)! });
     const delivered = await this.telegram.waitForCall((c) => c.method === 'getUpdates' && c.ok === true && (c.result as Array<{ update_id: number }>).some((u) => u.update_id === update_id), {
       timeoutMs: WAIT_MS,
     });
@@ -168,8 +166,8 @@ class ApprovalRoundTrips {
   }
 }
 
-/** The inline keyboard a bot call sent, if any. */
-function buttons(call: RecordedCall): InlineKeyboardMarkup | undefined {
+/** The callback_data of the Allow once button a bot call sent (an approval request's), if any. */
+function allowOnce(call: RecordedCall): string | undefined {
   const markup = call.params.reply_markup as Partial<InlineKeyboardMarkup> | undefined;
-  return Array.isArray(markup?.inline_keyboard) ? (markup as InlineKeyboardMarkup) : undefined;
+  return (markup?.inline_keyboard ?? []).flat().find((b) => b.text === 'Allow once')?.callback_data;
 }
