@@ -12,34 +12,30 @@ import { onCleanup } from './cleanup';
 import { LivePatchbay } from './live-patchbay';
 import { percentile } from './stats';
 
-const SAMPLES = 20;
+export const APPROVAL_SAMPLES = 20;
 /** Round trips before the counted ones: the first pays for first-use paths (claude's caches, prepared queries). */
 const WARMUP = 1;
 const WAIT_MS = 60_000;
 
+/** What the bench times, each from one moment to another, as the table's rows. */
+export const INTERVALS = {
+  shownAfterToolUse: { from: 'the fake model serves the tool_use', to: 'sendMessage with the buttons reaches the fake Bot API' },
+  shownAfterAsk: { from: "the engine stores the runner's approval.ask (requestedAt)", to: 'the same sendMessage' },
+  decidedAfterPress: { from: "the fake hands the button's callback_query to getUpdates", to: 'the engine decides (decidedAt)' },
+  commandAfterPress: { from: 'the same callback_query', to: 'the Bash command runs (its own timestamp)' },
+  resultAfterPress: { from: 'the same callback_query', to: "claude's tool_result reaches the fake model" },
+} as const;
+
+export type Interval = keyof typeof INTERVALS;
+type Sample = Record<Interval, number>;
+
+export const intervals = () => Object.keys(INTERVALS) as Interval[];
+
 export interface ApprovalsResult {
   mode: string;
-  samples: number;
-  /** The fake model answering with the tool_use → the request's sendMessage (with buttons) at the fake Telegram. */
-  shownAfterToolUse: Percentiles;
-  /** The engine storing the runner's approval.ask (the request's requestedAt) → that sendMessage. */
-  shownAfterAsk: Percentiles;
-  /** The fake Telegram handing the button press (callback_query) to Patchbay's getUpdates → the Bash command running. */
-  commandAfterPress: Percentiles;
-  /** The same press → the tool_result reaching the fake model. */
-  resultAfterPress: Percentiles;
-}
-
-export interface Percentiles {
-  p50: number;
-  p95: number;
-}
-
-interface Sample {
-  shownAfterToolUse: number;
-  shownAfterAsk: number;
-  commandAfterPress: number;
-  resultAfterPress: number;
+  percentiles: Record<Interval, { p50: number; p95: number }>;
+  /** Calls the fake Bot API refused (429s, bad requests): none expected. */
+  refusedCalls: number;
 }
 
 /**
@@ -50,8 +46,7 @@ interface Sample {
  */
 export async function benchApprovals(mode: 'all-in-one' | 'distributed', natsUrl: string | null): Promise<ApprovalsResult> {
   const model = new FakeAnthropicApi();
-  // No flood limits in the fake: Patchbay's own chat budgets keep it within them anyway.
-  const telegram = new FakeTelegramApi({ rateLimit: false });
+  const telegram = new FakeTelegramApi();
   const dir = scratchDir('bench-approvals-agent');
   const db = mode === 'distributed' ? await createTestDatabase('pb_bench') : null;
   const release = onCleanup(async () => {
@@ -78,18 +73,15 @@ export async function benchApprovals(mode: 'all-in-one' | 'distributed', natsUrl
     try {
       const bench = new ApprovalRoundTrips(live, model, telegram, work);
       const samples: Sample[] = [];
-      for (let i = 0; i < WARMUP + SAMPLES; i++) {
+      for (let i = 0; i < WARMUP + APPROVAL_SAMPLES; i++) {
         const sample = await bench.roundTrip(i);
         if (i >= WARMUP) samples.push(sample);
       }
-      const stat = (key: keyof Sample): Percentiles => ({ p50: percentile(samples.map((s) => s[key]), 50), p95: percentile(samples.map((s) => s[key]), 95) });
+      const percentiles = (key: Interval) => ({ p50: percentile(samples.map((s) => s[key]), 50), p95: percentile(samples.map((s) => s[key]), 95) });
       return {
         mode,
-        samples: samples.length,
-        shownAfterToolUse: stat('shownAfterToolUse'),
-        shownAfterAsk: stat('shownAfterAsk'),
-        commandAfterPress: stat('commandAfterPress'),
-        resultAfterPress: stat('resultAfterPress'),
+        percentiles: Object.fromEntries(intervals().map((key) => [key, percentiles(key)])) as ApprovalsResult['percentiles'],
+        refusedCalls: telegram.unexpected().length,
       };
     } finally {
       await live.stop();
@@ -135,9 +127,12 @@ class ApprovalRoundTrips {
     const ranAt = Number(readFileSync(marker, 'utf8'));
     await waitUntil(() => this.toolResultRequest(toolUseId) !== undefined, `the tool_result of ${toolUseId} at the model`, WAIT_MS);
     await this.taskDone(approval.taskId);
+    const decided = (await this.live.get<{ approvals: ApprovalV1[] }>(`/api/approvals?all=1&session=${approval.sessionId}`)).approvals.find((a) => a.id === approval.id);
+    if (!decided?.decidedAt) throw new Error(`approval ${approval.id} ran its tool but is not decided: ${JSON.stringify(decided)}`);
     return {
       shownAfterToolUse: shown.at - toolUseAt,
       shownAfterAsk: shown.at - Date.parse(approval.requestedAt),
+      decidedAfterPress: Date.parse(decided.decidedAt) - delivered.finishedAt!,
       commandAfterPress: ranAt - delivered.finishedAt!,
       resultAfterPress: this.toolResultRequest(toolUseId)!.receivedAt - delivered.finishedAt!,
     };

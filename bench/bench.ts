@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { cpus, totalmem } from 'node:os';
-import { ApprovalsResult, benchApprovals } from './approvals.bench';
+import { APPROVAL_SAMPLES, ApprovalsResult, benchApprovals, INTERVALS, intervals } from './approvals.bench';
 import { benchBusTransports, benchSigning } from './bus.bench';
 import { benchChannels } from './channels.bench';
 import { cleanUpOnSignals, runCleanups } from './cleanup';
@@ -92,21 +92,14 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
   },
 
   async approvals({ natsUrl, distributed }) {
-    console.log('\nApprovals in a chat: real claude CLI (fake model) asks for Bash, Telegram buttons (fake Bot API), Allow once pressed\n');
+    console.log(`\nApprovals in a chat: the real claude CLI (fake model) asks for Bash, the request shows in Telegram (fake Bot API), Allow once is pressed (${APPROVAL_SAMPLES} round trips per mode)\n`);
     const runs: ApprovalsResult[] = [await benchApprovals('all-in-one', null)];
     if (distributed) runs.push(await benchApprovals('distributed', natsUrl));
     printTable(
-      ['mode', 'samples', ...['tool_use → buttons', 'ask → buttons', 'press → command runs', 'press → tool_result'].flatMap((what) => [`${what} p50 ms`, `${what} p95 ms`])],
-      runs.map((r) => [
-        r.mode,
-        String(r.samples),
-        ...[r.shownAfterToolUse, r.shownAfterAsk, r.commandAfterPress, r.resultAfterPress].flatMap(({ p50, p95 }) => [ms(p50), ms(p95)]),
-      ]),
+      ['from', 'to', ...runs.flatMap((r) => [`${r.mode} p50 ms`, `${r.mode} p95 ms`])],
+      intervals().map((key) => [INTERVALS[key].from, INTERVALS[key].to, ...runs.flatMap((r) => [ms(r.percentiles[key].p50), ms(r.percentiles[key].p95)])]),
     );
-    console.log('\ntool_use: the fake model answering with it; ask: the engine storing the runner\'s approval.ask');
-    console.log('(requestedAt); buttons: the sendMessage with the inline keyboard reaching the fake Bot API;');
-    console.log("press: the fake handing the callback_query to Patchbay's getUpdates; command runs: the Bash");
-    console.log("command's own timestamp; tool_result: claude's next request reaching the fake model.");
+    for (const r of runs.filter((r) => r.refusedCalls > 0)) console.log(`\n${r.mode}: the fake Bot API refused ${r.refusedCalls} calls (429 or bad request)`);
   },
 
   async channels() {
