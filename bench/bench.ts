@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { cpus, totalmem } from 'node:os';
+import { APPROVAL_SAMPLES, ApprovalsResult, benchApprovals, INTERVALS, intervals } from './approvals.bench';
 import { benchBusTransports, benchSigning } from './bus.bench';
 import { benchChannels } from './channels.bench';
 import { benchDashboard } from './dashboard.bench';
@@ -89,6 +90,17 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
     console.log('50 ms); the echo goes out once the screen was quiet for 150 ms, which dominates. `tmux send-keys` is');
     console.log('the bench typing into the pane itself: the output half alone.');
     for (const r of input.filter((r) => r.failure)) console.log(`* ${r.program} via ${r.via}: ${r.failure}`);
+  },
+
+  async approvals({ natsUrl, distributed }) {
+    console.log(`\nApprovals in a chat: the real claude CLI (fake model) asks for Bash, the request shows in Telegram (fake Bot API), Allow once is pressed (${APPROVAL_SAMPLES} round trips per mode)\n`);
+    const runs: ApprovalsResult[] = [await benchApprovals('all-in-one', null)];
+    if (distributed) runs.push(await benchApprovals('distributed', natsUrl));
+    printTable(
+      ['from', 'to', ...runs.flatMap((r) => [`${r.mode} p50 ms`, `${r.mode} p95 ms`])],
+      intervals().map((key) => [INTERVALS[key].from, INTERVALS[key].to, ...runs.flatMap((r) => [ms(r.percentiles[key].p50), ms(r.percentiles[key].p95)])]),
+    );
+    for (const r of runs.filter((r) => r.refusedCalls > 0)) console.log(`\n${r.mode}: the fake Bot API refused ${r.refusedCalls} calls (429 or bad request)`);
   },
 
   async channels() {

@@ -19,6 +19,8 @@ export interface LivePatchbayOptions {
   /** NATS and an external database for distributed mode; without them the in-process bus and embedded PostgreSQL. */
   natsUrl?: string;
   databaseUrl?: string;
+  /** The processes' environment under Patchbay's own variables (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Accepted {
@@ -45,7 +47,7 @@ export class LivePatchbay {
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.tmuxSocket = `pbbench-${randomBytes(4).toString('hex')}`;
     const env = {
-      ...process.env,
+      ...(options.env ?? process.env),
       PATCHBAY_CONFIG: writeConfig(this.dir, options.yaml),
       PATCHBAY_HOME: join(this.dir, 'home'),
       PATCHBAY_HTTP_PORT: String(port),
@@ -101,6 +103,13 @@ export class LivePatchbay {
     });
     if (response.status !== 201) throw new Error(`POST /api/messages: ${response.status} ${await response.text()}`);
     return (await response.json()) as Accepted;
+  }
+
+  /** GET that must answer 200. */
+  async get<T>(path: string): Promise<T> {
+    const response = await fetch(`${this.baseUrl}${path}`);
+    if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
   }
 
   /** The processes' logs so far, for an error message. */

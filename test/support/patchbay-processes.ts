@@ -14,14 +14,14 @@ function projectRoot(): string {
   throw new Error(`no Patchbay checkout above ${__dirname}`);
 }
 
-const ROOT = projectRoot();
-export const PATCHBAY_BIN = join(ROOT, 'bin', 'patchbay');
+export const PROJECT_ROOT = projectRoot();
+export const PATCHBAY_BIN = join(PROJECT_ROOT, 'bin', 'patchbay');
 /** Test agent: echoes its prompt; waits for a gate file when the prompt says [gate]. */
-export const GATED_AGENT = join(ROOT, 'test', 'fixtures', 'gated-agent.js');
+export const GATED_AGENT = join(PROJECT_ROOT, 'test', 'fixtures', 'gated-agent.js');
 /** Test agent: prints numbered `tick <n>` lines at a steady pace (TICKS, TICK_MS). */
-export const TICKER_AGENT = join(ROOT, 'test', 'fixtures', 'ticker-agent.js');
+export const TICKER_AGENT = join(PROJECT_ROOT, 'test', 'fixtures', 'ticker-agent.js');
 /** Test agent: streams a long markdown answer with code blocks (see the file for its knobs). */
-export const LONG_ANSWER_AGENT = join(ROOT, 'test', 'fixtures', 'long-answer-agent.js');
+export const LONG_ANSWER_AGENT = join(PROJECT_ROOT, 'test', 'fixtures', 'long-answer-agent.js');
 
 /** Runs the built CLI once; resolves with its exit code and output instead of throwing. */
 export async function runPatchbay(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
