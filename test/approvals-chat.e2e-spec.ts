@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApprovalV1, newId, TaskV1 } from '@patchbay/contracts';
-import { claudeTestEnv } from './fakes/anthropic/claude-env';
 import { FakeAnthropicApi, toolResultText } from './fakes/anthropic/fake-anthropic-api';
 import { FAKE_DISCORD_TOKEN, FakeDiscord } from './fakes/discord/fake-discord-api';
 import { deliveryHeaders, exampleDelivery } from './fakes/github/github-deliveries';
@@ -9,10 +8,10 @@ import { FAKE_GITHUB_TOKEN, FakeGitHubApi, FakeUser } from './fakes/github/fake-
 import { FAKE_BOT_TOKEN, FakeTelegramApi } from './fakes/telegram/fake-telegram-api';
 import { PatchbayInstance, waitUntil } from './support/patchbay-instance';
 import { describeWith } from './support/services';
+import { claudeAgentProfile, envWithoutClaude } from './support/claude-agent';
 
 jest.setTimeout(240_000);
 
-const CLAUDE_BIN = join(__dirname, '..', 'node_modules', '.bin', 'claude');
 // Long enough for the answered cases on a loaded machine; the timeout case waits it out.
 const TIMEOUT_SECONDS = 40;
 const ADA = { id: 111, first_name: 'Ada' };
@@ -23,11 +22,6 @@ const SECRET = 'approvals-webhook-secret';
 const REPO = 'Codertocat/Hello-World';
 const CODERTOCAT: FakeUser = { login: 'Codertocat', id: 21031067, type: 'User' };
 const MALLORY: FakeUser = { login: 'mallory', id: 666, type: 'User' };
-
-/** Patchbay's environment without anything that could point claude elsewhere (see claude-agent.e2e-spec.ts). */
-function patchbayEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(ANTHROPIC_|CLAUDE|(HTTPS?|ALL|NO)_PROXY$)/i.test(key)));
-}
 
 /**
  * Approvals where people are: the real claude CLI (against the fake Anthropic API) asks
@@ -58,21 +52,19 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
     github.setPermission(REPO, 'Codertocat', 'write');
     github.addIssue(REPO, { number: 1, title: 'Spelling error in the README file', body: 'typo', user: CODERTOCAT });
     pb = PatchbayInstance.prepare('approvals-chat');
-    work = join(pb.dir, 'work');
-    const claudeHome = join(pb.dir, 'claude-home');
-    mkdirSync(work);
-    mkdirSync(claudeHome);
+    const claude = claudeAgentProfile(pb.dir, model.baseUrl);
+    work = claude.work;
     await pb.start(
       {
         defaultAgent: 'claude',
-        agents: { claude: { command: CLAUDE_BIN, cwd: work, env: claudeTestEnv(model.baseUrl, claudeHome) } },
+        agents: { claude: claude.profile },
         approvals: { timeoutSeconds: TIMEOUT_SECONDS },
         access: { owners: [`telegram:${ADA.id}`, `discord:${DISCORD_ADA.id}`, 'local:*'], viewers: [`telegram:${VIC.id}`] },
         telegram: { token: FAKE_BOT_TOKEN, apiRoot },
         discord: { token: FAKE_DISCORD_TOKEN, apiUrl, gatewayUrl, guildId: guild.id },
         github: { token: FAKE_GITHUB_TOKEN, apiUrl: githubUrl, webhookSecret: SECRET },
       },
-      patchbayEnv(),
+      envWithoutClaude(),
     );
     await waitUntil(() => discord.commands(guild.id).length > 0, 'the Discord slash commands');
   });

@@ -5,22 +5,13 @@ import { ClaudeTestEnvOptions, claudeTestEnv } from './fakes/anthropic/claude-en
 import { conversationTexts, FAKE_API_KEY, FAKE_MODEL, FakeAnthropicApi } from './fakes/anthropic/fake-anthropic-api';
 import { eventKinds, joinedText, lastEvent, PatchbayInstance } from './support/patchbay-instance';
 import { describeWith } from './support/services';
+import { CLAUDE_BIN, envWithoutClaude } from './support/claude-agent';
 
 jest.setTimeout(120_000);
 
-const CLAUDE_BIN = join(__dirname, '..', 'node_modules', '.bin', 'claude');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The fake streams text in pieces of this many characters (its default). */
 const FAKE_CHUNK = 6;
-
-/**
- * Patchbay's own environment without anything that could point claude elsewhere (a
- * developer's ANTHROPIC_* keys, the CLAUDE_CODE_* variables of their Claude Code session,
- * proxies): the runner hands its environment to the agent, under the profile's env.
- */
-function patchbayEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(ANTHROPIC_|CLAUDE|(HTTPS?|ALL|NO)_PROXY$)/i.test(key)));
-}
 
 /**
  * A Patchbay whose built-in `claude` profile runs the real CLI (structured mode) against
@@ -39,7 +30,7 @@ async function startClaudePatchbay(name: string, fake: FakeAnthropicApi, env: Cl
         claude: { command: CLAUDE_BIN, allowedTools: ['Bash'], cwd: work, env: claudeTestEnv(fake.baseUrl, claudeHome, env) },
       },
     },
-    patchbayEnv(),
+    envWithoutClaude(),
   );
   return { pb, work };
 }

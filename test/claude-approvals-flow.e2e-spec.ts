@@ -1,20 +1,14 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApprovalV1, newId, TaskV1 } from '@patchbay/contracts';
-import { claudeTestEnv } from './fakes/anthropic/claude-env';
 import { FakeAnthropicApi, toolResultText } from './fakes/anthropic/fake-anthropic-api';
 import { lastEvent, PatchbayInstance, waitUntil } from './support/patchbay-instance';
 import { sampleValue } from './support/prometheus-text';
 import { describeWith } from './support/services';
+import { claudeAgentProfile, envWithoutClaude } from './support/claude-agent';
 
 jest.setTimeout(180_000);
 
-const CLAUDE_BIN = join(__dirname, '..', 'node_modules', '.bin', 'claude');
-
-/** Patchbay's environment without anything that could point claude elsewhere (see claude-agent.e2e-spec.ts). */
-function patchbayEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(ANTHROPIC_|CLAUDE|(HTTPS?|ALL|NO)_PROXY$)/i.test(key)));
-}
 
 /**
  * The whole path of an approval in one all-in-one Patchbay, out of the box (policy `ask`,
@@ -29,11 +23,9 @@ describeWith(['tmux'], 'approvals end to end: real claude, the engine, the HTTP 
   beforeAll(async () => {
     await fake.start();
     pb = PatchbayInstance.prepare('approvals-flow');
-    work = join(pb.dir, 'work');
-    const claudeHome = join(pb.dir, 'claude-home');
-    mkdirSync(work);
-    mkdirSync(claudeHome);
-    await pb.start({ defaultAgent: 'claude', agents: { claude: { command: CLAUDE_BIN, cwd: work, env: claudeTestEnv(fake.baseUrl, claudeHome) } } }, patchbayEnv());
+    const claude = claudeAgentProfile(pb.dir, fake.baseUrl);
+    work = claude.work;
+    await pb.start({ defaultAgent: 'claude', agents: { claude: claude.profile } }, envWithoutClaude());
   });
 
   afterAll(async () => {

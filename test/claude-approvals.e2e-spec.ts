@@ -9,16 +9,11 @@ import { FakeApprovalsEngine } from './fakes/approvals/fake-approvals-engine';
 import { PatchbayProcesses, removeScratch, removeTmuxServer, scratchDir, writeConfig } from './support/patchbay-processes';
 import { waitUntil } from './support/patchbay-instance';
 import { describeWith, NATS_URL } from './support/services';
+import { CLAUDE_BIN, envWithoutClaude } from './support/claude-agent';
 
 jest.setTimeout(180_000);
 
-const CLAUDE_BIN = join(__dirname, '..', 'node_modules', '.bin', 'claude');
 const WAIT_MS = 60_000;
-
-/** The runner's environment without anything that could point claude elsewhere (see claude-agent.e2e-spec.ts). */
-function runnerEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(ANTHROPIC_|CLAUDE|(HTTPS?|ALL|NO)_PROXY$)/i.test(key)));
-}
 
 /**
  * The real claude CLI, run by a real runner process (`patchbay start runner`, over NATS),
@@ -55,7 +50,7 @@ describeWith(['nats', 'tmux'], 'claude approvals: the runner and the permission 
     processes = new PatchbayProcesses(
       [['runner']],
       {
-        ...runnerEnv(),
+        ...envWithoutClaude(),
         NATS_URL,
         PATCHBAY_CONFIG: config,
         PATCHBAY_HOME: join(dir, 'home'),
