@@ -56,6 +56,8 @@ export async function startServer(roles: readonly Role[], { config, file }: Load
     prefix: config.bus.prefix,
     requestTimeoutMs: config.bus.requestTimeoutMs,
     signer,
+    // In one process, what arrives was checked when it was sent.
+    checkIncoming: transport.kind !== 'memory',
     observeRequest: (subject, outcome, seconds) => metrics.busRequestDuration.observe({ subject, outcome }, seconds),
   });
   const inbound = transport instanceof NatsTransport ? new JetStreamInboundQueue(transport, bus, config.bus.inbound) : new DirectInboundQueue(bus);

@@ -1,7 +1,7 @@
 import { Controller, INestMicroservice, Injectable, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { ByIdV1, EngineStatusV1, EventSubject, OutputEventV1, RunnerHeartbeatV1 } from '@patchbay/contracts';
+import { ByIdV1, contracts, EngineStatusV1, EventSubject, OutputEventV1, RunnerHeartbeatV1 } from '@patchbay/contracts';
 import { AppError, Bus, encode, RefusedMessage } from './bus';
 import { BusSigner } from './bus-signer';
 import { TransportMessage } from './bus.transport';
@@ -121,6 +121,42 @@ describe('Bus', () => {
       expect(await received.next(1)).toEqual([2]);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(warn.mock.calls[0][0]).toMatch(logged);
+    });
+  });
+
+  describe('with checkIncoming off (one process: the sender checked)', () => {
+    let trusting: Bus;
+    beforeEach(() => {
+      trusting = new Bus(new InProcessTransport(), { prefix: PREFIX, requestTimeoutMs: 2_000, checkIncoming: false });
+    });
+    afterEach(() => trusting.close());
+
+    it('checks an event once, when it is published', async () => {
+      const check = jest.spyOn(contracts['session.*.output'].payload, 'safeParse');
+      const received = recorder<number>();
+      trusting.subscribe('session.*.output', (event) => received.add(event.seq));
+      trusting.publish('session.*.output', output('sessaaaa', 1), ['sessaaaa']);
+      expect(await received.next(1)).toEqual([1]);
+      expect(check).toHaveBeenCalledTimes(1);
+      check.mockRestore();
+    });
+
+    it('checks a request and its reply once each, where each is sent', async () => {
+      const payload = jest.spyOn(contracts['query.sessions.get'].payload, 'safeParse');
+      const reply = jest.spyOn(contracts['query.sessions.get'].reply, 'safeParse');
+      trusting.respond('query.sessions.get', async () => ({ session: null }));
+      await expect(trusting.request('query.sessions.get', { id: 'abcd' })).resolves.toEqual({ session: null });
+      expect([payload.mock.calls.length, reply.mock.calls.length]).toEqual([1, 1]);
+      payload.mockRestore();
+      reply.mockRestore();
+    });
+
+    it('still drops what is not JSON', async () => {
+      const received = recorder<number>();
+      trusting.subscribe('session.*.output', (event) => received.add(event.seq));
+      trusting.transport.publish('tst.session.sessaaaa.output', new TextEncoder().encode('{"type'));
+      trusting.publish('session.*.output', output('sessaaaa', 2), ['sessaaaa']);
+      expect(await received.next(1)).toEqual([2]);
     });
   });
 
