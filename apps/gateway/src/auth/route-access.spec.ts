@@ -41,6 +41,8 @@ describe('the access rule of every gateway route', () => {
       'GET /api/sessions': 'viewer',
       'GET /api/sessions/:id': 'viewer',
       'GET /api/sessions/:id/events': 'viewer',
+      'GET /api/runners': 'viewer',
+      'GET /api/events': 'viewer',
       'GET /api/tasks': 'viewer',
       'GET /api/tasks/:id': 'viewer',
       'GET /api/jobs': 'viewer',
