@@ -93,6 +93,9 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Starts the session's oldest queued task unless a run already holds the session. */
   async dispatch(sessionId: string): Promise<void> {
+    // Nothing queued: no claim, so a session that just went idle does not flap to running and
+    // back (a task queued after this look dispatches itself).
+    if (!(await this.store.oldestQueuedTask(sessionId))) return;
     while (await this.store.claimSession(sessionId)) {
       const task = await this.store.oldestQueuedTask(sessionId);
       if (task) {
