@@ -128,6 +128,8 @@ describeWith(['tmux'], 'the live overview: GET /api/events, GET /api/runners, se
       ['?status=sleeping', 'status: expected one of idle, running, failed'],
       ['?agent=no%20spaces', 'agent: expected an agent name (1-100 letters, digits, ".", "_" or "-")'],
       ['?channel=a.b', 'channel: expected a channel name (1-40 letters, digits, "_" or "-")'],
+      ['?agent=echo&agent=demo', 'agent: expected an agent name (1-100 letters, digits, ".", "_" or "-")'],
+      ['?status=idle&status=running', 'status: expected one of idle, running, failed'],
       ['?limit=0', 'limit: expected a whole number from 1 to 500'],
     ]) {
       const response = await pb.request('GET', `/api/sessions${query}`);

@@ -13,8 +13,12 @@ export function requireId(raw: string, what: string): string {
   return raw;
 }
 
-/** The session list's filters that were given, each checked; 400 naming the first bad one. */
-export function sessionFilters(raw: { status?: string; agent?: string; channel?: string }): Omit<SessionListQueryV1, 'limit'> {
+/**
+ * The session list's filters that were given, each checked; 400 naming the first bad one.
+ * Express hands a repeated parameter (`?agent=a&agent=b`) over as an array:
+ * only a plain string counts.
+ */
+export function sessionFilters(raw: { status?: unknown; agent?: unknown; channel?: unknown }): Omit<SessionListQueryV1, 'limit'> {
   const filters: Omit<SessionListQueryV1, 'limit'> = {};
   if (raw.status !== undefined) {
     const status = SessionStatus.safeParse(raw.status);
@@ -22,11 +26,11 @@ export function sessionFilters(raw: { status?: string; agent?: string; channel?:
     filters.status = status.data;
   }
   if (raw.agent !== undefined) {
-    if (!AGENT_FILTER.test(raw.agent)) throw new BadRequestException('agent: expected an agent name (1-100 letters, digits, ".", "_" or "-")');
+    if (typeof raw.agent !== 'string' || !AGENT_FILTER.test(raw.agent)) throw new BadRequestException('agent: expected an agent name (1-100 letters, digits, ".", "_" or "-")');
     filters.agent = raw.agent;
   }
   if (raw.channel !== undefined) {
-    if (!CHANNEL_FILTER.test(raw.channel)) throw new BadRequestException('channel: expected a channel name (1-40 letters, digits, "_" or "-")');
+    if (typeof raw.channel !== 'string' || !CHANNEL_FILTER.test(raw.channel)) throw new BadRequestException('channel: expected a channel name (1-40 letters, digits, "_" or "-")');
     filters.channel = raw.channel;
   }
   return filters;

@@ -34,9 +34,9 @@ export class SessionsController {
   @Get()
   async list(
     @Query('limit') limit?: string,
-    @Query('status') status?: string,
-    @Query('agent') agent?: string,
-    @Query('channel') channel?: string,
+    @Query('status') status?: unknown,
+    @Query('agent') agent?: unknown,
+    @Query('channel') channel?: unknown,
   ): Promise<SessionSummaryListV1> {
     return this.bus.request('query.sessions.list', { limit: listLimit(limit), ...sessionFilters({ status, agent, channel }) });
   }
