@@ -100,10 +100,15 @@ describe('OverviewStream', () => {
 
   it('lets go of its subscriptions and ends when the client goes', async () => {
     const { res, written, clientGoes } = response();
+    const subscribe = jest.spyOn(bus, 'subscribe');
     const stream = new OverviewStream(bus, res, redactor);
     await stream.open();
+    const subscriptions = subscribe.mock.results.map((result) => result.value as { unsubscribe: () => void });
+    const unsubscribed = subscriptions.map((subscription) => jest.spyOn(subscription, 'unsubscribe'));
+    expect(subscribe.mock.calls.map(([subject]) => subject)).toEqual(['session.*.summary', 'approval.requested', 'approval.decided', 'runner.heartbeat']);
     clientGoes();
     await stream.whenEnded();
+    for (const spy of unsubscribed) expect(spy).toHaveBeenCalledTimes(1);
     expect(res.calls.map(([name]) => name)).toEqual(['writeHead', 'write', 'on', 'end']);
     bus.publish('session.*.summary', summary, ['s1s1']);
     bus.publish('runner.heartbeat', heartbeat(false));

@@ -31,14 +31,16 @@ export class OverviewStream {
   }
 
   async open(): Promise<'streaming'> {
-    this.keepalive = openSse(this.res, 'patchbay overview stream');
-    this.res.on('close', () => this.close());
+    // Subscribed before the headers go out: a client that reads the REST routes once it has
+    // them misses nothing in between. Deliveries are asynchronous, so none comes before them.
     this.subscriptions = [
       this.bus.subscribe('session.*.summary', (summary) => this.write('session', summary)),
       this.bus.subscribe('approval.requested', (approval) => this.write('approval', approval)),
       this.bus.subscribe('approval.decided', (approval) => this.write('approval', approval)),
       this.bus.subscribe('runner.heartbeat', (heartbeat) => this.write('runner', heartbeat)),
     ];
+    this.keepalive = openSse(this.res, 'patchbay overview stream');
+    this.res.on('close', () => this.close());
     return 'streaming';
   }
 
