@@ -27,8 +27,7 @@ describe('the access rule of every gateway route', () => {
   it('is explicit, and what issue #9 asks for', () => {
     expect(routeTable()).toEqual({
       'GET /': 'public',
-      'GET /dashboard.js': 'public',
-      'GET /dashboard.css': 'public',
+      'GET /assets/:file': 'public',
       'GET /healthz': 'public',
       'POST /webhooks/github': 'public',
       'POST /webhooks/telegram': 'public',
