@@ -24,6 +24,7 @@ const ROUTES: ReadonlyArray<[string, string]> = [
   ['GET', '/api/sessions/{id}/events'],
   ['POST', '/api/sessions/{id}/stop'],
   ['POST', '/api/sessions/{id}/kill'],
+  ['GET', '/api/runners'],
   ['GET', '/api/tasks'],
   ['GET', '/api/tasks/{id}'],
   ['GET', '/api/pairing'],
@@ -50,7 +51,7 @@ const ROUTES: ReadonlyArray<[string, string]> = [
   ['GET', '//api//sessions'],
   ['GET', '/%'],
 ];
-const QUERIES = ['', '', '?limit=-1', '?limit=1e9', '?limit=abc', '?after=x', '?after=99999999999', '?task=%00', '?limit=5&limit=6', `?token=${TOKEN}`, '?__proto__[x]=1'];
+const QUERIES = ['', '', '?limit=-1', '?limit=1e9', '?limit=abc', '?after=x', '?after=99999999999', '?task=%00', '?limit=5&limit=6', `?token=${TOKEN}`, '?__proto__[x]=1', '?status=x', '?channel=%00', '?status=idle&channel=local'];
 const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'];
 const CONTENT_TYPES = ['application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=zz', '', 'application/json, text/plain'];
 const BODIES: Array<string | Buffer> = [

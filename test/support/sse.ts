@@ -4,8 +4,16 @@ export interface SseEvent {
   data: unknown;
 }
 
-/** The events of an SSE response body, as they arrive (independent of the CLI's own parser). */
-export async function* sseEvents(response: Response): AsyncGenerator<SseEvent> {
+/** One SSE block as it came over the wire: its `event:` name, `id:` and `data:` (JSON) when it has them, or a comment. */
+export interface SseMessage {
+  event?: string;
+  id?: number;
+  data?: unknown;
+  comment?: string;
+}
+
+/** Every block of an SSE response body, comments included, as they arrive (independent of the CLI's own parser). */
+export async function* sseMessages(response: Response): AsyncGenerator<SseMessage> {
   let buffer = '';
   const decoder = new TextDecoder();
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -14,10 +22,24 @@ export async function* sseEvents(response: Response): AsyncGenerator<SseEvent> {
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block);
       const id = /^id: (\d+)$/m.exec(block);
       const data = /^data: (.*)$/m.exec(block);
-      if (id && data) yield { id: Number(id[1]), data: JSON.parse(data[1]) };
+      const comment = /^: ?(.*)$/m.exec(block);
+      yield {
+        ...(event ? { event: event[1] } : {}),
+        ...(id ? { id: Number(id[1]) } : {}),
+        ...(data ? { data: JSON.parse(data[1]) } : {}),
+        ...(comment ? { comment: comment[1] } : {}),
+      };
     }
+  }
+}
+
+/** The events of an SSE response body that carry an id (a session's transcript), as they arrive. */
+export async function* sseEvents(response: Response): AsyncGenerator<SseEvent> {
+  for await (const message of sseMessages(response)) {
+    if (message.id !== undefined && message.data !== undefined) yield { id: message.id, data: message.data };
   }
 }
 

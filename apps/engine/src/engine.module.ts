@@ -11,6 +11,8 @@ import { ApprovalsService } from './approvals/approvals.service';
 import { Clock, SystemClock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
 import { SessionBindings } from './sessions/session-bindings';
+import { SessionSummaries } from './sessions/session-summaries';
+import { SessionSummaryReader } from './sessions/session-summary-reader';
 import { AGENT_PROFILES, AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
 import { DeadLettersController } from './inbound/dead-letters.controller';
@@ -47,6 +49,8 @@ export class EngineModule {
         RefusedMessages,
         EffectApplier,
         SessionBindings,
+        SessionSummaryReader,
+        SessionSummaries,
         { provide: AGENT_PROFILES, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => agentProfiles(config) },
         // Once, at start: probing agents reads files and may run a CLI's login check.
         { provide: AGENT_SURVEY, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => loggedSurvey(config, options.agentHost ?? new SystemAgentHost()) },

@@ -16,6 +16,7 @@ import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Clock } from './clock';
 import { Router } from './routing/router';
 import { PendingWork } from './pending-work';
+import { SessionSummaries } from './sessions/session-summaries';
 
 /** A runner silent this long (no heartbeat) is taken as gone, with its runs. */
 export const RUNNER_LOST_MS = 60_000;
@@ -65,6 +66,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(REDACTOR) private readonly redactor: Redactor,
     private readonly metrics: PatchbayMetrics,
     private readonly approvals: ApprovalPolicy,
+    private readonly summaries: SessionSummaries,
   ) {
     this.startedAt = clock.now().getTime();
   }
@@ -84,16 +86,23 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
   queued(accepted: { taskId: string; sessionId: string }): void {
     withLogIds({ sessionId: accepted.sessionId, taskId: accepted.taskId }, () => {
       this.logger.log(`task ${accepted.taskId} queued in session ${accepted.sessionId}`);
-      // Started after the reply, so the sender learns its ids at once.
-      this.pending.track(this.dispatch(accepted.sessionId));
+      // Started after the reply, so the sender learns its ids at once; the overview hears
+      // of the queued task before it hears of its run.
+      this.pending.track(this.summaries.changed(accepted.sessionId).then(() => this.dispatch(accepted.sessionId)));
     });
   }
 
   /** Starts the session's oldest queued task unless a run already holds the session. */
   async dispatch(sessionId: string): Promise<void> {
+    // Nothing queued: no claim, so a session that just went idle does not flap to running and
+    // back (a task queued after this look dispatches itself).
+    if (!(await this.store.oldestQueuedTask(sessionId))) return;
     while (await this.store.claimSession(sessionId)) {
       const task = await this.store.oldestQueuedTask(sessionId);
-      if (task) return this.startRun(task);
+      if (task) {
+        await this.summaries.changed(sessionId);
+        return this.startRun(task);
+      }
       await this.store.releaseSession(sessionId);
       // A task queued between our look and the release would otherwise wait forever.
       if (!(await this.store.oldestQueuedTask(sessionId))) return;
@@ -170,12 +179,13 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
     // Redacted here too: the engine's config may know secrets the runner's does not.
     const event = this.redactor.redactAll(received);
     const terminal = event.type === 'final' || event.type === 'error';
+    const started = event.type === 'status' && (event.state === 'started' || event.state === 'resumed');
     let stored = false;
     try {
       if (terminal) await this.settle(event);
       stored = await this.store.appendEvent(event);
       if (!stored) return;
-      if (event.type === 'status' && (event.state === 'started' || event.state === 'resumed')) await this.store.taskRunning(event.taskId);
+      if (started) await this.store.taskRunning(event.taskId);
       if ((event.type === 'status' || event.type === 'final') && event.agentSessionId) {
         await this.store.rememberAgentSession(event.sessionId, event.agentSessionId);
       }
@@ -185,6 +195,8 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
       return this.giveUp(event, stored, error);
     }
     this.bus.publish('session.*.events', event, [event.sessionId]);
+    // Its task started, or it ended and the session is free (or the task queued again).
+    if (started || terminal) await this.summaries.changed(event.sessionId);
     if (terminal) this.pending.track(this.dispatch(event.sessionId));
   }
 
@@ -223,6 +235,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.tryTo(`release session ${event.sessionId}`, () => this.store.releaseSession(event.sessionId));
     this.logger.warn(`task ${event.taskId} failed: ${text}`);
     this.bus.publish('session.*.events', end, [event.sessionId]);
+    await this.summaries.changed(event.sessionId);
     this.pending.track(this.dispatch(event.sessionId));
   }
 
@@ -305,6 +318,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
         if (task?.runId) await this.startRun(task, true);
         else {
           await this.store.releaseSession(session.id);
+          await this.summaries.changed(session.id);
           await this.dispatch(session.id);
         }
         continue;

@@ -1,24 +1,32 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { OnBusRequest } from '@patchbay/bus';
-import { ByIdV1, ListQueryV1, TranscriptPageV1, TranscriptQueryV1 } from '@patchbay/contracts';
+import { ByIdV1, ListQueryV1, QueueDepthV1, SessionListQueryV1, SessionSummaryFoundV1, SessionSummaryListV1, TranscriptPageV1, TranscriptQueryV1 } from '@patchbay/contracts';
 import { EngineStore, toSessionV1, toTaskV1 } from '@patchbay/persistence';
 import { ENGINE_QUEUE } from './engine.constants';
+import { SessionSummaryReader } from './sessions/session-summary-reader';
 
 /** Read access for the gateway, which has no database of its own. */
 @Controller()
 export class QueriesController {
-  constructor(private readonly store: EngineStore) {}
+  constructor(
+    private readonly store: EngineStore,
+    private readonly summaries: SessionSummaryReader,
+  ) {}
 
   @OnBusRequest('query.sessions.list', { queue: ENGINE_QUEUE })
-  async sessions(@Payload() query: ListQueryV1) {
-    return { sessions: await this.store.listSessions(query.limit) };
+  async sessions(@Payload() query: SessionListQueryV1): Promise<SessionSummaryListV1> {
+    return { sessions: await this.summaries.list(query) };
   }
 
   @OnBusRequest('query.sessions.get', { queue: ENGINE_QUEUE })
-  async session(@Payload() query: ByIdV1) {
-    const session = await this.store.session(query.id);
-    return { session: session ? toSessionV1(session) : null };
+  async session(@Payload() query: ByIdV1): Promise<SessionSummaryFoundV1> {
+    return { session: await this.summaries.one(query.id) };
+  }
+
+  @OnBusRequest('query.tasks.queued', { queue: ENGINE_QUEUE })
+  async queued(): Promise<QueueDepthV1> {
+    return { queued: (await this.store.taskCounts()).queued ?? 0 };
   }
 
   @OnBusRequest('query.tasks.list', { queue: ENGINE_QUEUE })

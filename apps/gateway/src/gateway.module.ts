@@ -17,6 +17,7 @@ import { JobsHttpController } from './jobs.controller';
 import { MessagesController } from './messages.controller';
 import { MetricsHttpController } from './metrics/metrics.controller';
 import { MetricsScraper } from './metrics/metrics-scraper';
+import { OverviewController } from './overview.controller';
 import { RouteNotFoundFilter } from './route-not-found.filter';
 import { ReadinessService } from './readiness.service';
 import { RunnerRegistry } from './runner-registry.service';
@@ -39,6 +40,7 @@ import { TasksController } from './tasks.controller';
     JobsHttpController,
     MessagesController,
     MetricsHttpController,
+    OverviewController,
     SessionsController,
     TasksController,
     TelegramWebhookController,

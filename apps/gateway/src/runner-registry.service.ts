@@ -1,11 +1,11 @@
 import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Bus, TransportSubscription } from '@patchbay/bus';
-import { RunnerHeartbeatV1 } from '@patchbay/contracts';
+import { RunnerHeartbeatV1, RunnerSeenV1 } from '@patchbay/contracts';
 
 /** A runner that sent no heartbeat for this long is counted as gone. */
 const STALE_AFTER_MS = 15_000;
 
-/** Which runners are alive, from their heartbeats (for /readyz and the CLI). */
+/** Which runners are alive, from their heartbeats (for /readyz, /api/runners and the CLI). */
 @Injectable()
 export class RunnerRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly runners = new Map<string, { heartbeat: RunnerHeartbeatV1; seenAt: number }>();
@@ -26,6 +26,15 @@ export class RunnerRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   live(now = Date.now()): RunnerHeartbeatV1[] {
-    return [...this.runners.values()].filter((r) => now - r.seenAt < STALE_AFTER_MS).map((r) => r.heartbeat);
+    return this.fresh(now).map((r) => r.heartbeat);
+  }
+
+  /** The live runners' last heartbeats, each with when it arrived here. */
+  seen(now = Date.now()): RunnerSeenV1[] {
+    return this.fresh(now).map((r) => ({ ...r.heartbeat, seenAt: new Date(r.seenAt).toISOString() }));
+  }
+
+  private fresh(now: number): Array<{ heartbeat: RunnerHeartbeatV1; seenAt: number }> {
+    return [...this.runners.values()].filter((r) => now - r.seenAt < STALE_AFTER_MS);
   }
 }

@@ -3,11 +3,11 @@ import { Response } from 'express';
 import { Bus, TransportSubscription } from '@patchbay/bus';
 import { ApprovalV1, isRetried, OutputEventV1 } from '@patchbay/contracts';
 import { Redactor } from '@patchbay/security';
+import { openSse } from './sse-response';
 
 const PAGE = 500;
 /** How long a hole in the live sequence may stay before we read it from the transcript. */
 const GAP_RETRY_MS = 250;
-const KEEPALIVE_MS = 15_000;
 
 interface TranscriptState {
   exists: boolean;
@@ -83,16 +83,9 @@ export class SessionStream {
       this.close();
       return 'no_session';
     }
-    this.res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    this.res.write(': patchbay session stream\n\n');
+    this.keepalive = openSse(this.res, 'patchbay session stream');
     this.streaming = true;
     this.res.on('close', () => this.close());
-    this.keepalive = setInterval(() => this.res.write(': keepalive\n\n'), KEEPALIVE_MS);
     for (const approval of waiting.reverse()) this.writeApproval(approval);
     this.pump();
     // Nothing running or queued: the replay was everything there is.

@@ -16,11 +16,11 @@ import {
 } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { Bus, BusError } from '@patchbay/bus';
-import { ControlResultV1, ID_PATTERN, SessionV1 } from '@patchbay/contracts';
+import { ControlResultV1, ID_PATTERN, SessionSummaryListV1, SessionSummaryV1 } from '@patchbay/contracts';
 import { ApiCaller, actorOf, Caller } from './auth/caller';
 import { MinRole } from './auth/route-access.decorator';
 import { SessionStreams } from './session-streams.service';
-import { listLimit, requireId } from './query-params';
+import { listLimit, requireId, sessionFilters } from './query-params';
 
 @Controller('api/sessions')
 @MinRole('viewer')
@@ -30,13 +30,19 @@ export class SessionsController {
     private readonly streams: SessionStreams,
   ) {}
 
+  /** Newest first; `?status=`, `?agent=`, `?channel=` (a chat's or the latest task's) narrow the list. */
   @Get()
-  async list(@Query('limit') limit?: string): Promise<{ sessions: SessionV1[] }> {
-    return this.bus.request('query.sessions.list', { limit: listLimit(limit) });
+  async list(
+    @Query('limit') limit?: string,
+    @Query('status') status?: unknown,
+    @Query('agent') agent?: unknown,
+    @Query('channel') channel?: unknown,
+  ): Promise<SessionSummaryListV1> {
+    return this.bus.request('query.sessions.list', { limit: listLimit(limit), ...sessionFilters({ status, agent, channel }) });
   }
 
   @Get(':id')
-  async get(@Param('id') id: string): Promise<SessionV1> {
+  async get(@Param('id') id: string): Promise<SessionSummaryV1> {
     const { session } = await this.bus.request('query.sessions.get', { id: requireId(id, 'session') });
     if (!session) throw new NotFoundException(`no session ${id}`);
     return session;

@@ -191,9 +191,9 @@ export const ConfigSchema = z
         port: z.number().int().min(0).max(65535).default(7340),
         ...ApiAccessFields,
         // --- SSE stream caps (sec-edges) ---
-        /** Concurrent session event streams (SSE) one remote address may hold; more get 429. */
+        /** Concurrent event streams (SSE: sessions' and the overview's) one remote address may hold; more get 429. */
         maxStreamsPerClient: z.number().int().positive().default(16),
-        /** Concurrent session event streams in all, whoever holds them; more get 429. */
+        /** Concurrent event streams in all, whoever holds them; more get 429. */
         maxStreams: z.number().int().positive().default(256),
         // --- end SSE stream caps ---
       })

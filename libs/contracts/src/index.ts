@@ -5,5 +5,6 @@ export * from './ids';
 export * from './jobs';
 export * from './messages';
 export * from './metrics';
+export * from './overview';
 export * from './subjects';
 export * from './text';

@@ -293,8 +293,6 @@ export type ListQueryV1 = z.infer<typeof ListQueryV1>;
 export const ByIdV1 = z.object({ id });
 export type ByIdV1 = z.infer<typeof ByIdV1>;
 
-export const SessionListV1 = z.object({ sessions: z.array(SessionV1) });
-export const SessionFoundV1 = z.object({ session: SessionV1.nullable() });
 export const TaskListV1 = z.object({ tasks: z.array(TaskV1) });
 export const TaskFoundV1 = z.object({ task: TaskV1.nullable() });
 

@@ -5,6 +5,7 @@ import * as d from './dead-letters';
 import * as j from './jobs';
 import * as m from './messages';
 import * as mx from './metrics';
+import * as o from './overview';
 
 /**
  * The one map of bus subjects. Keys are subject patterns without the deployment prefix
@@ -60,6 +61,11 @@ export const contracts = {
   'session.*.bindings': event(a.SessionBindingsV1),
   /** The chats of a session a gateway has not heard of yet. */
   'query.bindings': request(m.ByIdV1, z.object({ bindings: z.array(a.BindingV1) })),
+  /**
+   * A session's status, its latest task's status or its chats changed: the whole summary,
+   * published by the engine once stored (SessionSummaries), so followers never ask back.
+   */
+  'session.*.summary': event(o.SessionSummaryV1),
   'engine.status': request(m.Empty, m.EngineStatusV1),
   'access.pairings': request(m.Empty, z.object({ pending: z.array(a.PairingRequestV1) })),
   'access.pair.approve': request(a.PairApproveV1, a.PrincipalV1, SIGNED),
@@ -67,8 +73,10 @@ export const contracts = {
   /** The role a channel's user has now (null: unknown, would get a pairing code). */
   'access.role': request(a.RoleQueryV1, z.object({ role: a.Role.nullable() })),
   'access.audit': request(m.ListQueryV1, z.object({ entries: z.array(a.AuditEntryV1) })),
-  'query.sessions.list': request(m.ListQueryV1, m.SessionListV1),
-  'query.sessions.get': request(m.ByIdV1, m.SessionFoundV1),
+  'query.sessions.list': request(o.SessionListQueryV1, o.SessionSummaryListV1),
+  'query.sessions.get': request(m.ByIdV1, o.SessionSummaryFoundV1),
+  /** How many tasks are queued (the overview's line waiting for runners). */
+  'query.tasks.queued': request(m.Empty, o.QueueDepthV1),
   'query.tasks.list': request(m.ListQueryV1, m.TaskListV1),
   'query.tasks.get': request(m.ByIdV1, m.TaskFoundV1),
   'query.transcript': request(m.TranscriptQueryV1, m.TranscriptPageV1),

@@ -13,7 +13,7 @@ import {
   tmuxSessionOf,
 } from '@patchbay/contracts';
 import { Database } from './database';
-import { BindingEntity, InboundMessageEntity, SessionEntity, TaskEntity, TaskTransitionEntity, TranscriptEntryEntity } from './entities';
+import { BindingEntity, InboundMessageEntity, SessionEntity, SessionStatus, TaskEntity, TaskTransitionEntity, TranscriptEntryEntity } from './entities';
 
 const OPEN_TASK: TaskStatus[] = ['new', 'routed', 'queued', 'running'];
 
@@ -37,6 +37,23 @@ function recordCreation(em: EntityManager, taskId: string, routeReason: string):
   em.create(TaskTransitionEntity, { taskId, fromStatus: null, toStatus: 'new', at, reason: null });
   em.create(TaskTransitionEntity, { taskId, fromStatus: 'new', toStatus: 'routed', at, reason: routeReason });
   em.create(TaskTransitionEntity, { taskId, fromStatus: 'routed', toStatus: 'queued', at, reason: null });
+}
+
+/** Which sessions an overview lists (all filters optional, and all must hold). */
+export interface SessionFilter {
+  id?: string;
+  status?: SessionStatus;
+  agent?: string;
+  /** One of the session's chats is on this channel, or its latest task came from it. */
+  channel?: string;
+  limit: number;
+}
+
+/** A session with its latest task and its chats: what an overview shows of it. */
+export interface SessionOverview {
+  session: SessionEntity;
+  task: TaskEntity | null;
+  bindings: BindingV1[];
 }
 
 /** A message that became (or already was) a task. */
@@ -403,6 +420,52 @@ export class EngineStore {
   async listSessions(limit: number): Promise<SessionV1[]> {
     const rows = await this.em().find(SessionEntity, {}, { orderBy: { updatedAt: 'desc' }, limit });
     return rows.map(toSessionV1);
+  }
+
+  /**
+   * The newest sessions that pass the filter, each with its latest task and its chats: three
+   * queries for the whole page (sessions, then the tasks and the bindings of all of them).
+   */
+  async sessionOverviews(filter: SessionFilter): Promise<SessionOverview[]> {
+    const em = this.em();
+    const connection = em.getConnection();
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const holds = (condition: string, ...values: unknown[]) => {
+      where.push(condition);
+      params.push(...values);
+    };
+    if (filter.id !== undefined) holds('s."id" = ?', filter.id);
+    if (filter.status !== undefined) holds('s."status" = ?', filter.status);
+    if (filter.agent !== undefined) holds('s."agent" = ?', filter.agent);
+    if (filter.channel !== undefined) {
+      holds(
+        `(exists (select 1 from "binding" b where b."session_id" = s."id" and b."channel" = ?)
+          or (select t."channel" from "task" t where t."session_id" = s."id" order by t."created_at" desc, t."id" desc limit 1) = ?)`,
+        filter.channel,
+        filter.channel,
+      );
+    }
+    const rows: Record<string, unknown>[] = await connection.execute(
+      `select s.* from "session" s ${where.length ? `where ${where.join(' and ')}` : ''} order by s."updated_at" desc, s."id" limit ?`,
+      [...params, filter.limit],
+    );
+    if (rows.length === 0) return [];
+    const sessions = rows.map((row) => em.map(SessionEntity, row));
+    const ids = sessions.map((session) => session.id);
+    const marks = ids.map(() => '?').join(', ');
+    const taskRows: Record<string, unknown>[] = await connection.execute(
+      `select distinct on (t."session_id") t.* from "task" t where t."session_id" in (${marks})
+        order by t."session_id", t."created_at" desc, t."id" desc`,
+      ids,
+    );
+    const latest = new Map(taskRows.map((row) => em.map(TaskEntity, row)).map((task) => [task.sessionId, task]));
+    const bindings = await em.find(BindingEntity, { sessionId: { $in: ids } }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    return sessions.map((session) => ({
+      session,
+      task: latest.get(session.id) ?? null,
+      bindings: bindings.filter((b) => b.sessionId === session.id).map((b) => ({ channel: b.channel, chatId: b.chatId, delivery: b.delivery })),
+    }));
   }
 
   async listTasks(limit: number): Promise<TaskV1[]> {

@@ -9,6 +9,7 @@ import { ApprovalsService } from '../approvals/approvals.service';
 import { Clock } from '../clock';
 import { EngineService } from '../engine.service';
 import { SessionBindings } from '../sessions/session-bindings';
+import { SessionSummaries } from '../sessions/session-summaries';
 import { EffectApplier } from './effect-applier';
 
 const ID = 'k3x7q2m7a5b4';
@@ -40,6 +41,7 @@ describe('EffectApplier', () => {
         { provide: EngineService, useValue: strictDouble<EngineService>('EngineService', {}) },
         { provide: ApprovalsService, useValue: approvals },
         { provide: SessionBindings, useValue: bindings },
+        { provide: SessionSummaries, useValue: strictDouble<SessionSummaries>('SessionSummaries', {}) },
       ],
     }).compile();
     return { effects: module.get(EffectApplier), approvals, bindings, store };

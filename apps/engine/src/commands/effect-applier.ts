@@ -8,6 +8,7 @@ import { EngineService } from '../engine.service';
 import { approvalButtons, approveButton, CommandContext, Effect, OutboundButton, outcome } from '@patchbay/plugin-sdk';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { SessionBindings } from '../sessions/session-bindings';
+import { SessionSummaries } from '../sessions/session-summaries';
 
 /** How many stored output lines a chat that attaches late gets as catch-up. */
 const CATCH_UP_EVENTS = 200;
@@ -33,6 +34,7 @@ export class EffectApplier {
     private readonly runs: EngineService,
     private readonly approvals: ApprovalsService,
     private readonly bindings: SessionBindings,
+    private readonly summaries: SessionSummaries,
   ) {}
 
   /** Runs the effects in order; the replies they produce, joined, answer the command. */
@@ -74,6 +76,7 @@ export class EffectApplier {
         }
       case 'setAgent':
         await this.store.updateSession(effect.sessionId, { agent: effect.agent, agentSessionId: null });
+        await this.summaries.changed(effect.sessionId);
         return null;
       case 'openSession': {
         const sessionId = await this.store.openSession(chat.channel, chat.chatId!, effect.agent);
@@ -82,6 +85,7 @@ export class EffectApplier {
       }
       case 'setModel':
         await this.store.updateSession(effect.sessionId, { model: effect.model });
+        await this.summaries.changed(effect.sessionId);
         return null;
       case 'forgetAgentSession':
         await this.store.updateSession(effect.sessionId, { agentSessionId: null });

@@ -2,19 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { Bus } from '@patchbay/bus';
 import { BindingV1, Delivery } from '@patchbay/contracts';
 import { EngineStore } from '@patchbay/persistence';
+import { SessionSummaries } from './session-summaries';
 
 type Chat = { channel: string; chatId: string };
 
 /**
  * The one owner of `session.*.bindings`: every change of which chats follow a session goes
  * through here, and is announced once stored, with all of the session's chats, so gateways
- * never ask back.
+ * never ask back; the session's summary follows (SessionSummaries).
  */
 @Injectable()
 export class SessionBindings {
   constructor(
     private readonly store: EngineStore,
     private readonly bus: Bus,
+    private readonly summaries: SessionSummaries,
   ) {}
 
   /** Binds a chat to a session, replacing the one it followed (`previous`): both change. */
@@ -36,5 +38,6 @@ export class SessionBindings {
    */
   async announce(sessionId: string, bindings?: BindingV1[]): Promise<void> {
     this.bus.publish('session.*.bindings', { sessionId, bindings: bindings ?? (await this.store.bindings(sessionId)) }, [sessionId]);
+    await this.summaries.changed(sessionId);
   }
 }

@@ -27,8 +27,7 @@ describe('the access rule of every gateway route', () => {
   it('is explicit, and what issue #9 asks for', () => {
     expect(routeTable()).toEqual({
       'GET /': 'public',
-      'GET /dashboard.js': 'public',
-      'GET /dashboard.css': 'public',
+      'GET /assets/:file': 'public',
       'GET /healthz': 'public',
       'POST /webhooks/github': 'public',
       'POST /webhooks/telegram': 'public',
@@ -41,6 +40,8 @@ describe('the access rule of every gateway route', () => {
       'GET /api/sessions': 'viewer',
       'GET /api/sessions/:id': 'viewer',
       'GET /api/sessions/:id/events': 'viewer',
+      'GET /api/runners': 'viewer',
+      'GET /api/events': 'viewer',
       'GET /api/tasks': 'viewer',
       'GET /api/tasks/:id': 'viewer',
       'GET /api/jobs': 'viewer',

@@ -1,13 +1,13 @@
-import { SessionV1, TaskV1 } from '@patchbay/contracts';
+import { SessionSummaryListV1, TaskV1 } from '@patchbay/contracts';
 import { ApiClient } from './api-client';
 import { oneLine, printTable } from './table';
 
 /** `patchbay sessions`: what exists and what runs now. */
 export async function sessionsCommand(api: ApiClient): Promise<number> {
-  const { sessions } = await api.get<{ sessions: SessionV1[] }>('/api/sessions');
+  const { sessions } = await api.get<SessionSummaryListV1>('/api/sessions');
   printTable(
-    ['SESSION', 'STATUS', 'AGENT', 'TMUX', 'RUNNER', 'EVENTS', 'UPDATED'],
-    sessions.map((s) => [s.id, s.status, s.agent, s.tmuxSession, s.runnerId ?? '-', String(s.lastSeq), s.updatedAt]),
+    ['SESSION', 'STATUS', 'AGENT', 'TMUX', 'RUNNER', 'EVENTS', 'CHATS', 'UPDATED'],
+    sessions.map((s) => [s.id, s.status, s.agent, s.tmuxSession, s.runnerId ?? '-', String(s.lastSeq), String(s.bindings.length), s.updatedAt]),
   );
   return 0;
 }
