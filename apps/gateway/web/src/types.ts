@@ -12,11 +12,13 @@ export type {
   PairingRequestV1,
   PrincipalV1,
   RunnerHeartbeatV1,
+  RunnerSeenV1,
+  SessionSummaryV1,
   SessionV1,
   TaskStatus,
   TaskV1,
 } from '@patchbay/contracts';
-import type { BindingV1, RunnerHeartbeatV1, SessionV1, TaskStatus } from '@patchbay/contracts';
+import type { RunnerSeenV1 } from '@patchbay/contracts';
 
 export type Role = 'viewer' | 'operator' | 'owner';
 
@@ -28,16 +30,9 @@ export interface WhoAmI {
   csrfToken?: string;
 }
 
-/** GET /api/sessions and the overview stream's `session` events. */
-export interface SessionSummaryV1 extends SessionV1 {
-  bindings: BindingV1[];
-  task: { id: string; status: TaskStatus; prompt: string; channel: string; createdAt: string; startedAt: string | null; finishedAt: string | null } | null;
-  model: string | null;
-}
-
 /** GET /api/runners. */
 export interface RunnersV1 {
-  runners: Array<RunnerHeartbeatV1 & { seenAt: string }>;
+  runners: RunnerSeenV1[];
   queued: number;
 }
 
