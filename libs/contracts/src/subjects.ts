@@ -52,6 +52,8 @@ export const contracts = {
   'session.*.input': request(m.SessionInputV1, m.InputResultV1),
   /** Keys pressed in a live interactive session (`/keys C-c`), answered by its runner. */
   'session.*.keys': request(m.SessionKeysV1, m.InputResultV1),
+  /** What a live terminal session's pane shows now (the dashboard's terminal view), answered by its runner. */
+  'session.*.screen': request(m.Empty, m.ScreenV1),
   /** The tmux sessions on runner `*` (for the tmux bridge's /tmux). */
   'runner.*.tmux': request(m.Empty, m.TmuxSessionsV1),
   /** Stop or kill a live session's run, answered by the runner that holds it. */
