@@ -11,6 +11,8 @@ import { ApprovalsService } from './approvals/approvals.service';
 import { Clock, SystemClock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
 import { SessionBindings } from './sessions/session-bindings';
+import { SessionTyping } from './sessions/session-typing';
+import { SessionsController } from './sessions/sessions.controller';
 import { AGENT_PROFILES, AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
 import { DeadLettersController } from './inbound/dead-letters.controller';
@@ -37,7 +39,7 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController],
+      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionsController],
       providers: [
         EngineService,
         PendingWork,
@@ -47,6 +49,7 @@ export class EngineModule {
         RefusedMessages,
         EffectApplier,
         SessionBindings,
+        SessionTyping,
         { provide: AGENT_PROFILES, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => agentProfiles(config) },
         // Once, at start: probing agents reads files and may run a CLI's login check.
         { provide: AGENT_SURVEY, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => loggedSurvey(config, options.agentHost ?? new SystemAgentHost()) },

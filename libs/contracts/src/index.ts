@@ -6,4 +6,5 @@ export * from './jobs';
 export * from './messages';
 export * from './metrics';
 export * from './subjects';
+export * from './terminal';
 export * from './text';

@@ -5,6 +5,7 @@ import * as d from './dead-letters';
 import * as j from './jobs';
 import * as m from './messages';
 import * as mx from './metrics';
+import * as t from './terminal';
 
 /**
  * The one map of bus subjects. Keys are subject patterns without the deployment prefix
@@ -52,6 +53,12 @@ export const contracts = {
   'session.*.input': request(m.SessionInputV1, m.InputResultV1),
   /** Keys pressed in a live interactive session (`/keys C-c`), answered by its runner. */
   'session.*.keys': request(m.SessionKeysV1, m.InputResultV1),
+  /**
+   * Typing into a live terminal session from the HTTP API: the engine checks the role and
+   * audits it (as for chat input), then passes it to `session.*.input` / `.keys`. Errors:
+   * not_found, forbidden, not_live (nobody holds the session).
+   */
+  'sessions.type': request(t.SessionTypeV1, m.InputResultV1, SIGNED),
   /** What a live terminal session's pane shows now (the dashboard's terminal view), answered by its runner. */
   'session.*.screen': request(m.Empty, m.ScreenV1),
   /** The tmux sessions on runner `*` (for the tmux bridge's /tmux). */

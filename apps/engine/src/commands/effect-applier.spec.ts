@@ -10,6 +10,7 @@ import { Clock } from '../clock';
 import { EngineService } from '../engine.service';
 import { SessionBindings } from '../sessions/session-bindings';
 import { EffectApplier } from './effect-applier';
+import { SessionTyping } from '../sessions/session-typing';
 
 const ID = 'k3x7q2m7a5b4';
 const request = (id = ID): ApprovalV1 =>
@@ -40,6 +41,7 @@ describe('EffectApplier', () => {
         { provide: EngineService, useValue: strictDouble<EngineService>('EngineService', {}) },
         { provide: ApprovalsService, useValue: approvals },
         { provide: SessionBindings, useValue: bindings },
+        { provide: SessionTyping, useValue: strictDouble<SessionTyping>('SessionTyping', {}) },
       ],
     }).compile();
     return { effects: module.get(EffectApplier), approvals, bindings, store };
