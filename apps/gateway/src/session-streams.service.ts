@@ -2,7 +2,6 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Bus } from '@patchbay/bus';
 import { REDACTOR, Redactor } from '@patchbay/security';
-import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { SessionStream, StreamOptions } from './session-stream';
 import { StreamSlots } from './stream-slots';
 
@@ -10,20 +9,17 @@ export type StreamStart = { result: 'streaming' | 'no_session' | 'no_task' } | {
 
 /**
  * Keeps every open SSE stream, so shutdown can end them (clients resume with Last-Event-ID),
- * within `http.maxStreamsPerClient` per remote address and `http.maxStreams` in all.
+ * within the stream slots (shared with the screen streams).
  */
 @Injectable()
 export class SessionStreams implements OnModuleDestroy {
   private readonly open = new Set<SessionStream>();
-  private readonly slots: StreamSlots;
 
   constructor(
     private readonly bus: Bus,
     @Inject(REDACTOR) private readonly redactor: Redactor,
-    @Inject(PATCHBAY_CONFIG) config: PatchbayConfig,
-  ) {
-    this.slots = new StreamSlots({ perClient: config.http.maxStreamsPerClient, total: config.http.maxStreams });
-  }
+    private readonly slots: StreamSlots,
+  ) {}
 
   /** `client`: the remote address the stream counts against. */
   async start(res: Response, options: StreamOptions, client: string): Promise<StreamStart> {
