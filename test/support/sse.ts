@@ -4,8 +4,15 @@ export interface SseEvent {
   data: unknown;
 }
 
-/** The events of an SSE response body, as they arrive (independent of the CLI's own parser). */
-export async function* sseEvents(response: Response): AsyncGenerator<SseEvent> {
+/** One block as it came over the wire: its event name (`message` when unnamed), id if any, and data. */
+export interface SseBlock {
+  event: string;
+  id?: number;
+  data: unknown;
+}
+
+/** The blocks of an SSE response body that carry data, as they arrive (independent of the CLI's own parser). */
+export async function* sseBlocks(response: Response): AsyncGenerator<SseBlock> {
   let buffer = '';
   const decoder = new TextDecoder();
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -14,11 +21,17 @@ export async function* sseEvents(response: Response): AsyncGenerator<SseEvent> {
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block);
       const id = /^id: (\d+)$/m.exec(block);
       const data = /^data: (.*)$/m.exec(block);
-      if (id && data) yield { id: Number(id[1]), data: JSON.parse(data[1]) };
+      if (data) yield { event: event ? event[1] : 'message', ...(id ? { id: Number(id[1]) } : {}), data: JSON.parse(data[1]) };
     }
   }
+}
+
+/** The events of an SSE response body that have an id (a session's output events), as they arrive. */
+export async function* sseEvents(response: Response): AsyncGenerator<SseEvent> {
+  for await (const { id, data } of sseBlocks(response)) if (id !== undefined) yield { id, data };
 }
 
 /**
