@@ -45,12 +45,17 @@ describeWith(['tmux'], 'terminal view: screen, screen stream, input and keys ove
   afterAll(() => pb.stop());
 
   const screen = () => pb.get<ScreenV1>(`/api/sessions/${sessionId}/screen`);
+  /** The screen once it shows `line` (409 meanwhile counts as not yet: the run may still be starting). */
   async function screenUntil(line: string): Promise<ScreenV1> {
-    let last: ScreenV1 | undefined;
-    await waitUntil(async () => shows((last = await screen()), line), `the screen to show "${line}"`, 20_000).catch((error: Error) => {
-      throw new Error(`${error.message}; it shows:\n${last?.lines.join('\n')}`);
+    let last: { status: number; body: ScreenV1 } | undefined;
+    const showing = async () => {
+      last = await pb.request<ScreenV1>('GET', `/api/sessions/${sessionId}/screen`);
+      return last.status === 200 && shows(last.body, line);
+    };
+    await waitUntil(showing, `the screen to show "${line}"`, 20_000).catch((error: Error) => {
+      throw new Error(`${error.message}; it answered ${last?.status}:\n${last?.status === 200 ? last.body.lines.join('\n') : JSON.stringify(last?.body)}`);
     });
-    return last!;
+    return last!.body;
   }
   const asViewer = (method: 'GET' | 'POST', path: string, body?: unknown) =>
     fetch(`${pb.url}${path}`, { method, headers: { authorization: `Bearer ${VIEWER.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

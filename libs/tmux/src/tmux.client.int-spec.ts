@@ -33,6 +33,11 @@ describeWith(['tmux'], 'TmuxClient (real tmux)', () => {
     await tmux.killSession('pb-screen');
   });
 
+  it('fails a paste to a server that is not running, without an unhandled EPIPE', async () => {
+    const nobody = new TmuxClient(`pbtest-none-${newId(8)}`);
+    for (let i = 0; i < 20; i++) await expect(nobody.paste('pb-none', 'echo hi', 'pb-test-buffer')).rejects.toThrow(/load-buffer/);
+  });
+
   it('types text without Enter when told so', async () => {
     await tmux.newSession('pb-paste', 'cat', '/tmp');
     await tmux.paste('pb-paste', 'no-enter-yet', 'pb-test-buffer', false);

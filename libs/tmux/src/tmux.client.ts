@@ -146,7 +146,12 @@ export class TmuxClient {
     const argv = args[0] === '-V' ? args : [...this.socketArgs(), ...args];
     try {
       const child = run('tmux', argv, { timeout: 10_000 });
-      if (input !== undefined) child.child.stdin?.end(input);
+      if (input !== undefined) {
+        // A tmux that exits before reading its input (no server yet) closes the pipe: the
+        // write's EPIPE would be thrown unhandled and take the process down; its exit status tells.
+        child.child.stdin?.on('error', () => undefined);
+        child.child.stdin?.end(input);
+      }
       const { stdout } = await child;
       return stdout;
     } catch (error) {
