@@ -25,7 +25,8 @@ describeWith(['tmux'], 'terminal view: screen, screen stream, input and keys ove
     await pb.start(
       {
         defaultAgent: 'shell',
-        http: { tokens: [OWNER, VIEWER] },
+        // One open stream per client: the stream test shows a slot is freed when its client goes.
+        http: { tokens: [OWNER, VIEWER], maxStreamsPerClient: 1 },
         agents: {
           shell: {
             command: 'bash',
@@ -75,6 +76,14 @@ describeWith(['tmux'], 'terminal view: screen, screen stream, input and keys ove
     expect(entries).toContainEqual(expect.objectContaining({ actor: 'api:ci-owner', action: 'input', target: sessionId, decision: 'allow', detail: 'api: typed text' }));
   });
 
+  it('shows secrets the program prints redacted', async () => {
+    const tail = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
+    // Typed in two halves, so only the program's output has the token's shape.
+    await pb.request('POST', `/api/sessions/${sessionId}/input`, { text: `printf 'gh%s\\n' p_${tail}` });
+    const shown = await screenUntil('[redacted:github-token]');
+    expect(shown.lines.join('\n')).not.toContain(`ghp_${tail}`);
+  });
+
   it('types without Enter when asked, then presses keys with /keys', async () => {
     expect((await pb.request('POST', `/api/sessions/${sessionId}/input`, { text: 'echo half-typed', enter: false })).status).toBe(200);
     await screenUntil('pb$ echo half-typed');
@@ -104,6 +113,21 @@ describeWith(['tmux'], 'terminal view: screen, screen stream, input and keys ove
       expect(refused.status).toBe(403);
       expect(((await refused.json()) as { message: string }).message).toBe('this needs the operator role; API token "watcher" has viewer');
     }
+  });
+
+  it('counts screen streams against the stream slots, and frees a slot when its client goes', async () => {
+    const open = (signal?: AbortSignal) => fetch(`${pb.url}/api/sessions/${sessionId}/screen/stream`, { headers: { ...pb.authHeaders(), accept: 'text/event-stream' }, signal });
+    const first = new AbortController();
+    expect((await open(first.signal)).status).toBe(200);
+    const refused = await open();
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { message: string }).message).toBe('too many open event streams from 127.0.0.1 (at most 1): close one first');
+    first.abort();
+    await waitUntil(async () => {
+      const again = await open();
+      await again.body?.cancel();
+      return again.status === 200;
+    }, 'the slot to be freed');
   });
 
   it('streams the screen as it changes, and ends the stream when the run ends', async () => {
