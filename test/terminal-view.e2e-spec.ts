@@ -115,24 +115,31 @@ describeWith(['tmux'], 'terminal view: screen, screen stream, input and keys ove
     }
   });
 
+  const openStream = (signal?: AbortSignal) => fetch(`${pb.url}/api/sessions/${sessionId}/screen/stream`, { headers: { ...pb.authHeaders(), accept: 'text/event-stream' }, signal });
+  /** A screen stream, once the one slot this client has is free (a stream whose client went frees it when the gateway sees the close). */
+  async function streamOnceFree(signal?: AbortSignal): Promise<globalThis.Response> {
+    let response: globalThis.Response | undefined;
+    await waitUntil(async () => {
+      response = await openStream(signal);
+      return response.status === 200;
+    }, 'a free stream slot');
+    return response!;
+  }
+
   it('counts screen streams against the stream slots, and frees a slot when its client goes', async () => {
-    const open = (signal?: AbortSignal) => fetch(`${pb.url}/api/sessions/${sessionId}/screen/stream`, { headers: { ...pb.authHeaders(), accept: 'text/event-stream' }, signal });
     const first = new AbortController();
-    expect((await open(first.signal)).status).toBe(200);
-    const refused = await open();
+    expect((await openStream(first.signal)).status).toBe(200);
+    const refused = await openStream();
     expect(refused.status).toBe(429);
     expect(((await refused.json()) as { message: string }).message).toBe('too many open event streams from 127.0.0.1 (at most 1): close one first');
     first.abort();
-    await waitUntil(async () => {
-      const again = await open();
-      await again.body?.cancel();
-      return again.status === 200;
-    }, 'the slot to be freed');
+    const second = new AbortController();
+    await streamOnceFree(second.signal);
+    second.abort();
   });
 
   it('streams the screen as it changes, and ends the stream when the run ends', async () => {
-    const response = await fetch(`${pb.url}/api/sessions/${sessionId}/screen/stream`, { headers: { ...pb.authHeaders(), accept: 'text/event-stream' } });
-    expect(response.status).toBe(200);
+    const response = await streamOnceFree();
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const blocks: SseBlock[] = [];
     const reading = (async () => {
