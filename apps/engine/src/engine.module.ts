@@ -12,7 +12,7 @@ import { Clock, SystemClock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
 import { SessionBindings } from './sessions/session-bindings';
 import { SessionTyping } from './sessions/session-typing';
-import { SessionsController } from './sessions/sessions.controller';
+import { SessionTypingController } from './sessions/session-typing.controller';
 import { AGENT_PROFILES, AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
 import { DeadLettersController } from './inbound/dead-letters.controller';
@@ -39,7 +39,7 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionsController],
+      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionTypingController],
       providers: [
         EngineService,
         PendingWork,

@@ -7,7 +7,7 @@ import { SessionTyping } from './session-typing';
 
 /** Typing into live terminal sessions for the HTTP API (chats type through their messages and commands). */
 @Controller()
-export class SessionsController {
+export class SessionTypingController {
   constructor(private readonly typing: SessionTyping) {}
 
   @OnBusRequest('sessions.type', { queue: ENGINE_QUEUE })
