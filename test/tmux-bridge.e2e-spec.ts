@@ -102,6 +102,24 @@ describeWith(['tmux'], 'tmux bridge: a tmux session Patchbay did not start, reac
     expect((await say('/keys rm -rf')).reply).toMatch(/^Not delivered: .*expected tmux key names/);
   });
 
+  it('shows the bridged pane over HTTP and types into it (the local user is an owner)', async () => {
+    const plainLines = async () => {
+      const response = await fetch(`${baseUrl}/api/sessions/${sessionId}/screen`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { lines: string[] }).lines.map((line) => line.replace(/\u001b\[[0-9;]*m/g, ''));
+    };
+    expect(await plainLines()).toContain('after-ctrl-c');
+    const typed = await fetch(`${baseUrl}/api/sessions/${sessionId}/input`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'echo from-http-$((3*3))' }),
+    });
+    expect(await typed.json()).toMatchObject({ delivered: true });
+    for (const deadline = Date.now() + 10_000; !(await plainLines()).includes('from-http-9'); await new Promise((r) => setTimeout(r, 100))) {
+      if (Date.now() > deadline) throw new Error(`the pane never showed from-http-9:\n${(await plainLines()).join('\n')}`);
+    }
+  });
+
   it('lets go with /unwatch: the run ends, the tmux session lives on', async () => {
     expect((await say('/unwatch')).reply).toMatch(new RegExp(`^Run [a-z0-9]+: stopped watching work\\.\\n\\nStopped watching session ${sessionId}\\.$`));
     const all = await readSse(`${baseUrl}/api/sessions/${sessionId}/events`);

@@ -13,6 +13,8 @@ import { EffectApplier } from './commands/effect-applier';
 import { SessionBindings } from './sessions/session-bindings';
 import { SessionSummaries } from './sessions/session-summaries';
 import { SessionSummaryReader } from './sessions/session-summary-reader';
+import { SessionTyping } from './sessions/session-typing';
+import { SessionTypingController } from './sessions/session-typing.controller';
 import { AGENT_PROFILES, AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
 import { DeadLettersController } from './inbound/dead-letters.controller';
@@ -39,7 +41,7 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController],
+      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionTypingController],
       providers: [
         EngineService,
         PendingWork,
@@ -51,6 +53,7 @@ export class EngineModule {
         SessionBindings,
         SessionSummaryReader,
         SessionSummaries,
+        SessionTyping,
         { provide: AGENT_PROFILES, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => agentProfiles(config) },
         // Once, at start: probing agents reads files and may run a CLI's login check.
         { provide: AGENT_SURVEY, inject: [PATCHBAY_CONFIG], useFactory: (config: PatchbayConfig) => loggedSurvey(config, options.agentHost ?? new SystemAgentHost()) },

@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { Bus } from '@patchbay/bus';
 import { ApprovalDecideV1, ApprovalListV1, ApprovalV1 } from '@patchbay/contracts';
-import { ApiCaller, Caller, vouchOf } from './auth/caller';
+import { actingUserOf, ApiCaller, Caller } from './auth/caller';
 import { MinRole } from './auth/route-access.decorator';
 import { parseBody } from './parse-body';
 import { listLimit, requireId } from './query-params';
@@ -41,12 +41,6 @@ export class ApprovalsHttpController {
   @HttpCode(HttpStatus.OK)
   decide(@Param('id') id: string, @Body() body: unknown, @Caller() caller: ApiCaller): Promise<ApprovalV1> {
     const answer = parseBody(AnswerBody, body);
-    return this.bus.request('approvals.decide', { approvalId: requireId(id, 'approval'), ...answer, by: byOf(caller) });
+    return this.bus.request('approvals.decide', { approvalId: requireId(id, 'approval'), ...answer, by: actingUserOf(caller) });
   }
-}
-
-/** The caller as the engine knows them: `api:<token name>`, vouched for with the token's role, or `local:<user>`. */
-function byOf(caller: ApiCaller): ApprovalDecideV1['by'] {
-  if (caller.kind === 'local') return { channel: 'local', senderId: caller.user, name: caller.user };
-  return { channel: 'api', senderId: caller.name, name: caller.name, vouch: vouchOf(caller) };
 }

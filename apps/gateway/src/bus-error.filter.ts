@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   duplicate: HttpStatus.CONFLICT,
   already_decided: HttpStatus.CONFLICT,
   forbidden: HttpStatus.FORBIDDEN,
+  not_live: HttpStatus.CONFLICT,
   idempotency_conflict: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 

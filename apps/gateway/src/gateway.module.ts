@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { SecurityModule } from '@patchbay/security';
 import { AccessHttpController } from './access.controller';
 import { ApprovalsHttpController } from './approvals.controller';
@@ -23,7 +24,12 @@ import { ReadinessService } from './readiness.service';
 import { RunnerRegistry } from './runner-registry.service';
 import { SessionStreams } from './session-streams.service';
 import { SessionsController } from './sessions.controller';
+import { StreamSlots } from './stream-slots';
 import { TasksController } from './tasks.controller';
+import { LiveScreens } from './terminal/live-screens';
+import { ScreenPollers } from './terminal/screen-pollers';
+import { ScreenStreams } from './terminal/screen-streams.service';
+import { TerminalController } from './terminal/terminal.controller';
 
 /** HTTP (the web page, health, metrics, the REST API, the local channel, session streams, webhooks) and the chat channels. */
 @Module({
@@ -44,7 +50,26 @@ import { TasksController } from './tasks.controller';
     SessionsController,
     TasksController,
     TelegramWebhookController,
+    TerminalController,
   ],
-  providers: [RunnerRegistry, ReadinessService, SessionStreams, ChannelsService, MetricsScraper, { provide: APP_FILTER, useClass: BusErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, ...AUTH_PROVIDERS],
+  providers: [
+    RunnerRegistry,
+    ReadinessService,
+    // One set of slots for every open SSE stream (session events and screens alike).
+    {
+      provide: StreamSlots,
+      inject: [PATCHBAY_CONFIG],
+      useFactory: (config: PatchbayConfig) => new StreamSlots({ perClient: config.http.maxStreamsPerClient, total: config.http.maxStreams }),
+    },
+    SessionStreams,
+    LiveScreens,
+    { provide: ScreenPollers, inject: [LiveScreens], useFactory: (screens: LiveScreens) => new ScreenPollers(screens) },
+    ScreenStreams,
+    ChannelsService,
+    MetricsScraper,
+    { provide: APP_FILTER, useClass: BusErrorFilter },
+    { provide: APP_FILTER, useClass: RouteNotFoundFilter },
+    ...AUTH_PROVIDERS,
+  ],
 })
 export class GatewayModule {}

@@ -2,7 +2,6 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Bus } from '@patchbay/bus';
 import { REDACTOR, Redactor } from '@patchbay/security';
-import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { OverviewStream } from './overview-stream';
 import { SessionStream, StreamOptions } from './session-stream';
 import { StreamSlots } from './stream-slots';
@@ -19,21 +18,18 @@ interface EventStream<R extends string> {
 
 /**
  * Keeps every open SSE stream, a session's or the overview's, so shutdown can end them
- * (clients resume with Last-Event-ID), within `http.maxStreamsPerClient` per remote address
- * and `http.maxStreams` in all, counted over both kinds.
+ * (clients resume with Last-Event-ID), within the stream slots (`http.maxStreamsPerClient`
+ * per remote address and `http.maxStreams` in all), shared with the screen streams.
  */
 @Injectable()
 export class SessionStreams implements OnModuleDestroy {
   private readonly open = new Set<EventStream<string>>();
-  private readonly slots: StreamSlots;
 
   constructor(
     private readonly bus: Bus,
     @Inject(REDACTOR) private readonly redactor: Redactor,
-    @Inject(PATCHBAY_CONFIG) config: PatchbayConfig,
-  ) {
-    this.slots = new StreamSlots({ perClient: config.http.maxStreamsPerClient, total: config.http.maxStreams });
-  }
+    private readonly slots: StreamSlots,
+  ) {}
 
   /** `client`: the remote address the stream counts against. */
   start(res: Response, options: StreamOptions, client: string): Promise<StreamStart> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ApprovalV1, OutputEventV1, RunRequestV1, TERMINAL_EVENT_TYPES, tmuxSessionOf } from '@patchbay/contracts';
 import { AgentEvent, AgentProfile, agentArgv, usesPermissionPrompt } from '@patchbay/agents';
 import { Redactor } from '@patchbay/security';
-import { TmuxClient } from '@patchbay/tmux';
+import { PaneScreen, TmuxClient } from '@patchbay/tmux';
 import { ApprovalBroker, AskApproval } from './approvals/approval-broker';
 import { permissionMcpConfig } from './approvals/mcp-config';
 import { ScreenPrompts } from './approvals/screen-prompts';
@@ -301,8 +301,15 @@ export class AgentRun {
     for (const { events } of journaled) for (const event of events) if (event.seq > engineLastSeq) this.deps.publish(event);
   }
 
-  /** Terminal mode: types the text into the pane and confirms the pane changed. */
-  async input(text: string): Promise<InputResult> {
+  /** What the pane shows now, each row redacted as output is; null when there is no live pane to show. */
+  async visibleScreen(): Promise<PaneScreen | null> {
+    if (!this.interactive || this.hasEnded) return null;
+    const screen = await this.deps.tmux.screen(this.tmuxSession);
+    return { ...screen, lines: screen.lines.map((line) => this.deps.redactor.redact(line)) };
+  }
+
+  /** Terminal mode: types the text into the pane (then Enter, unless `enter` is false) and confirms the pane changed. */
+  async input(text: string, enter = true): Promise<InputResult> {
     if (!this.interactive) {
       return { delivered: false, detail: `agent ${this.request.agent} is not interactive; the message runs after the current one` };
     }
@@ -311,7 +318,7 @@ export class AgentRun {
     for (let attempt = 1; attempt <= 2; attempt++) {
       const before = await size(pane);
       try {
-        await this.deps.tmux.paste(this.tmuxSession, text, `pb-in-${this.request.runId}`);
+        await this.deps.tmux.paste(this.tmuxSession, text, `pb-in-${this.request.runId}`, enter);
       } catch (error) {
         return { delivered: false, detail: `could not type into ${this.tmuxSession}: ${(error as Error).message}` };
       }

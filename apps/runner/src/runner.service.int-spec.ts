@@ -75,12 +75,17 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
     await until(() => activeRuns === 0, 'the runner to announce its free slot');
   });
 
-  it('answers input and control only for the sessions it holds', async () => {
+  it('answers input, screen and control only for the sessions it holds', async () => {
     const run = request('four');
     await runner.accept(run);
     expect(await bus.request('session.*.input', { text: 'hello' }, { params: [run.sessionId] })).toEqual({
       delivered: false,
       detail: 'agent gate is not interactive; the message runs after the current one',
+    });
+    // Only a terminal-mode or bridged run has a screen to show.
+    await expect(bus.request('session.*.screen', {}, { params: [run.sessionId] })).rejects.toMatchObject({
+      code: 'not_found',
+      message: `session ${run.sessionId} has no live terminal on runner runner-spec`,
     });
     await expect(bus.request('session.*.control', { action: 'stop', by: 'test' }, { params: [newId()] })).rejects.toMatchObject({
       code: 'no_responder',

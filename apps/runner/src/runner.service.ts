@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError, Bus, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { ApprovalV1, ControlResultV1, InputResultV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, sessionOfTmux, TmuxSessionsV1 } from '@patchbay/contracts';
+import { ApprovalV1, ControlResultV1, InputResultV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, ScreenV1, sessionOfTmux, TmuxSessionsV1 } from '@patchbay/contracts';
 import { AgentProfile, agentProfiles, commandOnPath } from '@patchbay/agents';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
@@ -31,7 +31,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly running = new Map<string, AgentRun>();
   /** Runs accepted while every slot was taken, in order. */
   private waiting: AgentRun[] = [];
-  /** The session-addressed subscriptions (input, control) of each run held here. */
+  /** The session-addressed subscriptions (input, keys, control, screen) of each run held here. */
   private readonly sessionSubs = new Map<string, TransportSubscription[]>();
   private heartbeat?: NodeJS.Timeout;
   private runnerSubs: TransportSubscription[] = [];
@@ -132,10 +132,17 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     return { runnerId: this.runnerId, tmuxSession: run.tmuxSession, position: 0 };
   }
 
-  async input(sessionId: string, text: string): Promise<InputResultV1> {
+  async input(sessionId: string, text: string, enter?: boolean): Promise<InputResultV1> {
     const run = this.running.get(sessionId);
     if (!run) return { delivered: false, detail: `session ${sessionId} is waiting for a free slot; the message runs after it` };
-    return run.input(text);
+    return run.input(text, enter);
+  }
+
+  /** The session's pane now; not_found when its run is not an interactive one under way here. */
+  async screen(sessionId: string): Promise<ScreenV1> {
+    const screen = await this.running.get(sessionId)?.visibleScreen();
+    if (!screen) throw new AppError('not_found', `session ${sessionId} has no live terminal on runner ${this.runnerId}`);
+    return { sessionId, ...screen, at: new Date().toISOString() };
   }
 
   async control(sessionId: string, action: 'stop' | 'kill', by: string): Promise<ControlResultV1> {
@@ -320,13 +327,14 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.running.has(sessionId) || this.waiting.some((r) => r.request.sessionId === sessionId);
   }
 
-  /** Answers input and control requests addressed to the run's session. */
+  /** Answers input, keys, control and screen requests addressed to the run's session. */
   private hold(run: AgentRun): void {
     const sessionId = run.request.sessionId;
     this.sessionSubs.set(sessionId, [
-      this.bus.respond('session.*.input', (input) => this.input(sessionId, input.text), { params: [sessionId] }),
+      this.bus.respond('session.*.input', (input) => this.input(sessionId, input.text, input.enter), { params: [sessionId] }),
       this.bus.respond('session.*.keys', async ({ keys }) => (this.running.get(sessionId) ?? run).keys(keys), { params: [sessionId] }),
       this.bus.respond('session.*.control', (control) => this.control(sessionId, control.action, control.by), { params: [sessionId] }),
+      this.bus.respond('session.*.screen', () => this.screen(sessionId), { params: [sessionId] }),
     ]);
   }
 

@@ -60,23 +60,27 @@ export const ApprovalV1 = z.object({
 });
 export type ApprovalV1 = z.infer<typeof ApprovalV1>;
 
+/**
+ * Someone acting through a channel other than a message (an approval's answer, typing from
+ * the dashboard). A channel that checked them itself vouches for their role, as for a
+ * message's sender (the HTTP API: the token's role, since its tokens are unknown to the engine).
+ */
+export const ActingUserV1 = z.object({
+  channel: z.string().min(1).max(40),
+  senderId: z.string().min(1).max(200),
+  /** How chats name them (defaults to `<channel>:<senderId>`). */
+  name: textField().max(200).optional(),
+  vouch: Vouch.optional(),
+});
+export type ActingUserV1 = z.infer<typeof ActingUserV1>;
+
 /** An answer from a chat, the CLI or the API; the first answer wins. */
 export const ApprovalDecideV1 = z.object({
   approvalId: z.string().min(1).max(40),
   decision: ApprovalDecision,
   reason: textField().max(500).optional(),
-  /**
-   * Who answers: their role decides whether they may (ROLE_ALLOWS `approve`). A channel
-   * that checked them itself vouches for their role, as for a message's sender (the HTTP
-   * API: the token's role, since its tokens are unknown to the engine).
-   */
-  by: z.object({
-    channel: z.string().min(1).max(40),
-    senderId: z.string().min(1).max(200),
-    /** How chats name them when they tell who decided (defaults to `<channel>:<senderId>`). */
-    name: textField().max(200).optional(),
-    vouch: Vouch.optional(),
-  }),
+  /** Who answers: their role decides whether they may (ROLE_ALLOWS `approve`). */
+  by: ActingUserV1,
 });
 export type ApprovalDecideV1 = z.infer<typeof ApprovalDecideV1>;
 

@@ -7,4 +7,5 @@ export * from './messages';
 export * from './metrics';
 export * from './overview';
 export * from './subjects';
+export * from './terminal';
 export * from './text';

@@ -186,6 +186,8 @@ export type RunnerHeartbeatV1 = z.infer<typeof RunnerHeartbeatV1>;
 export const SessionInputV1 = z.object({
   text: textField().min(1).max(MAX_INBOUND_TEXT),
   sender: z.string().max(200).optional(),
+  /** Press Enter after the text (the default); false leaves it typed, e.g. for the dashboard's keyboard. */
+  enter: z.boolean().optional(),
 });
 export type SessionInputV1 = z.infer<typeof SessionInputV1>;
 export const InputResultV1 = z.object({ delivered: z.boolean(), detail: z.string() });
@@ -202,6 +204,20 @@ export const SessionKeysV1 = z.object({
   keys: z.array(z.string().regex(/^(?:[A-Za-z0-9]|[CMS]-[A-Za-z0-9]|[A-Z][A-Za-z0-9]{1,12})$/, 'expected tmux key names like C-c, Enter, Up')).min(1).max(20),
 });
 export type SessionKeysV1 = z.infer<typeof SessionKeysV1>;
+
+/**
+ * What a live terminal session's pane shows now (terminal mode and bridges): the visible
+ * rows with their ANSI colour escapes (redacted by the runner), the pane's size and cursor.
+ */
+export const ScreenV1 = z.object({
+  sessionId: z.string(),
+  cols: z.number().int().positive(),
+  rows: z.number().int().positive(),
+  cursor: z.object({ x: z.number().int().nonnegative(), y: z.number().int().nonnegative() }),
+  lines: z.array(z.string()),
+  at: isoTime,
+});
+export type ScreenV1 = z.infer<typeof ScreenV1>;
 
 export const TmuxSessionsV1 = z.object({
   sessions: z.array(z.object({ name: z.string(), patchbay: z.boolean() })),

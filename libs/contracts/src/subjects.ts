@@ -6,6 +6,7 @@ import * as j from './jobs';
 import * as m from './messages';
 import * as mx from './metrics';
 import * as o from './overview';
+import * as t from './terminal';
 
 /**
  * The one map of bus subjects. Keys are subject patterns without the deployment prefix
@@ -53,6 +54,14 @@ export const contracts = {
   'session.*.input': request(m.SessionInputV1, m.InputResultV1),
   /** Keys pressed in a live interactive session (`/keys C-c`), answered by its runner. */
   'session.*.keys': request(m.SessionKeysV1, m.InputResultV1),
+  /**
+   * Typing into a live terminal session from the HTTP API: the engine checks the role and
+   * audits it (as for chat input), then passes it to `session.*.input` / `.keys`. Errors:
+   * not_found, forbidden, not_live (nobody holds the session).
+   */
+  'sessions.type': request(t.SessionTypeV1, m.InputResultV1, SIGNED),
+  /** What a live terminal session's pane shows now (the dashboard's terminal view), answered by its runner. */
+  'session.*.screen': request(m.Empty, m.ScreenV1),
   /** The tmux sessions on runner `*` (for the tmux bridge's /tmux). */
   'runner.*.tmux': request(m.Empty, m.TmuxSessionsV1),
   /** Stop or kill a live session's run, answered by the runner that holds it. */

@@ -13,6 +13,14 @@ export class TmuxError extends Error {
   }
 }
 
+/** What a pane shows: its visible rows (with ANSI colour escapes), size and cursor. */
+export interface PaneScreen {
+  cols: number;
+  rows: number;
+  cursor: { x: number; y: number };
+  lines: string[];
+}
+
 /** What a client says when the server went away under it (it was exiting). */
 const SERVER_GONE = /server exited unexpectedly|lost server/;
 const NEW_SESSION_ATTEMPTS = 5;
@@ -82,13 +90,28 @@ export class TmuxClient {
   }
 
   /**
-   * Types text into the pane as one paste (bracketed when the program asked for it, so a
-   * multi-line message is not run line by line), then presses Enter.
+   * The pane's visible rows with their colour escapes, its size and cursor: one tmux process
+   * (two commands in one client), so the size and the rows are of the same moment.
    */
-  async paste(session: string, text: string, buffer: string): Promise<void> {
+  async screen(session: string): Promise<PaneScreen> {
+    const target = `=${session}:`;
+    const out = await this.exec(['display-message', '-p', '-t', target, '#{pane_width} #{pane_height} #{cursor_x} #{cursor_y}', ';', 'capture-pane', '-e', '-p', '-t', target]);
+    const [head, ...rest] = out.split('\n');
+    const [cols, rows, x, y] = head.split(' ').map((n) => Number.parseInt(n, 10));
+    if (![cols, rows, x, y].every(Number.isInteger)) throw new TmuxError(['display-message', '-t', target], `unexpected pane size "${head}"`);
+    // capture-pane ends every row with a newline; exactly `rows` rows, however it ends.
+    const lines = Array.from({ length: rows }, (_, i) => rest[i] ?? '');
+    return { cols, rows, cursor: { x, y }, lines };
+  }
+
+  /**
+   * Types text into the pane as one paste (bracketed when the program asked for it, so a
+   * multi-line message is not run line by line), then presses Enter unless told not to.
+   */
+  async paste(session: string, text: string, buffer: string, enter = true): Promise<void> {
     await this.exec(['load-buffer', '-b', buffer, '-'], text);
     await this.exec(['paste-buffer', '-p', '-d', '-b', buffer, '-t', `=${session}:`]);
-    await this.sendKeys(session, ['Enter']);
+    if (enter) await this.sendKeys(session, ['Enter']);
   }
 
   /** Key names as tmux knows them: `C-c`, `Enter`, `Escape`, `Up`… */
@@ -123,7 +146,12 @@ export class TmuxClient {
     const argv = args[0] === '-V' ? args : [...this.socketArgs(), ...args];
     try {
       const child = run('tmux', argv, { timeout: 10_000 });
-      if (input !== undefined) child.child.stdin?.end(input);
+      if (input !== undefined) {
+        // A tmux that exits before reading its input (no server yet) closes the pipe: the
+        // write's EPIPE would be thrown unhandled and take the process down; its exit status tells.
+        child.child.stdin?.on('error', () => undefined);
+        child.child.stdin?.end(input);
+      }
       const { stdout } = await child;
       return stdout;
     } catch (error) {

@@ -57,6 +57,12 @@ export class AccessService implements OnApplicationBootstrap {
   }
 
   async identify(message: InboundMessageV1): Promise<Sender> {
+    return this.identifySender(message.channel, message.sender, message.chatId);
+  }
+
+  /** Someone acting on `target` (a chat, a session) through `channel`; a vouch taken or refused is audited. */
+  async identifySender(channel: string, who: InboundMessageV1['sender'], target: string | null): Promise<Sender> {
+    const message = { channel, sender: who, chatId: target };
     const actor = `${message.channel}:${message.sender.id}`;
     const name = message.sender.name ?? message.sender.id;
     // Patchbay's own channels (the scheduler) act with what an owner set up.

@@ -11,6 +11,7 @@ import { EngineService } from '../engine.service';
 import { SessionBindings } from '../sessions/session-bindings';
 import { SessionSummaries } from '../sessions/session-summaries';
 import { EffectApplier } from './effect-applier';
+import { SessionTyping } from '../sessions/session-typing';
 
 const ID = 'k3x7q2m7a5b4';
 const request = (id = ID): ApprovalV1 =>
@@ -42,6 +43,7 @@ describe('EffectApplier', () => {
         { provide: ApprovalsService, useValue: approvals },
         { provide: SessionBindings, useValue: bindings },
         { provide: SessionSummaries, useValue: strictDouble<SessionSummaries>('SessionSummaries', {}) },
+        { provide: SessionTyping, useValue: strictDouble<SessionTyping>('SessionTyping', {}) },
       ],
     }).compile();
     return { effects: module.get(EffectApplier), approvals, bindings, store };

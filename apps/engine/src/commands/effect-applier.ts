@@ -9,6 +9,7 @@ import { approvalButtons, approveButton, CommandContext, Effect, OutboundButton,
 import { ApprovalsService } from '../approvals/approvals.service';
 import { SessionBindings } from '../sessions/session-bindings';
 import { SessionSummaries } from '../sessions/session-summaries';
+import { SessionTyping } from '../sessions/session-typing';
 
 /** How many stored output lines a chat that attaches late gets as catch-up. */
 const CATCH_UP_EVENTS = 200;
@@ -35,6 +36,7 @@ export class EffectApplier {
     private readonly approvals: ApprovalsService,
     private readonly bindings: SessionBindings,
     private readonly summaries: SessionSummaries,
+    private readonly typing: SessionTyping,
   ) {}
 
   /** Runs the effects in order; the replies they produce, joined, answer the command. */
@@ -170,14 +172,11 @@ export class EffectApplier {
 
   private async toSession(effect: Extract<Effect, { kind: 'input' | 'keys' }>): Promise<string> {
     try {
-      const result =
-        effect.kind === 'input'
-          ? await this.bus.request('session.*.input', { text: effect.text }, { params: [effect.sessionId] })
-          : await this.bus.request('session.*.keys', { keys: effect.keys }, { params: [effect.sessionId] });
+      const result = await this.typing.deliver(effect.sessionId, effect.kind === 'input' ? { kind: 'text', text: effect.text } : { kind: 'keys', keys: effect.keys });
       return result.delivered ? '' : `Not delivered: ${result.detail}`;
     } catch (error) {
       const { code, message } = describeError(error, `${effect.kind} for session ${effect.sessionId}`);
-      return code === 'no_responder' ? `Session ${effect.sessionId} has no live run.` : `Not delivered: ${message}`;
+      return code === 'not_live' ? `Session ${effect.sessionId} has no live run.` : `Not delivered: ${message}`;
     }
   }
 

@@ -1,6 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { agentProfiles } from '@patchbay/agents';
-import { AppError, Bus } from '@patchbay/bus';
+import { AppError } from '@patchbay/bus';
 import { ConfigSchema } from '@patchbay/config';
 import { InboundMessageV1 } from '@patchbay/contracts';
 import { PatchbayMetrics } from '@patchbay/metrics';
@@ -14,6 +14,7 @@ import { EngineService } from '../engine.service';
 import { Router } from '../routing/router';
 import { SessionBindings } from '../sessions/session-bindings';
 import { InboundService } from './inbound.service';
+import { SessionTyping } from '../sessions/session-typing';
 
 const config = ConfigSchema.parse({ home: '/tmp/pb-inbound-spec' });
 const message = (text: string, chatId: string | null = 'chat-1'): InboundMessageV1 => ({
@@ -47,7 +48,7 @@ describe('InboundService', () => {
     const module = await Test.createTestingModule({
       providers: [
         InboundService,
-        { provide: Bus, useValue: strictDouble<Bus>('Bus', {}) },
+        { provide: SessionTyping, useValue: strictDouble<SessionTyping>('SessionTyping', {}) },
         { provide: EngineStore, useValue: doubles.store },
         { provide: AccessService, useValue: doubles.access },
         { provide: EffectApplier, useValue: doubles.effects },

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, Bus, describeError } from '@patchbay/bus';
+import { AppError, describeError } from '@patchbay/bus';
 import { AgentSurveyV1, InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import type { AgentProfile } from '@patchbay/agents';
 import { EngineStore, InboundAlreadyHandledError, InboundConflictError, SessionEntity } from '@patchbay/persistence';
@@ -12,6 +12,7 @@ import { AGENT_PROFILES, AGENT_SURVEY } from '../engine.constants';
 import { EngineService } from '../engine.service';
 import { Router } from '../routing/router';
 import { SessionBindings } from '../sessions/session-bindings';
+import { SessionTyping } from '../sessions/session-typing';
 
 /**
  * What a message from any channel means. In order: a message seen before gets its first
@@ -24,7 +25,6 @@ export class InboundService {
   private readonly logger = new Logger(InboundService.name);
 
   constructor(
-    private readonly bus: Bus,
     private readonly store: EngineStore,
     private readonly access: AccessService,
     private readonly effects: EffectApplier,
@@ -35,6 +35,7 @@ export class InboundService {
     @Inject(AGENT_PROFILES) private readonly profiles: ReadonlyMap<string, AgentProfile>,
     private readonly metrics: PatchbayMetrics,
     private readonly bindings: SessionBindings,
+    private readonly typing: SessionTyping,
   ) {}
 
   /** Fails with `idempotency_conflict` for a message id seen before with other content. */
@@ -139,8 +140,8 @@ export class InboundService {
   /** Records the message, then types it; input the session does not take becomes a task. */
   private async typeInto(message: InboundMessageV1, sessionId: string): Promise<InboundAcceptedV1 | null> {
     if (!(await this.store.recordInput(message, sessionId))) return this.store.findInbound(message);
-    const input = await this.bus
-      .request('session.*.input', { text: message.text, sender: message.sender.name }, { params: [sessionId] })
+    const input = await this.typing
+      .deliver(sessionId, { kind: 'text', text: message.text, sender: message.sender.name })
       .catch((error: unknown) => ({ delivered: false, detail: describeError(error, `input for session ${sessionId}`).message }));
     if (input.delivered) {
       this.logger.log(`message ${message.messageId} typed into session ${sessionId}`);

@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { userInfo } from 'node:os';
-import { Role, Vouch } from '@patchbay/contracts';
+import { ActingUserV1, Role, Vouch } from '@patchbay/contracts';
 import { CALLER_KEY } from './auth.constants';
 
 /**
@@ -21,6 +21,12 @@ export function actorOf(caller: ApiCaller): string {
 /** A token holder's role, which the gateway vouches for to the engine (which does not know the API's tokens). */
 export function vouchOf(caller: ApiCaller & { kind: 'token' }): Vouch {
   return { role: caller.role, reason: `API token "${caller.name}"` };
+}
+
+/** The caller as the engine knows them: `api:<token name>`, vouched for with the token's role, or `local:<user>`. */
+export function actingUserOf(caller: ApiCaller): ActingUserV1 {
+  if (caller.kind === 'local') return { channel: 'local', senderId: caller.user, name: caller.user };
+  return { channel: 'api', senderId: caller.name, name: caller.name, vouch: vouchOf(caller) };
 }
 
 /** The caller the guard identified for this request (routes with a role rule always have one). */
