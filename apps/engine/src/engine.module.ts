@@ -4,12 +4,14 @@ import { PersistenceModule } from '@patchbay/persistence';
 import { SecurityModule } from '@patchbay/security';
 import { AccessController } from './access/access.controller';
 import { AccessService } from './access/access.service';
+import { PrincipalAdmin } from './access/principal-admin';
 import { RefusedMessages } from './access/refused-messages';
 import { ApprovalPolicy } from './approvals/approval-policy';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
 import { Clock, SystemClock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
+import { BindingsController } from './sessions/bindings.controller';
 import { SessionBindings } from './sessions/session-bindings';
 import { AGENT_PROFILES, AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
@@ -37,13 +39,14 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController],
+      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, BindingsController],
       providers: [
         EngineService,
         PendingWork,
         InboundService,
         InboundConsumer,
         AccessService,
+        PrincipalAdmin,
         RefusedMessages,
         EffectApplier,
         SessionBindings,

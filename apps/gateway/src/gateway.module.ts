@@ -4,6 +4,7 @@ import { SecurityModule } from '@patchbay/security';
 import { AccessHttpController } from './access.controller';
 import { ApprovalsHttpController } from './approvals.controller';
 import { AuthController } from './auth/auth.controller';
+import { BindingsHttpController } from './bindings.controller';
 import { AUTH_PROVIDERS } from './auth/auth.providers';
 import { BusErrorFilter } from './bus-error.filter';
 import { ChannelsService } from './channels/channels.service';
@@ -31,6 +32,7 @@ import { TasksController } from './tasks.controller';
     AccessHttpController,
     ApprovalsHttpController,
     AuthController,
+    BindingsHttpController,
     DashboardController,
     DeadLettersHttpController,
     DoctorController,

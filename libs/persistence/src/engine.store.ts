@@ -5,6 +5,7 @@ import {
   Delivery,
   InboundAcceptedV1,
   InboundMessageV1,
+  KnownChatV1,
   newId,
   OutputEventV1,
   SessionV1,
@@ -226,8 +227,32 @@ export class EngineStore {
       .execute('run');
   }
 
-  async unbindChat(channel: string, chatId: string): Promise<void> {
-    await this.em().nativeDelete(BindingEntity, { channel, chatId });
+  /** The chat follows no session (of `sessionId` only, when given); false when it followed none (or another). */
+  async unbindChat(channel: string, chatId: string, sessionId?: string): Promise<boolean> {
+    return (await this.em().nativeDelete(BindingEntity, { channel, chatId, ...(sessionId ? { sessionId } : {}) })) > 0;
+  }
+
+  /**
+   * The chats Patchbay knows, most recently seen first: every chat a message came from, and
+   * every bound chat (a job's chat is bound before its first firing), with the session it
+   * follows. `chat`: that one only (empty when it is unknown).
+   */
+  async knownChats(limit: number, chat?: { channel: string; chatId: string }): Promise<KnownChatV1[]> {
+    const only = chat ? 'and channel = ? and chat_id = ?' : '';
+    const params = chat ? [chat.channel, chat.chatId] : [];
+    const rows: Array<{ channel: string; chat_id: string; session_id: string | null; last_seen_at: Date }> = await this.em()
+      .getConnection()
+      .execute(
+        `with seen as (select channel, chat_id, max(received_at) as last_seen_at from inbound_message
+                        where chat_id is not null ${only} group by channel, chat_id),
+              bound as (select channel, chat_id, session_id, created_at from binding where true ${only})
+         select coalesce(s.channel, b.channel) as channel, coalesce(s.chat_id, b.chat_id) as chat_id, b.session_id,
+                coalesce(s.last_seen_at, b.created_at) as last_seen_at
+           from seen s full join bound b on b.channel = s.channel and b.chat_id = s.chat_id
+          order by last_seen_at desc, channel, chat_id limit ?`,
+        [...params, ...params, limit],
+      );
+    return rows.map((r) => ({ channel: r.channel, chatId: r.chat_id, title: null, sessionId: r.session_id, lastSeenAt: new Date(r.last_seen_at).toISOString() }));
   }
 
   /** The chats that follow a session. */

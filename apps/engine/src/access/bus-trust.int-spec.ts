@@ -82,7 +82,7 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
   /** The audit entries of refused bus messages on `target`, once there are `n`. */
   async function refusals(target: string, n = 1): Promise<AuditEntryV1[]> {
     for (let i = 0; i < 200; i++) {
-      const entries = (await access.auditLog(500)).filter((e) => e.actor === UNAUTHENTICATED_ACTOR && e.target === target);
+      const entries = (await access.auditLog({ limit: 500 })).filter((e) => e.actor === UNAUTHENTICATED_ACTOR && e.target === target);
       if (entries.length >= n) return entries;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
