@@ -194,9 +194,17 @@ describeWith(['tmux'], 'dashboard administration over HTTP', () => {
     });
   });
 
-  it('keeps each task state change in its history', async () => {
+  it('keeps each task state change in its history, with who made it where Patchbay knows', async () => {
     const { tasks } = (await as(VIEWER, 'GET', '/api/tasks')).body as { tasks: TaskV1[] };
-    const task = (await as(VIEWER, 'GET', `/api/tasks/${tasks.at(-1)!.id}`)).body as TaskV1;
-    expect(task.history!.map((h) => h.to)).toEqual(['new', 'routed', 'queued', 'running', 'done']);
+    const first = (await as(VIEWER, 'GET', `/api/tasks/${tasks.at(-1)!.id}`)).body as TaskV1;
+    expect(first.history!.map((h) => [h.to, h.by])).toEqual([['new', 'api:ops'], ['routed', null], ['queued', null], ['running', null], ['done', null]]);
+
+    // A run stopped from the API: the cancellation names who stopped it.
+    const gated = (await as(OPERATOR, 'POST', '/api/messages', { text: 'wait here [gate]' })).body;
+    await waitUntil(async () => ((await as(VIEWER, 'GET', `/api/tasks/${gated.taskId}`)).body as TaskV1).status === 'running', 'the gated task to run');
+    expect((await as(OPERATOR, 'POST', `/api/sessions/${gated.sessionId}/kill`)).status).toBe(202);
+    await waitUntil(async () => ((await as(VIEWER, 'GET', `/api/tasks/${gated.taskId}`)).body as TaskV1).status === 'cancelled', 'the killed task to be cancelled');
+    const killed = (await as(VIEWER, 'GET', `/api/tasks/${gated.taskId}`)).body as TaskV1;
+    expect(killed.history!.at(-1)).toMatchObject({ from: 'running', to: 'cancelled', reason: 'killed by api:ops', by: 'api:ops' });
   });
 });

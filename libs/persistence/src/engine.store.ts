@@ -31,10 +31,10 @@ export interface Route {
   reason: string;
 }
 
-/** A task is created routed and queued at once; its history says so. */
-function recordCreation(em: EntityManager, taskId: string, routeReason: string): void {
+/** A task is created routed and queued at once; its history says so, and who asked for it. */
+function recordCreation(em: EntityManager, taskId: string, routeReason: string, by: string): void {
   const at = new Date();
-  em.create(TaskTransitionEntity, { taskId, fromStatus: null, toStatus: 'new', at, reason: null });
+  em.create(TaskTransitionEntity, { taskId, fromStatus: null, toStatus: 'new', at, reason: null, by });
   em.create(TaskTransitionEntity, { taskId, fromStatus: 'new', toStatus: 'routed', at, reason: routeReason });
   em.create(TaskTransitionEntity, { taskId, fromStatus: 'routed', toStatus: 'queued', at, reason: null });
 }
@@ -147,7 +147,7 @@ export class EngineStore {
     return this.em().transactional(async (em) => {
       const session = await em.findOneOrFail(SessionEntity, sessionId);
       const task = em.create(TaskEntity, taskRow(message, session));
-      recordCreation(em, task.id, `input the live session did not take; agent ${session.agent}`);
+      recordCreation(em, task.id, `input the live session did not take; agent ${session.agent}`, senderOf(message));
       await em.nativeUpdate(
         InboundMessageEntity,
         { channel: message.channel, accountId: message.accountId, platformMessageId: message.messageId },
@@ -171,7 +171,7 @@ export class EngineStore {
       }
     }
     const task = em.create(TaskEntity, { ...taskRow(message, session), route: route?.name ?? null });
-    recordCreation(em, task.id, route?.reason ?? `agent ${session.agent} of session ${session.id}`);
+    recordCreation(em, task.id, route?.reason ?? `agent ${session.agent} of session ${session.id}`, senderOf(message));
     em.create(InboundMessageEntity, { ...inboundRow(message), taskId: task.id, sessionId: session.id, outcome: 'task' });
     await em.flush();
     const accepted: TaskAccepted = { taskId: task.id, sessionId: session.id, duplicate: false, outcome: 'task' };
@@ -182,7 +182,7 @@ export class EngineStore {
    * A session that watches an existing tmux session (the bridge), bound to the chat that
    * asked, with the task that runs the watching.
    */
-  async createBridge(channel: string, chatId: string, target: string, agent: string): Promise<TaskAccepted> {
+  async createBridge(channel: string, chatId: string, target: string, agent: string, by: string): Promise<TaskAccepted> {
     return this.em().transactional(async (em) => {
       const session = em.create(SessionEntity, { id: newId(), agent, tmuxSession: target });
       const task = em.create(TaskEntity, {
@@ -194,7 +194,7 @@ export class EngineStore {
         channel,
         chatId,
       });
-      recordCreation(em, task.id, `bridge to tmux session ${target}`);
+      recordCreation(em, task.id, `bridge to tmux session ${target}`, by);
       await em.flush();
       await em
         .createQueryBuilder(BindingEntity)
@@ -347,9 +347,9 @@ export class EngineStore {
     await this.em().nativeUpdate(SessionEntity, { id: sessionId }, { agentSessionId, updatedAt: new Date() });
   }
 
-  /** Closes an open task; a task already closed keeps its first outcome. */
-  async finishTask(taskId: string, status: 'done' | 'failed' | 'blocked' | 'cancelled' | 'needs_review', error: string | null): Promise<boolean> {
-    return this.transition(taskId, OPEN_TASK, status, error, { error, finishedAt: new Date() });
+  /** Closes an open task; a task already closed keeps its first outcome. `by`: who stopped it, if someone did. */
+  async finishTask(taskId: string, status: 'done' | 'failed' | 'blocked' | 'cancelled' | 'needs_review', error: string | null, by: string | null = null): Promise<boolean> {
+    return this.transition(taskId, OPEN_TASK, status, error, { error, finishedAt: new Date() }, by);
   }
 
   /** Puts a task back in its session's queue for another attempt, maybe with another agent. */
@@ -358,8 +358,8 @@ export class EngineStore {
   }
 
   /** A failed or stopped task back in the queue (`/retry`), with a fresh count of attempts. */
-  async requeueTask(taskId: string, reason: string): Promise<boolean> {
-    return this.transition(taskId, ['failed', 'cancelled'], 'queued', reason, { runId: null, error: null, finishedAt: null, attempts: 0 });
+  async requeueTask(taskId: string, reason: string, by: string): Promise<boolean> {
+    return this.transition(taskId, ['failed', 'cancelled'], 'queued', reason, { runId: null, error: null, finishedAt: null, attempts: 0 }, by);
   }
 
   /** The session's newest task. */
@@ -371,11 +371,11 @@ export class EngineStore {
    * Moves a task from one of `from` to `to`, recording the change in its history. False
    * when the task is in none of `from` (someone else moved it first).
    */
-  private async transition(taskId: string, from: TaskStatus[], to: TaskStatus, reason: string | null, change: Partial<TaskEntity> = {}): Promise<boolean> {
+  private async transition(taskId: string, from: TaskStatus[], to: TaskStatus, reason: string | null, change: Partial<TaskEntity> = {}, by: string | null = null): Promise<boolean> {
     return this.em().transactional(async (em) => {
       const task = await em.findOne(TaskEntity, { id: taskId, status: { $in: from } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!task) return false;
-      em.create(TaskTransitionEntity, { taskId, fromStatus: task.status, toStatus: to, reason, at: new Date() });
+      em.create(TaskTransitionEntity, { taskId, fromStatus: task.status, toStatus: to, reason, by, at: new Date() });
       em.assign(task, { ...change, status: to, updatedAt: new Date() });
       await em.flush();
       return true;
@@ -384,7 +384,7 @@ export class EngineStore {
 
   async taskHistory(taskId: string): Promise<NonNullable<TaskV1['history']>> {
     const rows = await this.em().find(TaskTransitionEntity, { taskId }, { orderBy: { id: 'asc' } });
-    return rows.map((r) => ({ from: r.fromStatus, to: r.toStatus, at: r.at.toISOString(), reason: r.reason }));
+    return rows.map((r) => ({ from: r.fromStatus, to: r.toStatus, at: r.at.toISOString(), reason: r.reason, by: r.by }));
   }
 
 
@@ -437,6 +437,11 @@ export class EngineStore {
   async task(id: string): Promise<TaskEntity | null> {
     return this.em().findOne(TaskEntity, id);
   }
+}
+
+/** The sender as the audit log names them. */
+function senderOf(message: InboundMessageV1): string {
+  return `${message.channel}:${message.sender.id}`;
 }
 
 function taskRow(message: InboundMessageV1, session: SessionEntity) {
