@@ -1,6 +1,7 @@
 import type { AuditEntryV1, BindingV1, KnownChatV1, PairingRequestV1, PrincipalV1, TaskV1 } from '@patchbay/contracts';
 import { FAKE_BOT_TOKEN, FakeTelegramApi } from './fakes/telegram/fake-telegram-api';
-import { GATED_AGENT } from './support/patchbay-processes';
+import { join } from 'node:path';
+import { GATED_AGENT, runPatchbay } from './support/patchbay-processes';
 import { PatchbayInstance, waitUntil } from './support/patchbay-instance';
 import { describeWith } from './support/services';
 
@@ -157,6 +158,21 @@ describeWith(['tmux'], 'dashboard administration over HTTP', () => {
       expect(botTexts().at(-1)).toMatch(/^You are not paired with this Patchbay yet/);
     });
 
+    it('does the same from the CLI: patchbay role and patchbay revoke, by identity', async () => {
+      // The CLI sends the config's first owner token.
+      const env = { PATCHBAY_CONFIG: join(pb.dir, 'patchbay.yaml'), PATCHBAY_URL: pb.url };
+      const promote = await runPatchbay(['role', `telegram:${BOB.id}`, 'operator'], env);
+      expect(promote).toMatchObject({ code: 1, stderr: expect.stringContaining('it is the last owner') });
+      telegram.userSends({ chatId: GROUP, from: ADA, text: 'let me back in' });
+      await waitUntil(async () => ((await as(OWNER, 'GET', '/api/pairing')).body.pending as PairingRequestV1[]).some((p) => p.platformUserId === String(ADA.id)), "Ada's new pairing request");
+      const code = ((await as(OWNER, 'GET', '/api/pairing')).body.pending as PairingRequestV1[]).find((p) => p.platformUserId === String(ADA.id))!.code;
+      expect((await runPatchbay(['pair', 'approve', code, '--role', 'viewer'], env)).code).toBe(0);
+      expect(await runPatchbay(['role', `telegram:${ADA.id}`, 'owner'], env)).toMatchObject({ code: 0, stdout: `Ada (telegram:${ADA.id}) is now owner\n` });
+      expect(await runPatchbay(['revoke', `telegram:${BOB.id}`], env)).toMatchObject({ code: 0, stdout: `Bob (telegram:${BOB.id}) was owner; revoked\n` });
+      expect(await runPatchbay(['role', 'telegram:404', 'owner'], env)).toMatchObject({ code: 1, stderr: expect.stringContaining('no principal "telegram:404"') });
+      expect((await runPatchbay(['role', `telegram:${ADA.id}`, 'admin'], env)).code).toBe(2);
+    });
+
     it('refuses to change a principal patchbay.yaml lists, and names unknown principals and bad roles', async () => {
       const listed = (await principals()).find((p) => p.fromConfig)!;
       const refused = await as(OWNER, 'POST', `/api/principals/${listed.id}/role`, { role: 'owner' });
@@ -175,8 +191,8 @@ describeWith(['tmux'], 'dashboard administration over HTTP', () => {
       expect(attach.map((e) => [e.actor, e.action, e.target, e.detail])).toEqual([['api:ops', 'binding.attach', `session:${sessionId}`, `telegram:${GROUP} (append)`]]);
       expect((await entries('action=binding.detach')).map((e) => e.actor)).toEqual(['api:ops']);
       const roles = await entries('actor=api:admin&action=principal.role');
-      expect(roles.map((e) => e.detail)).toEqual([`Ada (telegram:${ADA.id}): owner → operator`, `Bob (telegram:${BOB.id}): operator → owner`]);
-      expect((await entries('actor=api:admin&q=revoke')).map((e) => e.action)).toEqual(['principal.revoke']);
+      expect(roles.map((e) => e.detail)).toEqual([`Ada (telegram:${ADA.id}): viewer → owner`, `Ada (telegram:${ADA.id}): owner → operator`, `Bob (telegram:${BOB.id}): operator → owner`]);
+      expect((await entries('actor=api:admin&q=revoke')).map((e) => e.detail)).toEqual([`Bob (telegram:${BOB.id}), was owner`, `Ada (telegram:${ADA.id}), was operator`]);
       expect(await entries('q=%25%25')).toEqual([]);
       expect(await entries('q=ops_')).toEqual([]);
     });
