@@ -51,18 +51,18 @@ export class AccessHttpController {
   audit(@Query('limit') limit?: string, @Query('q') q?: unknown, @Query('action') action?: unknown, @Query('actor') actor?: unknown) {
     return this.bus.request('access.audit', {
       limit: listLimit(limit, 100),
-      ...auditFilter('q', q, AuditQueryV1.shape.q),
-      ...auditFilter('action', action, AuditQueryV1.shape.action),
-      ...auditFilter('actor', actor, AuditQueryV1.shape.actor),
+      ...auditFilter('q', q),
+      ...auditFilter('action', action),
+      ...auditFilter('actor', actor),
     });
   }
 }
 
 /** One search parameter: absent or empty means no filter; a repeated or too long one is a 400 naming it. */
-function auditFilter(name: 'q' | 'action' | 'actor', raw: unknown, schema: z.ZodOptional<z.ZodString>): Partial<Record<typeof name, string>> {
+function auditFilter(name: 'q' | 'action' | 'actor', raw: unknown): Partial<Record<typeof name, string>> {
   if (raw === undefined || raw === '') return {};
   if (typeof raw !== 'string') throw new BadRequestException(`${name}: expected one text value`);
-  const parsed = schema.safeParse(raw);
+  const parsed = AuditQueryV1.shape[name].safeParse(raw);
   if (!parsed.success) throw new BadRequestException(`${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return { [name]: raw };
 }
