@@ -143,6 +143,18 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
     expect((await gatewayBus.request('jobs.list', {})).jobs.map((j) => j.name)).toEqual(['genuine']);
   });
 
+  it('refuses unsigned role changes and chat attachments (the dashboard\'s admin requests), audited', async () => {
+    for (const [subject, payload] of [
+      ['access.principal.role', { principalId: 'p1forged', role: 'owner', by: 'local:local' }],
+      ['access.principal.revoke', { principalId: 'p1forged', by: 'local:local' }],
+      ['bindings.attach', { sessionId: 's1forged', channel: 'telegram', chatId: '-1', delivery: 'live', by: 'local:local' }],
+      ['bindings.detach', { sessionId: 's1forged', channel: 'telegram', chatId: '-1', by: 'local:local' }],
+    ] as const) {
+      expect(await forgedRequest(subject, payload)).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+      expect(await refusals(`${prefix}.${subject}`)).toEqual([expect.objectContaining({ action: subject, decision: 'deny', detail: 'unsigned: claims to act for local:local' })]);
+    }
+  });
+
   it('refuses a genuinely signed request replayed after more than 5 minutes', async () => {
     const payload = { name: 'genuine', by: 'local:local' };
     const old = new BusSigner(SECRET).sign(`${prefix}.jobs.remove`, encode(payload), Date.now() - 6 * 60 * 1000);
