@@ -4,12 +4,14 @@ import { PersistenceModule } from '@patchbay/persistence';
 import { SecurityModule } from '@patchbay/security';
 import { AccessController } from './access/access.controller';
 import { AccessService } from './access/access.service';
+import { PrincipalAdmin } from './access/principal-admin';
 import { RefusedMessages } from './access/refused-messages';
 import { ApprovalPolicy } from './approvals/approval-policy';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
 import { Clock, SystemClock } from './clock';
 import { EffectApplier } from './commands/effect-applier';
+import { BindingsController } from './sessions/bindings.controller';
 import { SessionBindings } from './sessions/session-bindings';
 import { SessionSummaries } from './sessions/session-summaries';
 import { SessionSummaryReader } from './sessions/session-summary-reader';
@@ -41,13 +43,14 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionTypingController],
+      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionTypingController, BindingsController],
       providers: [
         EngineService,
         PendingWork,
         InboundService,
         InboundConsumer,
         AccessService,
+        PrincipalAdmin,
         RefusedMessages,
         EffectApplier,
         SessionBindings,

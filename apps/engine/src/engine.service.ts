@@ -265,7 +265,7 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
     const status = CANCELLED.has(event.code) ? 'cancelled' : BLOCKED.has(event.code) ? 'blocked' : 'failed';
-    await this.store.finishTask(event.taskId, status, event.text);
+    await this.store.finishTask(event.taskId, status, event.text, event.by ?? null);
     this.logger.log(`task ${event.taskId} ${status}`);
   }
 

@@ -12,6 +12,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_job: HttpStatus.BAD_REQUEST,
   duplicate: HttpStatus.CONFLICT,
   already_decided: HttpStatus.CONFLICT,
+  last_owner: HttpStatus.CONFLICT,
+  from_config: HttpStatus.CONFLICT,
   forbidden: HttpStatus.FORBIDDEN,
   not_live: HttpStatus.CONFLICT,
   idempotency_conflict: HttpStatus.UNPROCESSABLE_ENTITY,

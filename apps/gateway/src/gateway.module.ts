@@ -5,6 +5,7 @@ import { SecurityModule } from '@patchbay/security';
 import { AccessHttpController } from './access.controller';
 import { ApprovalsHttpController } from './approvals.controller';
 import { AuthController } from './auth/auth.controller';
+import { BindingsHttpController } from './bindings.controller';
 import { AUTH_PROVIDERS } from './auth/auth.providers';
 import { BusErrorFilter } from './bus-error.filter';
 import { ChannelsService } from './channels/channels.service';
@@ -38,6 +39,7 @@ import { TerminalController } from './terminal/terminal.controller';
     AccessHttpController,
     ApprovalsHttpController,
     AuthController,
+    BindingsHttpController,
     DashboardController,
     DeadLettersHttpController,
     DoctorController,

@@ -12,6 +12,7 @@ import { healthCommand } from './cli/health.command';
 import { jobsCommand } from './cli/jobs.command';
 import { sessionsCommand, tasksCommand } from './cli/list.commands';
 import { pairCommand } from './cli/pair.command';
+import { revokeCommand, roleCommand } from './cli/principals.command';
 import { sendCommand } from './cli/send.command';
 import { stopCommand } from './cli/stop.command';
 import { Role, ROLES } from './roles';
@@ -29,6 +30,8 @@ const USAGE = `Usage: patchbay <command>
   attach <session>               attach to the session's tmux session (detach: C-b d)
   pair [list]                    pairing requests from unknown senders
   pair approve <code> [--role r] let one in (operator by default; viewer, owner)
+  role <principal> <role>        change a principal's role (its id, or an identity like telegram:42)
+  revoke <principal>             revoke a principal: its identities become unknown senders
   approvals                      what agents wait for a person to allow
   approve <id> [--session]       allow it once (--session: this tool, or Bash command prefix, for the session)
   deny <id> [reason...]          deny it; the reason goes back to the agent
@@ -83,6 +86,12 @@ async function main(argv: string[]): Promise<number> {
       return attachCommand(api, loaded.config, rest[0]);
     case 'pair':
       return pairCommand(api, rest, values.role);
+    case 'role':
+      if (rest.length !== 2) return usage('role needs a principal and a role: patchbay role <principal> <owner|operator|viewer>');
+      return roleCommand(api, rest[0], rest[1]);
+    case 'revoke':
+      if (rest.length !== 1) return usage('revoke needs a principal: patchbay revoke <principal>');
+      return revokeCommand(api, rest[0]);
     case 'approvals':
       if (rest.length !== 0) return usage('approvals takes no arguments');
       return approvalsCommand(api);

@@ -333,11 +333,12 @@ export class AgentRun {
    * Stops the agent on purpose. `stop` interrupts (Ctrl-C in terminal mode, SIGTERM to the
    * agent otherwise); `kill` closes the tmux session. The end event carries the reason.
    */
-  async stop(action: 'stop' | 'kill', code: string, text: string): Promise<void> {
+  async stop(action: 'stop' | 'kill', code: string, text: string, by?: string): Promise<void> {
     if (this.state === 'finished') return;
+    const stop = { code, text, ...(by ? { by } : {}) };
     if (this.bridged) {
       // Let go of the session: the pipe closes and the run ends; the session lives on.
-      await this.journal.update({ stop: { code, text } });
+      await this.journal.update({ stop });
       await this.deps.tmux.unpipePane(this.tmuxSession);
       return;
     }
@@ -345,7 +346,7 @@ export class AgentRun {
       await this.deps.tmux.sendKeys(this.tmuxSession, ['C-c']);
       return;
     }
-    await this.journal.update({ stop: { code, text } });
+    await this.journal.update({ stop });
     if (action === 'kill') {
       await this.deps.tmux.killSession(this.tmuxSession);
     } else {
@@ -354,8 +355,8 @@ export class AgentRun {
   }
 
   /** Ends a run that never started (taken out of the line). */
-  cancel(code: string, text: string): void {
-    this.end({ type: 'error', code, text, exitCode: null });
+  cancel(code: string, text: string, by?: string): void {
+    this.end({ type: 'error', code, text, exitCode: null, ...(by ? { by } : {}) });
   }
 
   /** The runner is shutting down: stop watching, leave the agent running for the next runner. */

@@ -12,7 +12,7 @@ export interface RunMeta {
   /** Set once tmux runs the agent; a run without it was still waiting for a slot. */
   startedAt?: string;
   /** Set when the runner stopped the run on purpose, so the end says why. */
-  stop?: { code: string; text: string };
+  stop?: { code: string; text: string; by?: string };
 }
 
 const FILES = { meta: 'run.json', events: 'events.jsonl', done: 'done' } as const;

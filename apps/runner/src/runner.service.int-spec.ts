@@ -95,7 +95,7 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
       detail: 'tmux session closed',
     });
     await until(() => of(run).some((e) => e.type === 'error'), 'the run to end');
-    expect(of(run).at(-1)).toMatchObject({ type: 'error', code: 'killed', text: 'killed by test' });
+    expect(of(run).at(-1)).toMatchObject({ type: 'error', code: 'killed', text: 'killed by test', by: 'test' });
     // Once the run has ended nothing answers as if it were live: until its subscriptions are
     // gone the runner says so, then nobody answers at all.
     await expect(bus.request('session.*.control', { action: 'stop', by: 'test' }, { params: [run.sessionId] })).rejects.toMatchObject({

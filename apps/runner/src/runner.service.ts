@@ -150,7 +150,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (waiting) {
       // It never started: take it out of the line.
       this.waiting = this.waiting.filter((r) => r !== waiting);
-      waiting.cancel('cancelled', `cancelled by ${by} before it started`);
+      waiting.cancel('cancelled', `cancelled by ${by} before it started`, by);
       this.release(waiting);
       this.waiting.forEach((run, i) => run.queued(i + 1));
       return { runId: waiting.request.runId, detail: 'removed from the line before it started' };
@@ -162,10 +162,10 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
       throw new AppError('not_allowed', `Patchbay did not start tmux session ${run.tmuxSession} and will not kill it; /unwatch lets go of it`);
     }
     if (run.bridged) {
-      await run.stop('stop', 'unwatched', `stopped watching tmux session ${run.tmuxSession} (${by})`);
+      await run.stop('stop', 'unwatched', `stopped watching tmux session ${run.tmuxSession} (${by})`, by);
       return { runId: run.request.runId, detail: `stopped watching ${run.tmuxSession}` };
     }
-    await run.stop(action, action === 'kill' ? 'killed' : 'stopped', `${action === 'kill' ? 'killed' : 'stopped'} by ${by}`);
+    await run.stop(action, action === 'kill' ? 'killed' : 'stopped', `${action === 'kill' ? 'killed' : 'stopped'} by ${by}`, by);
     return { runId: run.request.runId, detail: action === 'kill' ? 'tmux session closed' : run.interactive ? 'sent Ctrl-C' : 'sent SIGTERM to the agent' };
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ID_PATTERN } from './ids';
 
 export const Role = z.enum(['owner', 'operator', 'viewer']);
 export type Role = z.infer<typeof Role>;
@@ -80,3 +81,47 @@ export const AuditEntryV1 = z.object({
   detail: z.string().nullable(),
 });
 export type AuditEntryV1 = z.infer<typeof AuditEntryV1>;
+
+const lowerId = z.string().regex(ID_PATTERN, 'expected a lowercase id of 4-40 letters and digits');
+/** Who asked for a change: `api:<token name>` or `local:<user>`, as the audit log names them. */
+const actor = z.string().min(1).max(200);
+
+/** A chat, as its channel names it. */
+export const ChatRefV1 = z.object({ channel: z.string().min(1).max(40), chatId: z.string().min(1).max(200) });
+export type ChatRefV1 = z.infer<typeof ChatRefV1>;
+
+/** Attach a chat Patchbay knows to a session (from the dashboard); it leaves the session it followed. */
+export const BindingAttachV1 = ChatRefV1.extend({ sessionId: lowerId, delivery: Delivery.default('live'), by: actor });
+export type BindingAttachV1 = z.infer<typeof BindingAttachV1>;
+export const BindingDetachV1 = ChatRefV1.extend({ sessionId: lowerId, by: actor });
+export type BindingDetachV1 = z.infer<typeof BindingDetachV1>;
+/** A session's chats after a change. */
+export const BindingListV1 = z.object({ bindings: z.array(BindingV1) });
+export type BindingListV1 = z.infer<typeof BindingListV1>;
+
+/** A chat Patchbay has seen a message from (or bound), and the session it follows. */
+export const KnownChatV1 = ChatRefV1.extend({
+  /** The chat's name on its platform; channels do not report one yet. */
+  title: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  lastSeenAt: z.iso.datetime({ offset: true }),
+});
+export type KnownChatV1 = z.infer<typeof KnownChatV1>;
+export const KnownChatListV1 = z.object({ chats: z.array(KnownChatV1) });
+export type KnownChatListV1 = z.infer<typeof KnownChatListV1>;
+
+/** Change a principal's role; refused for the last owner and for principals patchbay.yaml lists. */
+export const PrincipalRoleV1 = z.object({ principalId: lowerId, role: Role, by: actor });
+export type PrincipalRoleV1 = z.infer<typeof PrincipalRoleV1>;
+/** Revoke a principal: its identities become unknown senders again. Same refusals as a role change. */
+export const PrincipalRevokeV1 = z.object({ principalId: lowerId, by: actor });
+export type PrincipalRevokeV1 = z.infer<typeof PrincipalRevokeV1>;
+
+/** The audit log, newest first: `q` a case-insensitive substring of action, actor or detail; `action` and `actor` exact. */
+export const AuditQueryV1 = z.object({
+  limit: z.number().int().min(1).max(500),
+  q: z.string().min(1).max(200).optional(),
+  action: z.string().min(1).max(100).optional(),
+  actor: z.string().min(1).max(250).optional(),
+});
+export type AuditQueryV1 = z.infer<typeof AuditQueryV1>;

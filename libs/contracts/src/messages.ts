@@ -117,6 +117,8 @@ export const OutputEventV1 = z.discriminatedUnion('type', [
     text: textField(),
     code: z.string(),
     exitCode: z.number().int().nullable(),
+    /** Who stopped, killed or cancelled the run, when someone did (`api:ops`, `telegram:42`). */
+    by: z.string().max(200).optional(),
   }),
 ]);
 export type OutputEventV1 = z.infer<typeof OutputEventV1>;
@@ -300,7 +302,18 @@ export const TaskV1 = z.object({
   startedAt: isoTime.nullable(),
   finishedAt: isoTime.nullable(),
   /** Every status change, oldest first (only when one task is asked for). */
-  history: z.array(z.object({ from: TaskStatus.nullable(), to: TaskStatus, at: isoTime, reason: z.string().nullable() })).optional(),
+  history: z
+    .array(
+      z.object({
+        from: TaskStatus.nullable(),
+        to: TaskStatus,
+        at: isoTime,
+        reason: z.string().nullable(),
+        /** Who made the change, where Patchbay knows: the sender (`telegram:42`, `api:ops`), who stopped or retried it; null for Patchbay's own steps. */
+        by: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 export type TaskV1 = z.infer<typeof TaskV1>;
 

@@ -69,7 +69,12 @@ export const contracts = {
   /** The chats bound to a session changed (attach, detach, a new session), published once stored, with all of them. */
   'session.*.bindings': event(a.SessionBindingsV1),
   /** The chats of a session a gateway has not heard of yet. */
-  'query.bindings': request(m.ByIdV1, z.object({ bindings: z.array(a.BindingV1) })),
+  'query.bindings': request(m.ByIdV1, a.BindingListV1),
+  /** The chats Patchbay knows (seen a message from, or bound), newest first: what the dashboard offers to attach. */
+  'query.chats': request(m.ListQueryV1, a.KnownChatListV1),
+  /** Attach or detach a chat from the dashboard (through SessionBindings; audited); errors: not_found (no such session, chat or binding). */
+  'bindings.attach': request(a.BindingAttachV1, a.BindingListV1, SIGNED),
+  'bindings.detach': request(a.BindingDetachV1, a.BindingListV1, SIGNED),
   /**
    * A session's status, its latest task's status or its chats changed: the whole summary,
    * published by the engine once stored (SessionSummaries), so followers never ask back.
@@ -81,7 +86,10 @@ export const contracts = {
   'access.principals': request(m.Empty, z.object({ principals: z.array(a.PrincipalV1) })),
   /** The role a channel's user has now (null: unknown, would get a pairing code). */
   'access.role': request(a.RoleQueryV1, z.object({ role: a.Role.nullable() })),
-  'access.audit': request(m.ListQueryV1, z.object({ entries: z.array(a.AuditEntryV1) })),
+  'access.audit': request(a.AuditQueryV1, z.object({ entries: z.array(a.AuditEntryV1) })),
+  /** Owners change roles and revoke principals (audited); errors: not_found, last_owner, from_config. */
+  'access.principal.role': request(a.PrincipalRoleV1, a.PrincipalV1, SIGNED),
+  'access.principal.revoke': request(a.PrincipalRevokeV1, a.PrincipalV1, SIGNED),
   'query.sessions.list': request(o.SessionListQueryV1, o.SessionSummaryListV1),
   'query.sessions.get': request(m.ByIdV1, o.SessionSummaryFoundV1),
   /** How many tasks are queued (the overview's line waiting for runners). */

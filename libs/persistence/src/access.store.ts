@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { AuditEntryV1, newId, PairingRequestV1, PrincipalV1, Role } from '@patchbay/contracts';
+import { EntityManager, FilterQuery, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { AuditEntryV1, AuditQueryV1, newId, PairingRequestV1, PrincipalV1, Role } from '@patchbay/contracts';
 import { Database } from './database';
 import { AuditEntryEntity, IdentityEntity, PairingRequestEntity, PrincipalEntity } from './entities';
 
@@ -9,6 +9,9 @@ export interface KnownSender {
   name: string;
   role: Role;
 }
+
+/** What an owner does to a principal: give it another role, or revoke it (its identities go). */
+export type PrincipalChange = { role: Role } | { revoke: true };
 
 export interface NewPairing {
   code: string;
@@ -123,21 +126,56 @@ export class AccessStore {
       em.find(PrincipalEntity, {}, { orderBy: { createdAt: 'asc' } }),
       em.find(IdentityEntity, {}),
     ]);
-    return principals.map((p) => ({
-      id: p.id,
-      name: p.name,
-      role: p.role,
-      fromConfig: p.fromConfig,
-      identities: identities.filter((i) => i.principalId === p.id).map((i) => `${i.channel}:${i.platformUserId}`),
-    }));
+    return principals.map((p) => toPrincipalV1(p, identities.filter((i) => i.principalId === p.id)));
+  }
+
+  /**
+   * Changes a principal while every owner's row (and its own) is locked, so two changes at
+   * once cannot both take away the last owner: `decide` sees the principal and how many
+   * owners there are, and throws to refuse. Returns the principal as it was before; null
+   * when there is no such principal.
+   */
+  async changePrincipal(id: string, decide: (principal: PrincipalV1, owners: number) => PrincipalChange): Promise<PrincipalV1 | null> {
+    return this.em().transactional(async (em) => {
+      const locked = await em.find(PrincipalEntity, { $or: [{ role: 'owner' }, { id }] }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const row = locked.find((p) => p.id === id);
+      if (!row) return null;
+      const identities = await em.find(IdentityEntity, { principalId: id }, { orderBy: { createdAt: 'asc' } });
+      const before = toPrincipalV1(row, identities);
+      const change = decide(before, locked.filter((p) => p.role === 'owner').length);
+      if ('revoke' in change) {
+        await em.nativeDelete(IdentityEntity, { principalId: id });
+        await em.nativeDelete(PrincipalEntity, { id });
+      } else {
+        await em.nativeUpdate(PrincipalEntity, { id }, { role: change.role });
+      }
+      return before;
+    });
   }
 
   async audit(entry: Omit<AuditEntryV1, 'at'> & { principalId: string | null }): Promise<void> {
     await this.em().insert(AuditEntryEntity, { ...entry, at: new Date() });
   }
 
-  async auditLog(limit: number): Promise<AuditEntryV1[]> {
-    const rows = await this.em().find(AuditEntryEntity, {}, { orderBy: { id: 'desc' }, limit });
+  /** Newest first; `q` matches action, actor or detail as a case-insensitive substring (taken literally: `%` and `_` too). */
+  async auditLog(query: AuditQueryV1): Promise<AuditEntryV1[]> {
+    const where: FilterQuery<AuditEntryEntity> = {};
+    if (query.action !== undefined) where.action = query.action;
+    if (query.actor !== undefined) where.actor = query.actor;
+    if (query.q !== undefined) {
+      const pattern = `%${escapeLike(query.q)}%`;
+      where.$or = [{ action: { $ilike: pattern } }, { actor: { $ilike: pattern } }, { detail: { $ilike: pattern } }];
+    }
+    const rows = await this.em().find(AuditEntryEntity, where, { orderBy: { id: 'desc' }, limit: query.limit });
     return rows.map((r) => ({ at: r.at.toISOString(), actor: r.actor, action: r.action, target: r.target, decision: r.decision, detail: r.detail }));
   }
+}
+
+function toPrincipalV1(p: PrincipalEntity, identities: IdentityEntity[]): PrincipalV1 {
+  return { id: p.id, name: p.name, role: p.role, fromConfig: p.fromConfig, identities: identities.map((i) => `${i.channel}:${i.platformUserId}`) };
+}
+
+/** LIKE's wildcards and its escape character (PostgreSQL's default, a backslash) taken literally. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -279,4 +279,31 @@ describeWith(['postgres'], 'EngineStore', () => {
       expect(await store.listTasks(1)).toHaveLength(1);
     });
   });
+
+  describe('knownChats', () => {
+    it('lists chats a message came from and bound chats, newest first, each with its session', async () => {
+      const seen = `chat-${newId()}`;
+      const boundOnly = `job:${newId()}`;
+      const first = await store.acceptInbound(message({ chatId: seen, receivedAt: '2030-01-01T10:00:00.000Z' }), route('demo'));
+      await store.acceptInbound(message({ chatId: seen, receivedAt: '2030-01-01T11:00:00.000Z' }), route('demo'));
+      await store.acceptInbound(message({ channel: 'other', chatId: `chat-${newId()}`, receivedAt: '2030-01-01T09:00:00.000Z' }), route('demo'));
+      await store.bindChat('schedule', boundOnly, first.sessionId, 'final');
+
+      const chats = await store.knownChats(500);
+      const mine = chats.filter((c) => [seen, boundOnly].includes(c.chatId));
+      expect(mine.find((c) => c.chatId === seen)).toEqual({ channel: 'test', chatId: seen, title: null, sessionId: first.sessionId, lastSeenAt: '2030-01-01T11:00:00.000Z' });
+      expect(mine.find((c) => c.chatId === boundOnly)).toMatchObject({ channel: 'schedule', sessionId: first.sessionId });
+      expect(chats.map((c) => c.lastSeenAt)).toEqual([...chats.map((c) => c.lastSeenAt)].sort().reverse());
+      expect(await store.knownChats(1)).toHaveLength(1);
+    });
+
+    it('finds one chat by channel and id, and nothing for a chat it never saw', async () => {
+      const chatId = `chat-${newId()}`;
+      await store.acceptInbound(message({ chatId }), route('demo'));
+      expect((await store.knownChats(1, { channel: 'test', chatId })).map((c) => c.chatId)).toEqual([chatId]);
+      expect(await store.knownChats(1, { channel: 'other', chatId })).toEqual([]);
+      expect(await store.unbindChat('test', chatId, 'nosuchsession')).toBe(false);
+      expect((await store.knownChats(1, { channel: 'test', chatId }))[0].sessionId).not.toBeNull();
+    });
+  });
 });

@@ -5,6 +5,7 @@ import {
   Delivery,
   InboundAcceptedV1,
   InboundMessageV1,
+  KnownChatV1,
   newId,
   OutputEventV1,
   SessionV1,
@@ -31,10 +32,10 @@ export interface Route {
   reason: string;
 }
 
-/** A task is created routed and queued at once; its history says so. */
-function recordCreation(em: EntityManager, taskId: string, routeReason: string): void {
+/** A task is created routed and queued at once; its history says so, and who asked for it. */
+function recordCreation(em: EntityManager, taskId: string, routeReason: string, by: string): void {
   const at = new Date();
-  em.create(TaskTransitionEntity, { taskId, fromStatus: null, toStatus: 'new', at, reason: null });
+  em.create(TaskTransitionEntity, { taskId, fromStatus: null, toStatus: 'new', at, reason: null, by });
   em.create(TaskTransitionEntity, { taskId, fromStatus: 'new', toStatus: 'routed', at, reason: routeReason });
   em.create(TaskTransitionEntity, { taskId, fromStatus: 'routed', toStatus: 'queued', at, reason: null });
 }
@@ -164,7 +165,7 @@ export class EngineStore {
     return this.em().transactional(async (em) => {
       const session = await em.findOneOrFail(SessionEntity, sessionId);
       const task = em.create(TaskEntity, taskRow(message, session));
-      recordCreation(em, task.id, `input the live session did not take; agent ${session.agent}`);
+      recordCreation(em, task.id, `input the live session did not take; agent ${session.agent}`, senderOf(message));
       await em.nativeUpdate(
         InboundMessageEntity,
         { channel: message.channel, accountId: message.accountId, platformMessageId: message.messageId },
@@ -188,7 +189,7 @@ export class EngineStore {
       }
     }
     const task = em.create(TaskEntity, { ...taskRow(message, session), route: route?.name ?? null });
-    recordCreation(em, task.id, route?.reason ?? `agent ${session.agent} of session ${session.id}`);
+    recordCreation(em, task.id, route?.reason ?? `agent ${session.agent} of session ${session.id}`, senderOf(message));
     em.create(InboundMessageEntity, { ...inboundRow(message), taskId: task.id, sessionId: session.id, outcome: 'task' });
     await em.flush();
     const accepted: TaskAccepted = { taskId: task.id, sessionId: session.id, duplicate: false, outcome: 'task' };
@@ -199,7 +200,7 @@ export class EngineStore {
    * A session that watches an existing tmux session (the bridge), bound to the chat that
    * asked, with the task that runs the watching.
    */
-  async createBridge(channel: string, chatId: string, target: string, agent: string): Promise<TaskAccepted> {
+  async createBridge(channel: string, chatId: string, target: string, agent: string, by: string): Promise<TaskAccepted> {
     return this.em().transactional(async (em) => {
       const session = em.create(SessionEntity, { id: newId(), agent, tmuxSession: target });
       const task = em.create(TaskEntity, {
@@ -211,7 +212,7 @@ export class EngineStore {
         channel,
         chatId,
       });
-      recordCreation(em, task.id, `bridge to tmux session ${target}`);
+      recordCreation(em, task.id, `bridge to tmux session ${target}`, by);
       await em.flush();
       await em
         .createQueryBuilder(BindingEntity)
@@ -244,8 +245,32 @@ export class EngineStore {
       .execute('run');
   }
 
-  async unbindChat(channel: string, chatId: string): Promise<void> {
-    await this.em().nativeDelete(BindingEntity, { channel, chatId });
+  /** The chat follows no session (of `sessionId` only, when given); false when it followed none (or another). */
+  async unbindChat(channel: string, chatId: string, sessionId?: string): Promise<boolean> {
+    return (await this.em().nativeDelete(BindingEntity, { channel, chatId, ...(sessionId ? { sessionId } : {}) })) > 0;
+  }
+
+  /**
+   * The chats Patchbay knows, most recently seen first: every chat a message came from, and
+   * every bound chat (a job's chat is bound before its first firing), with the session it
+   * follows. `chat`: that one only (empty when it is unknown).
+   */
+  async knownChats(limit: number, chat?: { channel: string; chatId: string }): Promise<KnownChatV1[]> {
+    const only = chat ? 'and channel = ? and chat_id = ?' : '';
+    const params = chat ? [chat.channel, chat.chatId] : [];
+    const rows: Array<{ channel: string; chat_id: string; session_id: string | null; last_seen_at: Date }> = await this.em()
+      .getConnection()
+      .execute(
+        `with seen as (select channel, chat_id, max(received_at) as last_seen_at from inbound_message
+                        where chat_id is not null ${only} group by channel, chat_id),
+              bound as (select channel, chat_id, session_id, created_at from binding where true ${only})
+         select coalesce(s.channel, b.channel) as channel, coalesce(s.chat_id, b.chat_id) as chat_id, b.session_id,
+                coalesce(s.last_seen_at, b.created_at) as last_seen_at
+           from seen s full join bound b on b.channel = s.channel and b.chat_id = s.chat_id
+          order by last_seen_at desc, channel, chat_id limit ?`,
+        [...params, ...params, limit],
+      );
+    return rows.map((r) => ({ channel: r.channel, chatId: r.chat_id, title: null, sessionId: r.session_id, lastSeenAt: new Date(r.last_seen_at).toISOString() }));
   }
 
   /** The chats that follow a session. */
@@ -340,9 +365,9 @@ export class EngineStore {
     await this.em().nativeUpdate(SessionEntity, { id: sessionId }, { agentSessionId, updatedAt: new Date() });
   }
 
-  /** Closes an open task; a task already closed keeps its first outcome. */
-  async finishTask(taskId: string, status: 'done' | 'failed' | 'blocked' | 'cancelled' | 'needs_review', error: string | null): Promise<boolean> {
-    return this.transition(taskId, OPEN_TASK, status, error, { error, finishedAt: new Date() });
+  /** Closes an open task; a task already closed keeps its first outcome. `by`: who stopped it, if someone did. */
+  async finishTask(taskId: string, status: 'done' | 'failed' | 'blocked' | 'cancelled' | 'needs_review', error: string | null, by: string | null = null): Promise<boolean> {
+    return this.transition(taskId, OPEN_TASK, status, error, { error, finishedAt: new Date() }, by);
   }
 
   /** Puts a task back in its session's queue for another attempt, maybe with another agent. */
@@ -351,8 +376,8 @@ export class EngineStore {
   }
 
   /** A failed or stopped task back in the queue (`/retry`), with a fresh count of attempts. */
-  async requeueTask(taskId: string, reason: string): Promise<boolean> {
-    return this.transition(taskId, ['failed', 'cancelled'], 'queued', reason, { runId: null, error: null, finishedAt: null, attempts: 0 });
+  async requeueTask(taskId: string, reason: string, by: string): Promise<boolean> {
+    return this.transition(taskId, ['failed', 'cancelled'], 'queued', reason, { runId: null, error: null, finishedAt: null, attempts: 0 }, by);
   }
 
   /** The session's newest task. */
@@ -364,11 +389,11 @@ export class EngineStore {
    * Moves a task from one of `from` to `to`, recording the change in its history. False
    * when the task is in none of `from` (someone else moved it first).
    */
-  private async transition(taskId: string, from: TaskStatus[], to: TaskStatus, reason: string | null, change: Partial<TaskEntity> = {}): Promise<boolean> {
+  private async transition(taskId: string, from: TaskStatus[], to: TaskStatus, reason: string | null, change: Partial<TaskEntity> = {}, by: string | null = null): Promise<boolean> {
     return this.em().transactional(async (em) => {
       const task = await em.findOne(TaskEntity, { id: taskId, status: { $in: from } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!task) return false;
-      em.create(TaskTransitionEntity, { taskId, fromStatus: task.status, toStatus: to, reason, at: new Date() });
+      em.create(TaskTransitionEntity, { taskId, fromStatus: task.status, toStatus: to, reason, by, at: new Date() });
       em.assign(task, { ...change, status: to, updatedAt: new Date() });
       await em.flush();
       return true;
@@ -377,7 +402,7 @@ export class EngineStore {
 
   async taskHistory(taskId: string): Promise<NonNullable<TaskV1['history']>> {
     const rows = await this.em().find(TaskTransitionEntity, { taskId }, { orderBy: { id: 'asc' } });
-    return rows.map((r) => ({ from: r.fromStatus, to: r.toStatus, at: r.at.toISOString(), reason: r.reason }));
+    return rows.map((r) => ({ from: r.fromStatus, to: r.toStatus, at: r.at.toISOString(), reason: r.reason, by: r.by }));
   }
 
 
@@ -476,6 +501,11 @@ export class EngineStore {
   async task(id: string): Promise<TaskEntity | null> {
     return this.em().findOne(TaskEntity, id);
   }
+}
+
+/** The sender as the audit log names them. */
+function senderOf(message: InboundMessageV1): string {
+  return `${message.channel}:${message.sender.id}`;
 }
 
 function taskRow(message: InboundMessageV1, session: SessionEntity) {

@@ -1,10 +1,11 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { AppError, OnBusRequest } from '@patchbay/bus';
-import { ListQueryV1, PairApproveV1, PrincipalV1, Role, RoleQueryV1 } from '@patchbay/contracts';
+import { AuditQueryV1, PairApproveV1, PrincipalRevokeV1, PrincipalRoleV1, PrincipalV1, Role, RoleQueryV1 } from '@patchbay/contracts';
 import { AccessStore } from '@patchbay/persistence';
 import { Clock } from '../clock';
 import { AccessService } from './access.service';
+import { PrincipalAdmin } from './principal-admin';
 import { ENGINE_QUEUE } from '../engine.constants';
 
 /** Pairing and access administration for the CLI and HTTP API (owners only, on loopback), and roles for channels. */
@@ -14,6 +15,7 @@ export class AccessController {
     private readonly store: AccessStore,
     private readonly clock: Clock,
     private readonly access: AccessService,
+    private readonly admin: PrincipalAdmin,
   ) {}
 
   @OnBusRequest('access.role', { queue: ENGINE_QUEUE })
@@ -39,8 +41,18 @@ export class AccessController {
     return { principals: await this.store.principals() };
   }
 
+  @OnBusRequest('access.principal.role', { queue: ENGINE_QUEUE })
+  setRole(@Payload() request: PrincipalRoleV1): Promise<PrincipalV1> {
+    return this.admin.setRole(request);
+  }
+
+  @OnBusRequest('access.principal.revoke', { queue: ENGINE_QUEUE })
+  revoke(@Payload() request: PrincipalRevokeV1): Promise<PrincipalV1> {
+    return this.admin.revoke(request);
+  }
+
   @OnBusRequest('access.audit', { queue: ENGINE_QUEUE })
-  async audit(@Payload() query: ListQueryV1) {
-    return { entries: await this.store.auditLog(query.limit) };
+  async audit(@Payload() query: AuditQueryV1) {
+    return { entries: await this.store.auditLog(query) };
   }
 }

@@ -82,7 +82,7 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
   /** The audit entries of refused bus messages on `target`, once there are `n`. */
   async function refusals(target: string, n = 1): Promise<AuditEntryV1[]> {
     for (let i = 0; i < 200; i++) {
-      const entries = (await access.auditLog(500)).filter((e) => e.actor === UNAUTHENTICATED_ACTOR && e.target === target);
+      const entries = (await access.auditLog({ limit: 500 })).filter((e) => e.actor === UNAUTHENTICATED_ACTOR && e.target === target);
       if (entries.length >= n) return entries;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -141,6 +141,18 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
     expect(await refusals(`${prefix}.jobs.add`)).toEqual([expect.objectContaining({ action: 'jobs.add', decision: 'deny', detail: 'unsigned: claims to act for local:local' })]);
     expect(await refusals(`${prefix}.access.pair.approve`)).toEqual([expect.objectContaining({ action: 'access.pair.approve', detail: 'unsigned: claims to act for local:local' })]);
     expect((await gatewayBus.request('jobs.list', {})).jobs.map((j) => j.name)).toEqual(['genuine']);
+  });
+
+  it('refuses unsigned role changes and chat attachments (the dashboard\'s admin requests), audited', async () => {
+    for (const [subject, payload] of [
+      ['access.principal.role', { principalId: 'p1forged', role: 'owner', by: 'local:local' }],
+      ['access.principal.revoke', { principalId: 'p1forged', by: 'local:local' }],
+      ['bindings.attach', { sessionId: 's1forged', channel: 'telegram', chatId: '-1', delivery: 'live', by: 'local:local' }],
+      ['bindings.detach', { sessionId: 's1forged', channel: 'telegram', chatId: '-1', by: 'local:local' }],
+    ] as const) {
+      expect(await forgedRequest(subject, payload)).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+      expect(await refusals(`${prefix}.${subject}`)).toEqual([expect.objectContaining({ action: subject, decision: 'deny', detail: 'unsigned: claims to act for local:local' })]);
+    }
   });
 
   it('refuses a genuinely signed request replayed after more than 5 minutes', async () => {

@@ -117,7 +117,7 @@ export class EffectApplier {
       case 'listTmux':
         return this.listTmux();
       case 'bridge': {
-        const accepted = await this.store.createBridge(chat.channel, chat.chatId!, effect.target, TMUX_BRIDGE_AGENT);
+        const accepted = await this.store.createBridge(chat.channel, chat.chatId!, effect.target, TMUX_BRIDGE_AGENT, by);
         await this.bindings.announce(accepted.sessionId);
         this.runs.queued(accepted);
         return `Watching tmux session ${effect.target} here (session ${accepted.sessionId}). /send types into it, /keys presses keys, /unwatch lets go.`;
@@ -165,7 +165,7 @@ export class EffectApplier {
   private async retry(sessionId: string, by: string): Promise<string> {
     const task = await this.store.lastTask(sessionId);
     if (!task) return `Session ${sessionId} has no task to retry.`;
-    if (!(await this.store.requeueTask(task.id, `/retry by ${by}`))) return `The last task, ${task.id}, is ${task.status}: only a failed or stopped task can be retried.`;
+    if (!(await this.store.requeueTask(task.id, `/retry by ${by}`, by))) return `The last task, ${task.id}, is ${task.status}: only a failed or stopped task can be retried.`;
     this.runs.queued({ taskId: task.id, sessionId });
     return `Task ${task.id} runs again.`;
   }

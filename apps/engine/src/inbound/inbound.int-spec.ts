@@ -279,6 +279,7 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
       const { task } = await bus.request('query.tasks.get', { id: first.taskId! });
       expect(task!.history!.map((h) => h.to)).toEqual(['new', 'routed', 'queued', 'failed', 'queued', 'failed']);
       expect(task!.history![4].reason).toBe('/retry by github:501');
+      expect(task!.history![4].by).toBe('github:501');
       expect(await submitAs('501', '/retry', undefined, 'o/r#4')).toMatchObject({ outcome: 'denied' });
     });
   });

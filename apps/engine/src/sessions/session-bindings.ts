@@ -19,11 +19,12 @@ export class SessionBindings {
     private readonly summaries: SessionSummaries,
   ) {}
 
-  /** Binds a chat to a session, replacing the one it followed (`previous`): both change. */
-  async bind(chat: Chat, sessionId: string, delivery: Delivery, previous: string | null): Promise<void> {
+  /** Binds a chat to a session, replacing the one it followed (`previous`): both change. Returns the session's chats now. */
+  async bind(chat: Chat, sessionId: string, delivery: Delivery, previous: string | null): Promise<BindingV1[]> {
     await this.store.bindChat(chat.channel, chat.chatId, sessionId, delivery);
-    await this.announce(sessionId);
+    const bindings = await this.announce(sessionId);
     if (previous && previous !== sessionId) await this.announce(previous);
+    return bindings;
   }
 
   /** The chat follows no session any more. */
@@ -32,12 +33,20 @@ export class SessionBindings {
     if (sessionId) await this.announce(sessionId);
   }
 
+  /** The chat leaves `sessionId`, if it follows that one: the session's chats now, or null when it did not. */
+  async detach(chat: Chat, sessionId: string): Promise<BindingV1[] | null> {
+    if (!(await this.store.unbindChat(chat.channel, chat.chatId, sessionId))) return null;
+    return this.announce(sessionId);
+  }
+
   /**
    * A session's chats changed in a write of its own (a session opened with its chat):
    * `bindings` when the caller knows them all, else they are read as stored.
    */
-  async announce(sessionId: string, bindings?: BindingV1[]): Promise<void> {
-    this.bus.publish('session.*.bindings', { sessionId, bindings: bindings ?? (await this.store.bindings(sessionId)) }, [sessionId]);
+  async announce(sessionId: string, bindings?: BindingV1[]): Promise<BindingV1[]> {
+    const now = bindings ?? (await this.store.bindings(sessionId));
+    this.bus.publish('session.*.bindings', { sessionId, bindings: now }, [sessionId]);
     await this.summaries.changed(sessionId);
+    return now;
   }
 }

@@ -15,7 +15,7 @@ export interface AgentExit {
   durationMs: number;
   stderrTail: string;
   /** Set when Patchbay stopped the run (stop, kill, a time limit): the reason the run ends with. */
-  stop?: { code: string; text: string };
+  stop?: { code: string; text: string; by?: string };
 }
 
 /**
@@ -45,5 +45,6 @@ export interface RunOutput {
  */
 export function endingOf(closing: AgentEvent[], exit: AgentExit): AgentEvent[] {
   if (!exit.stop) return closing;
-  return [...closing.filter((e) => e.type !== 'final' && e.type !== 'error'), { type: 'error', code: exit.stop.code, text: exit.stop.text, exitCode: exit.exitCode }];
+  const { code, text, by } = exit.stop;
+  return [...closing.filter((e) => e.type !== 'final' && e.type !== 'error'), { type: 'error', code, text, exitCode: exit.exitCode, ...(by ? { by } : {}) }];
 }

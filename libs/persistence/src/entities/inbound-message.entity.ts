@@ -1,9 +1,11 @@
 import type { InboundAcceptedV1 } from '@patchbay/contracts';
-import { Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, Index, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 
 /** Every message a channel delivered; the unique key makes redelivery harmless. */
 @Entity({ tableName: 'inbound_message' })
 @Unique({ properties: ['channel', 'accountId', 'platformMessageId'] })
+/** The chats Patchbay knows, and when each was last heard from (EngineStore.knownChats). */
+@Index({ properties: ['channel', 'chatId', 'receivedAt'] })
 export class InboundMessageEntity {
   /** Properties with defaults, optional in em.create(). */
   [OptionalProps]?: 'chatId' | 'senderName' | 'createdAt' | 'taskId' | 'sessionId' | 'reply' | 'contentDigest';

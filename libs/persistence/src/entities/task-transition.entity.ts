@@ -5,7 +5,7 @@ import type { TaskStatus } from '@patchbay/contracts';
 @Entity({ tableName: 'task_transition' })
 @Index({ properties: ['taskId'] })
 export class TaskTransitionEntity {
-  [OptionalProps]?: 'at' | 'reason' | 'fromStatus';
+  [OptionalProps]?: 'at' | 'reason' | 'fromStatus' | 'by';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -24,4 +24,8 @@ export class TaskTransitionEntity {
 
   @Property({ type: 'text', nullable: true })
   reason: string | null = null;
+
+  /** Who made the change, where Patchbay knows: `<channel>:<user>` of the sender, who stopped or retried it. */
+  @Property({ type: 'string', length: 250, nullable: true })
+  by: string | null = null;
 }

@@ -7,6 +7,7 @@ import { Migration20261121102000 } from './Migration20261121102000_task_lifecycl
 import { Migration20261207140000 } from './Migration20261207140000_content_digest';
 import { Migration20261207170000 } from './Migration20261207170000_approvals';
 import { Migration20261207200000 } from './Migration20261207200000_approval_decider';
+import { Migration20261208000000 } from './Migration20261208000000_dashboard_admin';
 
 /** Every migration, oldest first. `npm run db:migration` writes a new file; list it here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207140000_content_digest', class: Migration20261207140000 },
   { name: 'Migration20261207170000_approvals', class: Migration20261207170000 },
   { name: 'Migration20261207200000_approval_decider', class: Migration20261207200000 },
+  { name: 'Migration20261208000000_dashboard_admin', class: Migration20261208000000 },
 ];
