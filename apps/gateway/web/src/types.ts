@@ -8,11 +8,13 @@ export type {
   JobRunV1,
   JobSpecV1,
   JobV1,
+  KnownChatV1,
   OutputEventV1,
   PairingRequestV1,
   PrincipalV1,
   RunnerHeartbeatV1,
   RunnerSeenV1,
+  ScreenV1,
   SessionSummaryV1,
   SessionV1,
   TaskStatus,
@@ -34,23 +36,4 @@ export interface WhoAmI {
 export interface RunnersV1 {
   runners: RunnerSeenV1[];
   queued: number;
-}
-
-/** GET /api/sessions/:id/screen and the screen stream's `screen` events. */
-export interface ScreenV1 {
-  sessionId: string;
-  cols: number;
-  rows: number;
-  cursor: { x: number; y: number };
-  lines: string[];
-  at: string;
-}
-
-/** GET /api/chats: the chats Patchbay knows, to attach to a session. */
-export interface KnownChatV1 {
-  channel: string;
-  chatId: string;
-  title: string | null;
-  sessionId: string | null;
-  lastSeenAt: string;
 }

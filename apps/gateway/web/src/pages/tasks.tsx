@@ -77,7 +77,7 @@ function TaskHistory({ id }: { id: string }) {
       {(data.history ?? []).map((step) => (
         <li>
           {new Date(step.at).toLocaleString()}: {step.from ?? 'start'} → <strong>{step.to}</strong>
-          {'by' in step && step.by ? ` by ${String(step.by)}` : ''}
+          {step.by && ` by ${step.by}`}
           {step.reason && <span class="muted"> ({step.reason})</span>}
         </li>
       ))}
