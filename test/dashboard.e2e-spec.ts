@@ -13,6 +13,20 @@ const TUI = join(__dirname, 'fixtures', 'permission-tui.js');
 const OWNER = { id: 111, first_name: 'Ada' };
 const STRANGER = { id: 999, first_name: 'Mallory' };
 const PHONE = { width: 390, height: 844 };
+/** What the `markdown` agent prints: a heading, highlighted code, a table, and HTML that must stay text. */
+const MARKDOWN = [
+  '# Build report',
+  '',
+  '```js',
+  'const answer = 42;',
+  '```',
+  '',
+  '| step | result |',
+  '|---|---|',
+  '| lint | **ok** |',
+  '',
+  '<img src=x onerror="window.pwned=1"> and <script>window.pwned=2</script>',
+].join('\n');
 
 /** Agents for the browser tests: a gated one to watch and stop, a shell to type into, a program that asks approval. */
 function agents(work: string, gates: string) {
@@ -22,11 +36,13 @@ function agents(work: string, gates: string) {
       gate: { command: process.execPath, args: [GATED_AGENT], env: { GATE_DIR: gates } },
       shell: { command: 'bash', args: ['--norc', '--noprofile', '-i'], mode: 'terminal', cwd: work, env: { PS1: 'pb$ ', HISTFILE: join(work, '.bash_history') } },
       tui: { command: process.execPath, args: [TUI], mode: 'terminal', cwd: work, prompts: ['claude'] },
+      markdown: { command: process.execPath, args: ['-e', `process.stdout.write(${JSON.stringify(MARKDOWN)} + '\\n')`] },
     },
     routing: {
       rules: [
         { name: 'shell', match: { chat: 'term-1' }, agents: ['shell'] },
         { name: 'tui', match: { chat: 'tui-1' }, agents: ['tui'] },
+        { name: 'markdown', match: { chat: 'md-1' }, agents: ['markdown'] },
       ],
     },
   };
@@ -111,8 +127,22 @@ describeWith(['tmux', 'chromium'], 'dashboard in a browser', () => {
     await bound.waitFor({ state: 'detached' });
   });
 
+  it('renders Markdown with highlighted code and tables, and shows HTML in the output as text', async () => {
+    const accepted = await pb.send('report', 'md-1');
+    await page.goto(`${pb.url}/#/session/${accepted.sessionId}`);
+    const log = page.getByRole('log');
+    await log.getByRole('heading', { name: 'Build report' }).waitFor();
+    await log.locator('pre code.hljs .hljs-keyword', { hasText: 'const' }).waitFor();
+    await log.getByRole('cell', { name: 'ok' }).locator('strong').waitFor();
+    await log.getByText('<img src=x onerror="window.pwned=1">', { exact: false }).waitFor();
+    expect(await log.locator('img, script').count()).toBe(0);
+    expect(await page.evaluate('window.pwned')).toBeUndefined();
+  });
+
   it('types into a terminal session and shows the echo in the terminal view', async () => {
     const accepted = await pb.send('echo ready', 'term-1');
+    // The terminal is there once its runner shows the pane (the page does not retry by itself).
+    await waitUntil(async () => (await pb.request('GET', `/api/sessions/${accepted.sessionId}/screen`)).status === 200, 'the live terminal');
     await page.goto(`${pb.url}/#/session/${accepted.sessionId}`);
     await page.getByRole('tab', { name: 'Terminal' }).click();
     await page.getByText('Live: what you type goes into the session.').waitFor();

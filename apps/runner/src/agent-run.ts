@@ -303,7 +303,8 @@ export class AgentRun {
 
   /** What the pane shows now, each row redacted as output is; null when there is no live pane to show. */
   async visibleScreen(): Promise<PaneScreen | null> {
-    if (!this.interactive || this.hasEnded) return null;
+    // Until the agent's tmux session exists (a run waiting for a slot, or starting) there is no pane.
+    if (!this.interactive || this.hasEnded || this.startedAt === null) return null;
     const screen = await this.deps.tmux.screen(this.tmuxSession);
     return { ...screen, lines: screen.lines.map((line) => this.deps.redactor.redact(line)) };
   }

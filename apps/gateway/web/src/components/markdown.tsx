@@ -1,6 +1,7 @@
 import type { Element, ElementContent, Root } from 'hast';
 import { toJsxRuntime } from 'hast-util-to-jsx-runtime';
 import { common, createLowlight } from 'lowlight';
+import type { Html } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { toHast } from 'mdast-util-to-hast';
@@ -11,9 +12,9 @@ import { useMemo } from 'preact/hooks';
 const lowlight = createLowlight(common);
 
 /**
- * An agent's Markdown as elements, never as an HTML string: raw HTML in the text is dropped
- * (toHast without allowDangerousHtml), links open outside the page, and fenced code with a
- * language the highlighter knows is coloured.
+ * An agent's Markdown as elements, never as an HTML string: raw HTML in the text is shown
+ * as the text it is, links open outside the page, and fenced code with a language the
+ * highlighter knows is coloured.
  */
 export function Markdown({ text }: { text: string }) {
   const tree = useMemo(() => markdownTree(text), [text]);
@@ -21,7 +22,8 @@ export function Markdown({ text }: { text: string }) {
 }
 
 function markdownTree(text: string): Root {
-  const hast = toHast(fromMarkdown(text, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] })) as Root;
+  const mdast = fromMarkdown(text, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
+  const hast = toHast(mdast, { handlers: { html: (_state, node: Html) => ({ type: 'text', value: node.value }) } }) as Root;
   visit(hast);
   return hast;
 }

@@ -15,6 +15,7 @@ export function TerminalView({ sessionId, canType }: { sessionId: string; canTyp
   const host = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<'connecting' | 'live' | 'ended'>('connecting');
   const [error, setError] = useState('');
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     const terminal = new Terminal({ convertEol: false, disableStdin: !canType, cursorBlink: canType, fontSize: 13, scrollback: 0 });
     terminal.open(host.current!);
@@ -48,11 +49,16 @@ export function TerminalView({ sessionId, canType }: { sessionId: string; canTyp
       typing.dispose();
       terminal.dispose();
     };
-  }, [sessionId, canType]);
+  }, [sessionId, canType, attempt]);
   return (
     <div class="terminal-view">
       <p class="muted">
-        {state === 'connecting' ? 'Connecting to the terminal…' : state === 'live' ? (canType ? 'Live: what you type goes into the session.' : 'Live, read-only.') : 'No live terminal for this session.'}
+        {state === 'connecting' ? 'Connecting to the terminal…' : state === 'live' ? (canType ? 'Live: what you type goes into the session.' : 'Live, read-only.') : 'No live terminal for this session.'}{' '}
+        {state === 'ended' && (
+          <button class="link" onClick={() => (setState('connecting'), setAttempt((n) => n + 1))}>
+            Connect again
+          </button>
+        )}
       </p>
       <div class="terminal" ref={host} data-state={state} />
       {error && <p class="error">{error}</p>}

@@ -3,6 +3,7 @@ import { api } from '../api';
 import { useAction, useApi } from '../components/use-api';
 import type { PageProps } from '../routes';
 import type { AuditEntryV1, PairingRequestV1, PrincipalV1, Role } from '../types';
+import { TableHead } from '../components/table-head';
 
 const ROLES: Role[] = ['viewer', 'operator', 'owner'];
 
@@ -62,14 +63,7 @@ function Principals({ reload, onChange }: { reload: number; onChange(): void }) 
       <h2>People and roles</h2>
       {(error || action.error) && <p class="error">{error || action.error}</p>}
       <table class="list">
-        <thead>
-          <tr>
-            <th>name</th>
-            <th>identities</th>
-            <th>role</th>
-            <th />
-          </tr>
-        </thead>
+        <TableHead columns={['name', 'identities', 'role', '']} />
         <tbody>
           {(data?.principals ?? []).map((p) => (
             <tr key={p.id} data-principal={p.id}>
@@ -121,16 +115,7 @@ function Audit({ reload }: { reload: number }) {
       </form>
       {error && <p class="error">{error}</p>}
       <table class="list audit">
-        <thead>
-          <tr>
-            <th>when</th>
-            <th>who</th>
-            <th>action</th>
-            <th>target</th>
-            <th>decision</th>
-            <th>detail</th>
-          </tr>
-        </thead>
+        <TableHead columns={['when', 'who', 'action', 'target', 'decision', 'detail']} />
         <tbody>
           {(data?.entries ?? []).map((entry, i) => (
             <tr key={`${entry.at}-${i}`} class={entry.decision}>

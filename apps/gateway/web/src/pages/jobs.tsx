@@ -3,6 +3,7 @@ import { api, may } from '../api';
 import { useAction, useApi } from '../components/use-api';
 import type { PageProps } from '../routes';
 import type { JobRunV1, JobSpecV1, JobV1 } from '../types';
+import { TableHead } from '../components/table-head';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
 const scheduleOf = (job: JobV1) => (job.cron ? `cron ${job.cron}${job.tz ? ` (${job.tz})` : ''}` : job.every ? `every ${job.every}` : `at ${when(job.at)}`);
@@ -21,16 +22,7 @@ export function JobsPage({ me }: PageProps) {
       {admin && <AddJob onAdded={() => setReload((n) => n + 1)} />}
       {(error || action.error) && <p class="error">{error || action.error}</p>}
       <table class="list">
-        <thead>
-          <tr>
-            <th>job</th>
-            <th>schedule</th>
-            <th>next run</th>
-            <th>last run</th>
-            <th>prompt</th>
-            <th />
-          </tr>
-        </thead>
+        <TableHead columns={['job', 'schedule', 'next run', 'last run', 'prompt', '']} />
         <tbody>
           {(data?.jobs ?? []).map((job) => (
             <tr key={job.id} data-job={job.name} class={job.enabled ? '' : 'disabled'}>

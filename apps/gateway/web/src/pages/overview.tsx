@@ -4,6 +4,7 @@ import { useLive } from '../live';
 import type { PageProps } from '../routes';
 import { age, useNow } from '../time';
 import type { RunnersV1, SessionSummaryV1 } from '../types';
+import { TableHead } from '../components/table-head';
 
 /** A chat id of this browser's own, for a session started here (the API continues a chat's session). */
 export function webChat(): string {
@@ -53,16 +54,7 @@ export function OverviewPage({ me }: PageProps) {
       </div>
       {error && <p class="error">{error}</p>}
       <table class="sessions">
-        <thead>
-          <tr>
-            <th>session</th>
-            <th>status</th>
-            <th>agent</th>
-            <th>runner</th>
-            <th>chats</th>
-            <th>current task</th>
-          </tr>
-        </thead>
+        <TableHead columns={['session', 'status', 'agent', 'runner', 'chats', 'current task']} />
         <tbody>
           {shown.map((s) => (
             <tr key={s.id} data-session={s.id}>

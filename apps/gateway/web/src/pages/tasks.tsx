@@ -4,6 +4,7 @@ import { useApi } from '../components/use-api';
 import type { PageProps } from '../routes';
 import { age, useNow } from '../time';
 import type { TaskV1 } from '../types';
+import { TableHead } from '../components/table-head';
 
 /** Recent tasks, newest first; one opened shows each state change it went through. */
 export function TasksPage(_: PageProps) {
@@ -25,16 +26,7 @@ export function TasksPage(_: PageProps) {
       </div>
       {error && <p class="error">{error}</p>}
       <table class="list">
-        <thead>
-          <tr>
-            <th>task</th>
-            <th>status</th>
-            <th>agent</th>
-            <th>from</th>
-            <th>prompt</th>
-            <th>age</th>
-          </tr>
-        </thead>
+        <TableHead columns={['task', 'status', 'agent', 'from', 'prompt', 'age']} />
         <tbody>
           {tasks.map((task) => (
             <Fragment key={task.id}>
