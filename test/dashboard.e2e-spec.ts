@@ -186,6 +186,9 @@ describeWith(['tmux', 'chromium'], 'dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Add job' }).click();
     const row = page.locator('tr[data-job="web-job"]');
     await row.getByText('every 1d').waitFor();
+    await row.getByRole('button', { name: 'web-job' }).click();
+    await page.locator('ol.upcoming li').nth(4).waitFor();
+    expect(await page.locator('ol.upcoming li').count()).toBe(5);
     await row.getByRole('button', { name: 'Run now' }).click();
     await page.locator('.runs li', { hasText: 'manual' }).getByRole('link').waitFor();
     await row.getByRole('button', { name: 'Disable' }).click();

@@ -82,6 +82,8 @@ export const JobV1 = z.object({
   enabled: z.boolean(),
   /** The next slot; null for a one-shot job that ran (or a disabled one that never will). */
   nextRunAt: isoTime.nullable(),
+  /** The next few slots (up to 5) from nextRunAt on; empty for a job that will not run. */
+  upcoming: z.array(isoTime),
   lastRunAt: isoTime.nullable(),
   createdAt: isoTime,
   updatedAt: isoTime,

@@ -201,7 +201,8 @@ export function jobTarget(job: JobEntity): JobTargetV1 {
   return job.targetSessionId ? { sessionId: job.targetSessionId } : { channel: job.targetChannel!, chatId: job.targetChatId! };
 }
 
-export function toJobV1(job: JobEntity): JobV1 {
+/** `upcoming`: the next slots from the job's schedule (the engine knows how to count them). */
+export function toJobV1(job: JobEntity, upcoming: Date[]): JobV1 {
   return {
     id: job.id,
     name: job.name,
@@ -214,6 +215,7 @@ export function toJobV1(job: JobEntity): JobV1 {
     agent: job.agent,
     enabled: job.enabled,
     nextRunAt: job.nextRunAt?.toISOString() ?? null,
+    upcoming: upcoming.map((slot) => slot.toISOString()),
     lastRunAt: job.lastRunAt?.toISOString() ?? null,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),

@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AgentProfile } from '@patchbay/agents';
 import { AppError } from '@patchbay/bus';
 import { jobChatId, JobRunV1, JobSpecV1, JobV1, SCHEDULE_CHANNEL } from '@patchbay/contracts';
-import { JobsStore, toJobRunV1, toJobV1 } from '@patchbay/persistence';
+import { JobEntity, JobsStore, toJobRunV1, toJobV1 } from '@patchbay/persistence';
 import { Clock } from '../clock';
 import { AGENT_PROFILES } from '../engine.constants';
-import { firstRun, parseSchedule, Schedule, ScheduleError } from './schedule';
+import { firstRun, parseSchedule, Schedule, ScheduleError, upcomingRuns } from './schedule';
 import { scheduleOf, SchedulerService } from './scheduler.service';
 
 /**
@@ -55,18 +55,18 @@ export class JobsService {
     if (!job) throw new AppError('duplicate', `a job named "${spec.name}" already exists: remove it first, or pick another name`);
     this.logger.log(`job ${job.name} added (${describeSchedule(schedule)}), next run ${nextRunAt?.toISOString() ?? 'never'}`);
     this.scheduler.wake();
-    return toJobV1(job);
+    return view(job);
   }
 
   async list(): Promise<JobV1[]> {
-    return (await this.jobs.list()).map(toJobV1);
+    return (await this.jobs.list()).map(view);
   }
 
   async remove(name: string): Promise<JobV1> {
     const job = await this.jobs.remove(name, { channel: SCHEDULE_CHANNEL, chatId: jobChatId(name) });
     if (!job) throw notFound(name);
     this.logger.log(`job ${name} removed`);
-    return toJobV1(job);
+    return view(job);
   }
 
   /**
@@ -87,7 +87,7 @@ export class JobsService {
     if (!job) throw notFound(name);
     this.logger.log(`job ${name} ${enabled ? 'enabled' : 'disabled'}`);
     if (enabled) this.scheduler.wake();
-    return toJobV1(job);
+    return view(job);
   }
 
   /** Fires a job now, out of its schedule (also a disabled one); its schedule is unchanged. */
@@ -132,4 +132,12 @@ function asAppError<T>(work: () => T): T {
 function rethrowSchedule(error: unknown): never {
   if (error instanceof ScheduleError) throw new AppError('invalid_schedule', error.message);
   throw error;
+}
+
+/** How many upcoming slots a job shows. */
+const UPCOMING = 5;
+
+/** A job as the API shows it, with its next slots. */
+function view(job: JobEntity): JobV1 {
+  return toJobV1(job, job.enabled ? upcomingRuns(scheduleOf(job), job.nextRunAt, UPCOMING) : []);
 }

@@ -1,17 +1,11 @@
-import { firstRun, nextRunAfter, parseEvery, parseSchedule, parseTimeZone, Schedule, ScheduleError } from './schedule';
+import { firstRun, nextRunAfter, parseEvery, parseSchedule, parseTimeZone, Schedule, ScheduleError, upcomingRuns } from './schedule';
 
 const at = (iso: string) => new Date(iso);
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 /** The next `n` slots of a schedule from `start`, as the scheduler would walk them. */
 function slots(schedule: Schedule, start: string, n: number): string[] {
-  const out: string[] = [];
-  let slot = firstRun(schedule, at(start));
-  while (slot && out.length < n) {
-    out.push(slot.toISOString());
-    slot = nextRunAfter(schedule, slot, slot);
-  }
-  return out;
+  return upcomingRuns(schedule, firstRun(schedule, at(start)), n).map((slot) => slot.toISOString());
 }
 
 describe('parseSchedule: cron', () => {
@@ -178,5 +172,24 @@ describe('invalid schedules', () => {
 
   it('refuses an every without a unit', () => {
     expect(() => parseEvery('10')).toThrow(ScheduleError);
+  });
+});
+
+describe('upcomingRuns', () => {
+  const next = new Date('2030-01-07T09:00:00.000Z');
+
+  it('counts cron slots on from the next run', () => {
+    const schedule = parseSchedule({ cron: '0 9 * * 1-5' });
+    expect(upcomingRuns(schedule, next, 3).map((d) => d.toISOString())).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-08T09:00:00.000Z', '2030-01-09T09:00:00.000Z']);
+  });
+
+  it('steps an interval on its grid', () => {
+    expect(upcomingRuns(parseSchedule({ every: '15m' }), next, 3).map((d) => d.toISOString())).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-07T09:15:00.000Z', '2030-01-07T09:30:00.000Z']);
+  });
+
+  it('has one slot for a one-shot job, and none for a job that will not run', () => {
+    const once = parseSchedule({ at: '2030-01-07T09:00:00.000Z' });
+    expect(upcomingRuns(once, next, 5)).toEqual([next]);
+    expect(upcomingRuns(once, null, 5)).toEqual([]);
   });
 });

@@ -141,3 +141,10 @@ export function nextRunAfter(schedule: Schedule, slot: Date, now: Date): Date | 
       return null;
   }
 }
+
+/** The `count` slots from `next` on (fewer for a one-shot job), as the scheduler will fire them. */
+export function upcomingRuns(schedule: Schedule, next: Date | null, count: number): Date[] {
+  const slots: Date[] = [];
+  for (let slot = next; slot && slots.length < count; slot = nextRunAfter(schedule, slot, slot)) slots.push(slot);
+  return slots;
+}

@@ -112,6 +112,7 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
     clock.set('2030-01-07T10:05:00Z');
     const job = await a.jobs.add(spec({ name: 'nightly', cron: '*/15 * * * *' }));
     expect(job).toMatchObject({ enabled: true, nextRunAt: '2030-01-07T10:15:00.000Z', lastRunAt: null, tz: 'UTC' });
+    expect(job.upcoming).toEqual(['10:15', '10:30', '10:45', '11:00', '11:15'].map((hm) => `2030-01-07T${hm}:00.000Z`));
     expect(await a.scheduler.runDue()).toEqual([]);
 
     clock.set('2030-01-07T10:15:00Z');

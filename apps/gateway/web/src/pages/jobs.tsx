@@ -52,17 +52,19 @@ export function JobsPage({ me }: PageProps) {
         </tbody>
       </table>
       {data && data.jobs.length === 0 && <p class="muted">No jobs yet.</p>}
-      {open && <JobRuns name={open} reload={reload} />}
+      {data?.jobs.filter((job) => job.name === open).map((job) => <JobRuns key={job.id} job={job} reload={reload} />)}
     </section>
   );
 }
 
-/** A job's run log, newest first. */
-function JobRuns({ name, reload }: { name: string; reload: number }) {
-  const { data, error } = useApi<{ runs: JobRunV1[] }>(`/api/jobs/${encodeURIComponent(name)}/runs`, reload);
+/** A job's next slots, and its run log, newest first. */
+function JobRuns({ job, reload }: { job: JobV1; reload: number }) {
+  const { data, error } = useApi<{ runs: JobRunV1[] }>(`/api/jobs/${encodeURIComponent(job.name)}/runs`, reload);
   return (
     <div class="runs">
-      <h3>Runs of {name}</h3>
+      <h3>Next runs of {job.name}</h3>
+      {job.upcoming.length === 0 ? <p class="muted">None: the job is {job.enabled ? 'done' : 'disabled'}.</p> : <ol class="upcoming">{job.upcoming.map((slot) => <li key={slot}>{when(slot)}</li>)}</ol>}
+      <h3>Runs of {job.name}</h3>
       {error && <p class="error">{error}</p>}
       {data && data.runs.length === 0 && <p class="muted">It has not run yet.</p>}
       <ul>
