@@ -1,34 +1,17 @@
 import { Controller, Inject } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
-import { OnBusEvent, OnBusRequest, safeDescription } from '@patchbay/bus';
-import {
-  AgentSurveyV1,
-  EngineStatusV1,
-  OutputEventV1,
-  RunnerHeartbeatV1,
-} from '@patchbay/contracts';
+import { OnBusRequest, safeDescription } from '@patchbay/bus';
+import { AgentSurveyV1, EngineStatusV1 } from '@patchbay/contracts';
 import { Database } from '@patchbay/persistence';
 import { AGENT_SURVEY, DATABASE_LABEL, ENGINE_QUEUE } from './engine.constants';
-import { EngineService } from './engine.service';
 
+/** The engine's own status: its database, and the agents it found (for /readyz and doctor). */
 @Controller()
 export class EngineController {
   constructor(
-    private readonly engine: EngineService,
     private readonly database: Database,
     @Inject(AGENT_SURVEY) private readonly agents: AgentSurveyV1,
     @Inject(DATABASE_LABEL) private readonly databaseLabel: string,
   ) {}
-
-  @OnBusEvent('session.*.output', { queue: ENGINE_QUEUE })
-  output(@Payload() event: OutputEventV1): Promise<void> {
-    return this.engine.recordOutput(event);
-  }
-
-  @OnBusEvent('runner.heartbeat')
-  heartbeat(@Payload() heartbeat: RunnerHeartbeatV1): Promise<void> {
-    return this.engine.runnerSeen(heartbeat);
-  }
 
   @OnBusRequest('engine.status', { queue: ENGINE_QUEUE })
   async status(): Promise<EngineStatusV1> {

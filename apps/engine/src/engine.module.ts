@@ -22,7 +22,8 @@ import { EngineController } from './engine.controller';
 import { DeadLettersController } from './inbound/dead-letters.controller';
 import { InboundConsumer } from './inbound/inbound.consumer';
 import { InboundService } from './inbound/inbound.service';
-import { EngineService } from './engine.service';
+import { RunsController } from './runs/runs.controller';
+import { RunsService } from './runs/runs.service';
 import { PendingWork } from './pending-work';
 import { QueriesController } from './queries.controller';
 import { Router } from './routing/router';
@@ -43,9 +44,9 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SecurityModule],
-      controllers: [EngineController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionTypingController, BindingsController],
+      controllers: [EngineController, RunsController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionTypingController, BindingsController],
       providers: [
-        EngineService,
+        RunsService,
         PendingWork,
         InboundService,
         InboundConsumer,

@@ -7,7 +7,7 @@ import { pendingApproval } from '../../../../test/fakes/approvals/fake-approvals
 import { strictDouble } from '../../../../test/support/strict-double';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { Clock } from '../clock';
-import { EngineService } from '../engine.service';
+import { RunsService } from '../runs/runs.service';
 import { SessionBindings } from '../sessions/session-bindings';
 import { SessionSummaries } from '../sessions/session-summaries';
 import { EffectApplier } from './effect-applier';
@@ -39,7 +39,7 @@ describe('EffectApplier', () => {
         { provide: AccessStore, useValue: strictDouble<AccessStore>('AccessStore', {}) },
         { provide: Bus, useValue: strictDouble<Bus>('Bus', {}) },
         { provide: Clock, useValue: strictDouble<Clock>('Clock', {}) },
-        { provide: EngineService, useValue: strictDouble<EngineService>('EngineService', {}) },
+        { provide: RunsService, useValue: strictDouble<RunsService>('RunsService', {}) },
         { provide: ApprovalsService, useValue: approvals },
         { provide: SessionBindings, useValue: bindings },
         { provide: SessionSummaries, useValue: strictDouble<SessionSummaries>('SessionSummaries', {}) },

@@ -4,7 +4,7 @@ import { ApprovalV1, OutputEventV1, TaskV1 } from '@patchbay/contracts';
 import { AccessStore, EngineStore, toTaskV1 } from '@patchbay/persistence';
 import { TMUX_BRIDGE_AGENT } from '@patchbay/agents';
 import { Clock } from '../clock';
-import { EngineService } from '../engine.service';
+import { RunsService } from '../runs/runs.service';
 import { approvalButtons, approveButton, CommandContext, Effect, OutboundButton, outcome } from '@patchbay/plugin-sdk';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { SessionBindings } from '../sessions/session-bindings';
@@ -32,7 +32,7 @@ export class EffectApplier {
     private readonly access: AccessStore,
     private readonly bus: Bus,
     private readonly clock: Clock,
-    private readonly runs: EngineService,
+    private readonly runs: RunsService,
     private readonly approvals: ApprovalsService,
     private readonly bindings: SessionBindings,
     private readonly summaries: SessionSummaries,

@@ -10,7 +10,7 @@ import { strictDouble } from '../../../../test/support/strict-double';
 import { AccessService, Sender } from '../access/access.service';
 import { EffectApplier } from '../commands/effect-applier';
 import { AGENT_PROFILES, AGENT_SURVEY } from '../engine.constants';
-import { EngineService } from '../engine.service';
+import { RunsService } from '../runs/runs.service';
 import { Router } from '../routing/router';
 import { SessionBindings } from '../sessions/session-bindings';
 import { InboundService } from './inbound.service';
@@ -37,12 +37,12 @@ type Members<T> = Partial<Record<keyof T, unknown>>;
  * stranger). The int-specs cover the same path on real NATS and PostgreSQL.
  */
 describe('InboundService', () => {
-  async function service(members: { store?: Members<EngineStore>; access?: Members<AccessService>; effects?: Members<EffectApplier>; runs?: Members<EngineService>; bindings?: Members<SessionBindings> }) {
+  async function service(members: { store?: Members<EngineStore>; access?: Members<AccessService>; effects?: Members<EffectApplier>; runs?: Members<RunsService>; bindings?: Members<SessionBindings> }) {
     const doubles = {
       store: strictDouble<EngineStore>('EngineStore', members.store ?? {}),
       access: strictDouble<AccessService>('AccessService', members.access ?? {}),
       effects: strictDouble<EffectApplier>('EffectApplier', members.effects ?? {}),
-      runs: strictDouble<EngineService>('EngineService', members.runs ?? {}),
+      runs: strictDouble<RunsService>('RunsService', members.runs ?? {}),
       bindings: strictDouble<SessionBindings>('SessionBindings', members.bindings ?? {}),
     };
     const module = await Test.createTestingModule({
@@ -52,7 +52,7 @@ describe('InboundService', () => {
         { provide: EngineStore, useValue: doubles.store },
         { provide: AccessService, useValue: doubles.access },
         { provide: EffectApplier, useValue: doubles.effects },
-        { provide: EngineService, useValue: doubles.runs },
+        { provide: RunsService, useValue: doubles.runs },
         { provide: Router, useValue: strictDouble<Router>('Router', { route: () => ROUTE }) },
         { provide: REDACTOR, useValue: new Redactor(new Map([['sekret-value-1234', 'token']]), []) },
         { provide: AGENT_SURVEY, useValue: { defaultAgent: 'demo', agents: [] } },

@@ -9,7 +9,7 @@ import { AccessService, Sender } from '../access/access.service';
 import { COMMANDS, parseCommand } from '../commands/commands';
 import { EffectApplier } from '../commands/effect-applier';
 import { AGENT_PROFILES, AGENT_SURVEY } from '../engine.constants';
-import { EngineService } from '../engine.service';
+import { RunsService } from '../runs/runs.service';
 import { Router } from '../routing/router';
 import { SessionBindings } from '../sessions/session-bindings';
 import { SessionTyping } from '../sessions/session-typing';
@@ -28,7 +28,7 @@ export class InboundService {
     private readonly store: EngineStore,
     private readonly access: AccessService,
     private readonly effects: EffectApplier,
-    private readonly runs: EngineService,
+    private readonly runs: RunsService,
     private readonly router: Router,
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(AGENT_SURVEY) private readonly agents: AgentSurveyV1,

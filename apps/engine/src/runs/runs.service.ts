@@ -10,28 +10,20 @@ import {
 } from '@patchbay/contracts';
 import { EngineStore, TaskEntity } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
-import { ApprovalPolicy } from './approvals/approval-policy';
+import { ApprovalPolicy } from '../approvals/approval-policy';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { Clock } from './clock';
-import { Router } from './routing/router';
-import { PendingWork } from './pending-work';
-import { SessionSummaries } from './sessions/session-summaries';
+import { Clock } from '../clock';
+import { runEnding } from './run-ending';
+import { Router } from '../routing/router';
+import { PendingWork } from '../pending-work';
+import { SessionSummaries } from '../sessions/session-summaries';
 
 /** A runner silent this long (no heartbeat) is taken as gone, with its runs. */
 export const RUNNER_LOST_MS = 60_000;
 /** A session held this long without a runner taking its run: the dispatch was cut off. */
 const DISPATCH_STALE_MS = 15_000;
 const RECOVER_EVERY_MS = 5_000;
-
-/** Error codes of runs that may well succeed if tried again. */
-const RETRYABLE: ReadonlySet<string> = new Set(['runner_lost', 'session_lost', 'runner_stopped', 'tmux_failed']);
-/** Errors someone caused on purpose: the task is cancelled, not failed. */
-const CANCELLED: ReadonlySet<string> = new Set(['stopped', 'killed', 'cancelled']);
-/** Errors no retry can fix until someone changes something. */
-const BLOCKED: ReadonlySet<string> = new Set(['unknown_agent', 'agent_not_installed', 'workspace_failed']);
-/** How agent CLIs say they ran out of their plan or rate limit. */
-const USAGE_LIMIT = /usage limit|rate.?limit|quota|\b429\b|overloaded/i;
 
 /** Refusals another runner may not give: full, or (a bridge) not the machine with that tmux session. */
 const ASK_ANOTHER_RUNNER: ReadonlySet<string> = new Set(['runner_at_capacity', 'tmux_session_not_here']);
@@ -44,8 +36,8 @@ const RUN_ATTEMPTS = 3;
  * for its task, and recovery when runners or the engine come and go.
  */
 @Injectable()
-export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(EngineService.name);
+export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RunsService.name);
   /** Runner id → when its last heartbeat arrived (clock ms). */
   private readonly runners = new Map<string, number>();
   private readonly startedAt: number;
@@ -253,18 +245,12 @@ export class EngineService implements OnApplicationBootstrap, OnModuleDestroy {
   private async closeOrRetry(event: Extract<OutputEventV1, { type: 'error' }>): Promise<void> {
     const task = await this.store.task(event.taskId);
     if (!task) return;
-    const limited = USAGE_LIMIT.test(event.text);
-    if ((RETRYABLE.has(event.code) || limited) && task.attempts < this.config.maxAttempts) {
-      const fallback = limited ? this.router.fallback(task.route, task.agent) : null;
-      if (!limited || fallback) {
-        const reason = `${event.code}: attempt ${task.attempts + 1} of ${this.config.maxAttempts}${fallback ? ` with ${fallback}` : ''}`;
-        if (await this.store.retryTask(task.id, reason, fallback ?? undefined)) {
-          this.logger.log(`task ${task.id}: retrying (${reason})`);
-          return;
-        }
-      }
+    const { retry, status } = runEnding(event, task, this.config.maxAttempts, (route, agent) => this.router.fallback(route, agent));
+    // A task that cannot go back to the queue any more (cancelled meanwhile) is closed instead.
+    if (retry && (await this.store.retryTask(task.id, retry.reason, retry.agent ?? undefined))) {
+      this.logger.log(`task ${task.id}: retrying (${retry.reason})`);
+      return;
     }
-    const status = CANCELLED.has(event.code) ? 'cancelled' : BLOCKED.has(event.code) ? 'blocked' : 'failed';
     await this.store.finishTask(event.taskId, status, event.text, event.by ?? null);
     this.logger.log(`task ${event.taskId} ${status}`);
   }

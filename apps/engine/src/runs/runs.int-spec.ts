@@ -4,9 +4,9 @@ import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
 import { Bus, BusModule, BusServer, DirectInboundQueue, NatsTransport } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
 import { newId, OutputEventV1, RunRequestV1, TaskV1 } from '@patchbay/contracts';
-import { createTestDatabase } from '../../../test/support/databases';
-import { describeWith, NATS_URL } from '../../../test/support/services';
-import { EngineModule } from './engine.module';
+import { createTestDatabase } from '../../../../test/support/databases';
+import { describeWith, NATS_URL } from '../../../../test/support/services';
+import { EngineModule } from '../engine.module';
 
 jest.setTimeout(30_000);
 
