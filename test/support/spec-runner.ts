@@ -1,10 +1,11 @@
 import { rmSync } from 'node:fs';
-import { Bus, InProcessTransport } from '@patchbay/bus';
+import { Bus, HeldSessions, InProcessTransport } from '@patchbay/bus';
 import type { PatchbayConfig } from '@patchbay/config';
 import { newId, OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { Redactor } from '@patchbay/security';
 import { TmuxClient } from '@patchbay/tmux';
+import { HeldSessionsController } from '../../apps/runner/src/held-sessions.controller';
 import { RunnerService } from '../../apps/runner/src/runner.service';
 import { removeTmuxServer } from './patchbay-processes';
 
@@ -30,7 +31,9 @@ export class SpecRunner {
 
   async start(config: PatchbayConfig): Promise<RunnerService> {
     this.config = config;
-    this.current = new RunnerService(config, this.bus, new TmuxClient(this.socket), Redactor.fromConfig(config), new PatchbayMetrics('spec-runner'));
+    const sessions = new HeldSessions(this.bus);
+    this.current = new RunnerService(config, this.bus, sessions, new TmuxClient(this.socket), Redactor.fromConfig(config), new PatchbayMetrics('spec-runner'));
+    new HeldSessionsController(this.current, sessions).onModuleInit();
     await this.current.onApplicationBootstrap();
     return this.current;
   }

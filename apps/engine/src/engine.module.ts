@@ -20,7 +20,7 @@ import { SessionTypingController } from './sessions/session-typing.controller';
 import { AGENT_PROFILES, AGENT_SURVEY, DATABASE_LABEL } from './engine.constants';
 import { EngineController } from './engine.controller';
 import { DeadLettersController } from './inbound/dead-letters.controller';
-import { InboundConsumer } from './inbound/inbound.consumer';
+import { InboundController } from './inbound/inbound.controller';
 import { InboundService } from './inbound/inbound.service';
 import { RunsController } from './runs/runs.controller';
 import { RunsService } from './runs/runs.service';
@@ -44,12 +44,11 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SecurityModule],
-      controllers: [EngineController, RunsController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionTypingController, BindingsController],
+      controllers: [EngineController, RunsController, InboundController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionTypingController, BindingsController],
       providers: [
         RunsService,
         PendingWork,
         InboundService,
-        InboundConsumer,
         AccessService,
         PrincipalAdmin,
         RefusedMessages,

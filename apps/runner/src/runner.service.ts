@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AppError, Bus, TransportSubscription } from '@patchbay/bus';
+import { AppError, Bus, HeldSessions, TransportSubscription } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { ApprovalV1, ControlResultV1, InputResultV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, ScreenV1, sessionOfTmux, TmuxSessionsV1 } from '@patchbay/contracts';
 import { AgentProfile, agentProfiles, commandOnPath } from '@patchbay/agents';
@@ -32,7 +32,6 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Runs accepted while every slot was taken, in order. */
   private waiting: AgentRun[] = [];
   /** The session-addressed subscriptions (input, keys, control, screen) of each run held here. */
-  private readonly sessionSubs = new Map<string, TransportSubscription[]>();
   private heartbeat?: NodeJS.Timeout;
   private runnerSubs: TransportSubscription[] = [];
   /** Agents whose command this machine has, reported in heartbeats. */
@@ -44,6 +43,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
     private readonly bus: Bus,
+    private readonly sessions: HeldSessions,
     tmux: TmuxClient,
     @Inject(REDACTOR) redactor: Redactor,
     private readonly metrics: PatchbayMetrics,
@@ -138,6 +138,12 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     return run.input(text, enter);
   }
 
+  async keys(sessionId: string, keys: string[]): Promise<InputResultV1> {
+    const run = this.running.get(sessionId);
+    if (!run) return { delivered: false, detail: `session ${sessionId} is waiting for a free slot; no keys pressed` };
+    return run.keys(keys);
+  }
+
   /** The session's pane now; not_found when its run is not an interactive one under way here. */
   async screen(sessionId: string): Promise<ScreenV1> {
     const screen = await this.running.get(sessionId)?.visibleScreen();
@@ -218,9 +224,10 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopping = true;
     clearInterval(this.heartbeat);
     for (const sub of this.runnerSubs) sub.unsubscribe();
-    for (const subs of this.sessionSubs.values()) for (const sub of subs) sub.unsubscribe();
-    this.sessionSubs.clear();
-    for (const run of [...this.running.values(), ...this.waiting]) run.detach();
+    for (const run of [...this.running.values(), ...this.waiting]) {
+      this.sessions.release(run.request.sessionId);
+      run.detach();
+    }
     if (this.running.size > 0) this.logger.log(`leaving ${this.running.size} run(s) live in tmux for the next runner`);
     this.announce(true);
     await this.bus.transport.flush();
@@ -327,20 +334,13 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.running.has(sessionId) || this.waiting.some((r) => r.request.sessionId === sessionId);
   }
 
-  /** Answers input, keys, control and screen requests addressed to the run's session. */
+  /** The session's input, keys, control and screen requests come here while its run is held (HeldSessionsController). */
   private hold(run: AgentRun): void {
-    const sessionId = run.request.sessionId;
-    this.sessionSubs.set(sessionId, [
-      this.bus.respond('session.*.input', (input) => this.input(sessionId, input.text, input.enter), { params: [sessionId] }),
-      this.bus.respond('session.*.keys', async ({ keys }) => (this.running.get(sessionId) ?? run).keys(keys), { params: [sessionId] }),
-      this.bus.respond('session.*.control', (control) => this.control(sessionId, control.action, control.by), { params: [sessionId] }),
-      this.bus.respond('session.*.screen', () => this.screen(sessionId), { params: [sessionId] }),
-    ]);
+    this.sessions.hold(run.request.sessionId);
   }
 
   private release(run: AgentRun): void {
-    for (const sub of this.sessionSubs.get(run.request.sessionId) ?? []) sub.unsubscribe();
-    this.sessionSubs.delete(run.request.sessionId);
+    this.sessions.release(run.request.sessionId);
   }
 }
 

@@ -12,3 +12,4 @@ export * from './internal-error';
 export * from './bus-exception.filter';
 export * from './bus-signer';
 export * from './nats-options';
+export * from './held-sessions';

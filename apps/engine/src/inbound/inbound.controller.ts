@@ -1,10 +1,14 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Controller, Inject, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { INBOUND_QUEUE, InboundQueue } from '@patchbay/bus';
 import { InboundService } from './inbound.service';
 
-/** Takes messages from the inbound queue while the engine runs; stops first on shutdown. */
-@Injectable()
-export class InboundConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+/**
+ * The engine's inbound handler: takes messages from the inbound queue (JetStream, or the
+ * in-process queue) while the engine runs, and stops first on shutdown. A queue consumer,
+ * not a bus subject, so it is started here rather than by a decorator.
+ */
+@Controller()
+export class InboundController implements OnApplicationBootstrap, OnModuleDestroy {
   private consuming?: { stop(): Promise<void> };
 
   constructor(
