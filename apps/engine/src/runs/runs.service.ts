@@ -78,9 +78,11 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
   queued(accepted: { taskId: string; sessionId: string }): void {
     withLogIds({ sessionId: accepted.sessionId, taskId: accepted.taskId }, () => {
       this.logger.log(`task ${accepted.taskId} queued in session ${accepted.sessionId}`);
-      // Started after the reply, so the sender learns its ids at once; the overview hears
-      // of the queued task before it hears of its run.
-      this.pending.track(this.summaries.changed(accepted.sessionId).then(() => this.dispatch(accepted.sessionId)));
+      // Started after the reply, so the sender learns its ids at once. The summary is read
+      // first (SessionSummaries keeps a session's reads in order), so the overview hears of
+      // the queued task before its run.
+      this.pending.track(this.summaries.changed(accepted.sessionId));
+      this.pending.track(this.dispatch(accepted.sessionId));
     });
   }
 
@@ -92,7 +94,7 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
     while (await this.store.claimSession(sessionId)) {
       const task = await this.store.oldestQueuedTask(sessionId);
       if (task) {
-        await this.summaries.changed(sessionId);
+        this.pending.track(this.summaries.changed(sessionId));
         return this.startRun(task);
       }
       await this.store.releaseSession(sessionId);
@@ -188,7 +190,7 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     this.bus.publish('session.*.events', event, [event.sessionId]);
     // Its task started, or it ended and the session is free (or the task queued again).
-    if (started || terminal) await this.summaries.changed(event.sessionId);
+    if (started || terminal) this.pending.track(this.summaries.changed(event.sessionId));
     if (terminal) this.pending.track(this.dispatch(event.sessionId));
   }
 

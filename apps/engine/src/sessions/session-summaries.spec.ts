@@ -91,6 +91,32 @@ describe('SessionSummaries', () => {
     expect(prompt).toBe('x'.repeat(199));
   });
 
+  it("reads one session's summaries one after the other, and covers changes told while a read waits with that read", async () => {
+    const reads: Array<() => void> = [];
+    let status: SessionEntity['status'] = 'idle';
+    const { publisher, store, bus } = summaries(async () => {
+      const seen = status;
+      await new Promise<void>((resolve) => reads.push(resolve));
+      return [{ session: session({ status: seen }), task: null, bindings: [] }];
+    });
+    const first = publisher.changed('s1s1');
+    await new Promise((resolve) => setImmediate(resolve));
+    // The first read is under way: what changes now needs a read of its own, one for all.
+    status = 'running';
+    const second = publisher.changed('s1s1');
+    const third = publisher.changed('s1s1');
+    expect(third).toBe(second);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.calls).toHaveLength(1);
+    reads.shift()!();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    reads.shift()!();
+    await second;
+    expect(store.calls).toHaveLength(2);
+    expect(bus.calls.map(([, [, summary]]) => (summary as SessionSummaryV1).status)).toEqual(['idle', 'running']);
+  });
+
   it('publishes nothing for a session that is not stored, and never throws when the store fails', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
