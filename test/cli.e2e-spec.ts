@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPatchbay as patchbay, removeScratch, scratchDir, writeConfig } from './support/patchbay-processes';
 import { describeWith, NATS_URL, POSTGRES_URL } from './support/services';
@@ -50,6 +51,11 @@ describe('patchbay CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown command "frobnicate"');
     expect(result.stderr).toContain('Usage: patchbay');
+  });
+
+  it("prints the version from Patchbay's package.json", async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(await patchbay(['--version'], { PATCHBAY_HOME: home })).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 });
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '@patchbay/config';
+import { ConfigError, loadConfig, patchbayVersion } from '@patchbay/config';
 import { ApiError, cliApiClient } from './cli/api-client';
 import { answerCommand, approvalsCommand } from './cli/approvals.command';
 import { attachCommand } from './cli/attach.command';
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const [command, ...rest] = positionals;
   if (values.version) {
-    process.stdout.write(`${require('../../../package.json').version}\n`);
+    process.stdout.write(`${patchbayVersion()}\n`);
     return 0;
   }
   if (values.help || !command || command === 'help') {

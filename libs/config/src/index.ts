@@ -2,3 +2,4 @@ export * from './config.constants';
 export * from './config.loader';
 export * from './config.module';
 export * from './config.schema';
+export * from './install-root';

@@ -3,7 +3,8 @@ import type { Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { patchbayRoot } from '@patchbay/config';
 import { Public } from '../auth/route-access.decorator';
 
 /**
@@ -26,13 +27,6 @@ const TYPES: Record<string, string> = {
   woff2: 'font/woff2',
 };
 
-/** The built dashboard (`npm run build` writes dist/web), found from the project's root. */
-function webRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'dist', 'web');
-}
-
 /**
  * Serves the web dashboard (apps/gateway/web, built by Vite). Static and secret-free: the
  * page only uses the public API, which checks every call.
@@ -40,7 +34,8 @@ function webRoot(): string {
 @Controller()
 @Public()
 export class DashboardController {
-  private readonly root = webRoot();
+  /** The built dashboard: `npm run build` writes dist/web. */
+  private readonly root = join(patchbayRoot(), 'dist', 'web');
   private index: string | null = null;
 
   @Get()
