@@ -38,7 +38,7 @@ type Send = (live: LivePatchbay, sessionId: string, chat: string, text: string) 
  * Two ways in. POST /api/messages to the session's chat is the real path: gateway → engine
  * (records the input) → runner → tmux paste, replying once the pane changed. `tmux send-keys`
  * by the bench types straight into the pane: the output half alone (pipe-pane → fs.watch →
- * screen settle → engine stores → SSE), and numbers even when the first path fails.
+ * screen → engine stores → SSE), and numbers even when the first path fails.
  */
 const INPUTS: Array<{ via: string; send: Send }> = [
   {
@@ -93,7 +93,7 @@ export async function benchTerminalInput(): Promise<TerminalInputResult[]> {
           input.push(performance.now() - start);
           const event = await follower.waitFor((e) => screenShows(e, program.echoed(n)), 10_000, from);
           echo.push(event.receivedAt - start);
-          // Past the screen's settle time, so each message starts from a quiet pane.
+          // Past the screen's settle time (150 ms), so each message starts from a quiet pane.
           await delay(300);
         }
         results.push({
