@@ -52,6 +52,25 @@ describe('TerminalScreen', () => {
     expect(screen.changes('all')).toBe('-----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBgkq\n');
   });
 
+  it('sends only the new line once the scrollback is full and its oldest rows go', async () => {
+    await screen.write(Array.from({ length: 6_000 }, (_, i) => `line ${i}\r\n`).join(''));
+    screen.changes('all');
+    await screen.write('one more\r\n');
+    expect(screen.changes('finished')).toBe('one more\n');
+    await screen.write('and another\r\n$ ');
+    expect(screen.changes('finished')).toBe('and another\n');
+    expect(screen.changes('all')).toBe('$ \n');
+  });
+
+  it('shows a full-screen program on its own screen, and only what comes after once it leaves', async () => {
+    await screen.write('before\r\n$ ');
+    screen.changes('all');
+    await screen.write('\x1b[?1049h\x1b[Hmenu\r\n> pick');
+    expect(screen.changes('all')).toBe('menu\n> pick\n');
+    await screen.write('\x1b[?1049lafter\r\n$ ');
+    expect(screen.changes('all')).toBe('$ after\n$ \n');
+  });
+
   it('keeps the last rows as the terminal shows them, for prompts and the final event', async () => {
     await screen.write('a\r\nb\r\nAllow? (y/n) ');
     expect(screen.tail(2)).toBe('b\nAllow? (y/n) ');
