@@ -86,9 +86,9 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
       ['program', 'input via', 'messages', 'input call p50 ms', 'input call p95 ms', 'echo in SSE p50 ms', 'echo in SSE p95 ms'],
       input.map((r) => [r.program, r.via, r.failure ? 'failed*' : String(r.messages), ms(r.inputP50), ms(r.inputP95), ms(r.echoP50), ms(r.echoP95)]),
     );
-    console.log('\nBoth times from the start of the input call. The POST replies once the pane changed (polled every');
-    console.log('50 ms); the echo goes out once the screen was quiet for 150 ms, which dominates. `tmux send-keys` is');
-    console.log('the bench typing into the pane itself: the output half alone.');
+    console.log('\nBoth times from the start of the input call. The POST replies once the runner drew the pane\'s change;');
+    console.log('the echoed line goes out ~4 ms after its burst of pane writes (finished lines do not wait for the');
+    console.log('screen to settle). `tmux send-keys` is the bench typing into the pane itself: the output half alone.');
     for (const r of input.filter((r) => r.failure)) console.log(`* ${r.program} via ${r.via}: ${r.failure}`);
   },
 

@@ -105,6 +105,13 @@ export class LivePatchbay {
     return (await response.json()) as Accepted;
   }
 
+  /** POST of a JSON body that must answer `status`; resolves with the reply's JSON. */
+  async postJson<T>(path: string, body: unknown, status = 200): Promise<T> {
+    const response = await fetch(`${this.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (response.status !== status) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  }
+
   /** GET that must answer 200. */
   async get<T>(path: string): Promise<T> {
     const response = await fetch(`${this.baseUrl}${path}`);

@@ -35,10 +35,12 @@ const PROGRAMS: Program[] = [
 type Send = (live: LivePatchbay, sessionId: string, chat: string, text: string) => Promise<void>;
 
 /**
- * Two ways in. POST /api/messages to the session's chat is the real path: gateway → engine
- * (records the input) → runner → tmux paste, replying once the pane changed. `tmux send-keys`
+ * Three ways in. POST /api/messages to the session's chat is the chat path: gateway → engine
+ * (identifies the sender, records the input) → runner → tmux paste, replying once the pane
+ * changed. POST /api/sessions/:id/input is the dashboard's terminal tab: gateway → engine
+ * (checks the role, audits) → runner → tmux paste. `tmux send-keys`
  * by the bench types straight into the pane: the output half alone (pipe-pane → fs.watch →
- * screen settle → engine stores → SSE), and numbers even when the first path fails.
+ * screen → engine stores → SSE), and numbers even when the first path fails.
  */
 const INPUTS: Array<{ via: string; send: Send }> = [
   {
@@ -46,6 +48,13 @@ const INPUTS: Array<{ via: string; send: Send }> = [
     send: async (live, _sessionId, chat, text) => {
       const accepted = await live.post(text, chat);
       if (accepted.taskId !== null) throw new Error(`not typed into the live session: it became task ${accepted.taskId}`);
+    },
+  },
+  {
+    via: 'POST /api/sessions/:id/input',
+    send: async (live, sessionId, _chat, text) => {
+      const typed = await live.postJson<{ delivered: boolean; detail: string }>(`/api/sessions/${sessionId}/input`, { text });
+      if (!typed.delivered) throw new Error(`not typed into the live session: ${typed.detail}`);
     },
   },
   {
@@ -93,7 +102,7 @@ export async function benchTerminalInput(): Promise<TerminalInputResult[]> {
           input.push(performance.now() - start);
           const event = await follower.waitFor((e) => screenShows(e, program.echoed(n)), 10_000, from);
           echo.push(event.receivedAt - start);
-          // Past the screen's settle time, so each message starts from a quiet pane.
+          // Past the screen's settle time (150 ms), so each message starts from a quiet pane.
           await delay(300);
         }
         results.push({

@@ -178,7 +178,7 @@ export class AgentRun {
     this.send([{ type: 'status', state: 'started', text: `started agent ${request.agent} in tmux session ${this.tmuxSession} on runner ${this.deps.runnerId}` }], 0);
     if (this.interactive && request.prompt.trim()) {
       // Typed too early, a program that is still starting would echo it twice or lose it.
-      await changedWithin(join(this.journal.dir, RUN_FILES.pane), 0, PROGRAM_READY_MS);
+      await this.screen!.grewPast(0, PROGRAM_READY_MS);
       await this.input(request.prompt);
     }
   }
@@ -323,7 +323,8 @@ export class AgentRun {
       } catch (error) {
         return { delivered: false, detail: `could not type into ${this.tmuxSession}: ${(error as Error).message}` };
       }
-      if (await changedWithin(pane, before, INPUT_CONFIRM_MS)) {
+      // Woken by the run's own pane watching as the bytes are drawn, not by polling.
+      if (await this.screen!.grewPast(before, INPUT_CONFIRM_MS)) {
         return { delivered: true, detail: attempt === 1 ? 'typed into the session' : 'typed into the session (second try)' };
       }
     }
@@ -493,12 +494,4 @@ async function size(file: string): Promise<number> {
     (s) => s.size,
     () => 0,
   );
-}
-
-async function changedWithin(file: string, before: number, ms: number): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
-    if ((await size(file)) > before) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
 }

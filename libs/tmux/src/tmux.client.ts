@@ -109,9 +109,9 @@ export class TmuxClient {
    * multi-line message is not run line by line), then presses Enter unless told not to.
    */
   async paste(session: string, text: string, buffer: string, enter = true): Promise<void> {
-    await this.exec(['load-buffer', '-b', buffer, '-'], text);
-    await this.exec(['paste-buffer', '-p', '-d', '-b', buffer, '-t', `=${session}:`]);
-    if (enter) await this.sendKeys(session, ['Enter']);
+    const target = `=${session}:`;
+    // One tmux command line: each tmux process costs milliseconds, and typed input waits for them.
+    await this.exec(['load-buffer', '-b', buffer, '-', ';', 'paste-buffer', '-p', '-d', '-b', buffer, '-t', target, ...(enter ? [';', 'send-keys', '-t', target, 'Enter'] : [])], text);
   }
 
   /** Key names as tmux knows them: `C-c`, `Enter`, `Escape`, `Up`… */

@@ -164,6 +164,17 @@ describe('ChatRenderer', () => {
       expect(t.transport.violations()).toEqual([]);
     });
 
+    it('coalesces a terminal’s screen lines, events a few ms apart, into one message', async () => {
+      const t = setup('live', { rateBudget: { perChat: 4, windowMs: 10_000 } });
+      const text = lines(80);
+      await stream(t.clock, t.renderer, t.run, text, 12, 5); // 160 events in 0.8 s
+      t.renderer.push(t.run.final(text));
+      await t.done();
+      expect(t.shown()).toEqual([text.trimEnd()]);
+      expect(t.calls().length).toBeLessThanOrEqual(2);
+      expect(t.transport.violations()).toEqual([]);
+    });
+
     it('never sends an edit that would show what the message already shows', async () => {
       const t = setup('live');
       t.renderer.push(t.run.text('Hello'));
