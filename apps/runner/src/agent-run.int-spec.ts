@@ -65,7 +65,7 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     const profile: AgentProfile = { command: 'bash', args: ['-c', script, 'agent', '{prompt}'], env: {}, passEnv: [], mode: 'text', ...extra };
     const events: OutputEventV1[] = [];
     const journal = await RunJournal.create(join(root, request.runId), { request, runnerId: 'runner-test', acceptedAt: new Date().toISOString() });
-    const run = new AgentRun(journal, profile, { tmux, runnerId: 'runner-test', redactor, publish: (event) => events.push(event), askApproval: noApprovals });
+    const run = new AgentRun(journal, profile, { tmux, runnerId: 'runner-test', redactor, publish: (event) => events.push(event), askApproval: noApprovals, paneChanged: () => undefined });
     runs.push(run);
     await run.start({ cwd: root, publish: async () => null });
     return { run, request, events, journal, profile, session: `pb-${request.sessionId}` };
@@ -248,7 +248,7 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
       started.run.detach();
       const [found] = (await RunJournal.unfinished(root)).filter((f) => f.journal.request.runId === started.request.runId);
       const events: OutputEventV1[] = [];
-      const run = new AgentRun(found.journal, started.profile, { tmux, runnerId: 'runner-two', redactor, publish: (e) => events.push(e), askApproval: noApprovals }, found.batches);
+      const run = new AgentRun(found.journal, started.profile, { tmux, runnerId: 'runner-two', redactor, publish: (e) => events.push(e), askApproval: noApprovals, paneChanged: () => undefined }, found.batches);
       runs.push(run);
       await run.adopt(found.batches, engineLastSeq, { cwd: root, publish: async () => null });
       return { run, events };

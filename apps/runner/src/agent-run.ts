@@ -16,8 +16,11 @@ import { envScript, RUN_FILES, runScript, scriptCommand, terminalScript } from '
 import { HeldFinal, JournalBatch, RunJournal } from './run-journal';
 import { APPROVAL_REASK_MS, APPROVAL_RETRY_MS } from './runner.constants';
 import { RunTimers } from './run-timers';
+import { Throttle } from './throttle';
 import { PublishError, Published, RunOutcome, Workspace } from './workspaces';
 
+/** Pane-change hints go out at most this often per session (screen watchers then ask for the screen). */
+const PANE_HINT_MS = 25;
 /** A safety net only: fs.watch normally reports every write at once. */
 const RESCAN_MS = 2_000;
 /** Terminal mode: how long to wait for a program's first output before typing the prompt. */
@@ -33,6 +36,8 @@ export interface RunDeps {
   publish: (event: OutputEventV1) => void;
   /** The engine's answer to an approval ask (approval.ask). */
   askApproval: AskApproval;
+  /** The session's pane changed (terminal mode, bridges): a hint for screen watchers. */
+  paneChanged: (sessionId: string) => void;
 }
 
 /** What a run needs of its workspace: where to work, and publishing the work at the end. */
@@ -67,6 +72,8 @@ export class AgentRun {
   /** Set for terminal mode and bridges: the screen the output comes from. */
   private readonly screen?: ScreenOutput;
   private readonly timers: RunTimers;
+  /** Terminal mode and bridges: tells screen watchers the pane changed. */
+  private readonly paneHint?: Throttle;
   private watcher?: FSWatcher;
   private rescan?: NodeJS.Timeout;
   private workspace?: RunWorkspace;
@@ -101,7 +108,8 @@ export class AgentRun {
     const { agent } = journal.request;
     if (this.interactive) {
       const onSettled = () => this.prompts?.look((lines) => this.screen!.tail(lines));
-      this.output = this.screen = new ScreenOutput(journal.dir, { bridged: this.bridged, agent, tmuxSession: this.tmuxSession, onSettled }, sink);
+      const hint = (this.paneHint = new Throttle(PANE_HINT_MS, () => deps.paneChanged(journal.request.sessionId)));
+      this.output = this.screen = new ScreenOutput(journal.dir, { bridged: this.bridged, agent, tmuxSession: this.tmuxSession, onSettled, onDrawn: () => hint.call() }, sink);
     } else {
       this.output = new StreamOutput(journal.dir, profile.mode === 'structured' ? profile.format! : 'text', agent, !!profile.worktree?.push, sink);
     }
@@ -457,6 +465,7 @@ export class AgentRun {
     this.watcher?.close();
     clearInterval(this.rescan);
     this.timers.clear();
+    this.paneHint?.cancel();
     this.output.close();
   }
 

@@ -57,6 +57,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
       redactor,
       publish: (event) => this.bus.publish('session.*.output', event, [event.sessionId]),
       askApproval: (ask) => this.bus.request('approval.ask', ask),
+      paneChanged: (sessionId) => this.bus.publish('session.*.pane', { sessionId }, [sessionId]),
     };
   }
 

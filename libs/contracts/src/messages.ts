@@ -184,6 +184,10 @@ export const RunnerHeartbeatV1 = z.object({
 });
 export type RunnerHeartbeatV1 = z.infer<typeof RunnerHeartbeatV1>;
 
+/** Names a session, for events that carry nothing else. */
+export const SessionRefV1 = z.object({ sessionId: id });
+export type SessionRefV1 = z.infer<typeof SessionRefV1>;
+
 /** Text for a live session: typed into a terminal-mode agent. */
 export const SessionInputV1 = z.object({
   text: textField().min(1).max(MAX_INBOUND_TEXT),

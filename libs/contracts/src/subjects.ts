@@ -62,6 +62,8 @@ export const contracts = {
   'sessions.type': request(t.SessionTypeV1, m.InputResultV1, SIGNED),
   /** What a live terminal session's pane shows now (the dashboard's terminal view), answered by its runner. */
   'session.*.screen': request(m.Empty, m.ScreenV1),
+  /** The pane of a live terminal session changed (no content): screen watchers ask `session.*.screen` now rather than at their next poll. */
+  'session.*.pane': event(m.SessionRefV1),
   /** The tmux sessions on runner `*` (for the tmux bridge's /tmux). */
   'runner.*.tmux': request(m.Empty, m.TmuxSessionsV1),
   /** Stop or kill a live session's run, answered by the runner that holds it. */

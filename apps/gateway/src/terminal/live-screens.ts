@@ -31,4 +31,10 @@ export class LiveScreens {
       throw error;
     }
   }
+
+  /** The runner's hint that the session's pane changed (`session.*.pane`). */
+  changes(sessionId: string, changed: () => void): () => void {
+    const subscription = this.bus.subscribe('session.*.pane', () => changed(), { params: [sessionId] });
+    return () => subscription.unsubscribe();
+  }
 }

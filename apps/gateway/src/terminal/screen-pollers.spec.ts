@@ -35,14 +35,27 @@ function watcher(): ScreenWatcher & { seen: string[] } {
 }
 
 describe('ScreenPollers', () => {
-  /** A source answering the given screens in order, then the last one again. */
+  /**
+   * A source answering the given screens in order, then the last one again; `hint()` is the
+   * runner saying the pane changed, `asked()` the screen requests so far.
+   */
   function source(...answers: Array<ScreenV1 | Error>) {
-    return strictDouble<ScreenSource>('ScreenSource', {
+    const hints = new Set<() => void>();
+    const double = strictDouble<ScreenSource>('ScreenSource', {
       screen: async () => {
         const next = answers.length > 1 ? answers.shift()! : answers[0];
         if (next instanceof Error) throw next;
         return next;
       },
+      changes: (_sessionId: string, changed: () => void) => {
+        hints.add(changed);
+        return () => hints.delete(changed);
+      },
+    });
+    return Object.assign(double, {
+      asked: () => double.calls.filter(([name]) => name === 'screen'),
+      hint: () => hints.forEach((changed) => changed()),
+      hinting: () => hints.size,
     });
   }
 
@@ -55,10 +68,33 @@ describe('ScreenPollers', () => {
     pollers.watch('sess0001', b);
     await settle();
     for (let i = 0; i < 4; i++) await clock.tick();
-    expect(runner.calls).toHaveLength(5);
-    expect(runner.calls.every(([, args]) => args[0] === 'sess0001')).toBe(true);
+    expect(runner.asked()).toHaveLength(5);
+    expect(runner.asked().every(([, args]) => args[0] === 'sess0001')).toBe(true);
     expect(a.seen).toEqual(['$@0', '$ l@3', '$ ls@4']);
     expect(b.seen).toEqual(a.seen);
+  });
+
+  it('asks at once when the runner hints a pane change, without waiting for the next tick', async () => {
+    const clock = new ManualPause();
+    const runner = source(screen('$'), screen('$ l', 3));
+    const pollers = new ScreenPollers(runner, clock.pause);
+    const a = watcher();
+    pollers.watch('sess0001', a);
+    await settle();
+    expect(a.seen).toEqual(['$@0']);
+    runner.hint();
+    await settle();
+    expect(a.seen).toEqual(['$@0', '$ l@3']);
+    expect(runner.asked()).toHaveLength(2);
+  });
+
+  it('stops listening for hints with the poll', async () => {
+    const clock = new ManualPause();
+    const runner = source(screen('$'));
+    const stop = new ScreenPollers(runner, clock.pause).watch('sess0001', watcher());
+    expect(runner.hinting()).toBe(1);
+    stop();
+    expect(runner.hinting()).toBe(0);
   });
 
   it('hands a watcher who joins a running poll the latest screen at once', async () => {
@@ -86,13 +122,13 @@ describe('ScreenPollers', () => {
     expect(pollers.polled).toEqual([]);
     await clock.tick();
     await clock.tick();
-    expect(runner.calls).toHaveLength(2);
+    expect(runner.asked()).toHaveLength(2);
     expect(clock.waiting).toBe(0);
 
     const again = watcher();
     pollers.watch('sess0001', again);
     await settle();
-    expect(runner.calls).toHaveLength(3);
+    expect(runner.asked()).toHaveLength(3);
     expect(again.seen).toEqual(['one@0']);
   });
 

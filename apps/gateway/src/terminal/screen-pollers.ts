@@ -2,12 +2,17 @@ import { Logger } from '@nestjs/common';
 import { ScreenV1 } from '@patchbay/contracts';
 import { NoLiveTerminalError } from './live-screens';
 
-/** How often a watched session's runner is asked for its screen. */
+/**
+ * How often a watched session's runner is asked for its screen when it says nothing: it
+ * hints each pane change (`changes`), and the screen is asked at once then.
+ */
 export const SCREEN_POLL_MS = 250;
 
 export interface ScreenSource {
   /** Throws NoLiveTerminalError once nobody holds the session or its run ended. */
   screen(sessionId: string): Promise<ScreenV1>;
+  /** Calls `changed` whenever the session's pane changes; the function returned stops that. */
+  changes(sessionId: string, changed: () => void): () => void;
 }
 
 /** Waits `ms`, or less when `signal` aborts (a manual clock in tests). */
@@ -84,6 +89,11 @@ class SessionPoll {
   private readonly watchers = new Set<ScreenWatcher>();
   private readonly stop = new AbortController();
   private last?: ScreenV1;
+  /** Ends the current pause early: the pane changed. */
+  private wake?: () => void;
+  /** A change was hinted while the screen was being asked: ask again at once. */
+  private hinted = false;
+  private readonly unhint: () => void;
 
   constructor(
     private readonly sessionId: string,
@@ -92,6 +102,10 @@ class SessionPoll {
     private readonly everyMs: number,
     private readonly onStop: () => void,
   ) {
+    this.unhint = source.changes(sessionId, () => {
+      this.hinted = true;
+      this.wake?.();
+    });
     void this.run();
   }
 
@@ -108,12 +122,14 @@ class SessionPoll {
   private halt(): void {
     if (this.stop.signal.aborted) return;
     this.stop.abort();
+    this.unhint();
     this.onStop();
   }
 
   private async run(): Promise<void> {
     const { signal } = this.stop;
     while (!signal.aborted) {
+      this.hinted = false;
       try {
         const screen = await this.source.screen(this.sessionId);
         if (signal.aborted) return;
@@ -131,7 +147,20 @@ class SessionPoll {
         // A slow or restarting runner: asked again at the next tick.
         this.logger.warn(`session ${this.sessionId}: screen: ${(error as Error).message}`);
       }
-      await this.pause(this.everyMs, signal);
+      if (!this.hinted) await this.pauseUnlessHinted(signal);
+    }
+  }
+
+  private async pauseUnlessHinted(signal: AbortSignal): Promise<void> {
+    const early = new AbortController();
+    this.wake = () => early.abort();
+    const stopped = () => early.abort();
+    signal.addEventListener('abort', stopped, { once: true });
+    try {
+      await this.pause(this.everyMs, early.signal);
+    } finally {
+      signal.removeEventListener('abort', stopped);
+      this.wake = undefined;
     }
   }
 }

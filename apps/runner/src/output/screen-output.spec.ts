@@ -16,6 +16,7 @@ describe('ScreenOutput', () => {
   let dir: string;
   let sent: Sent[];
   let settled: number;
+  let drawn: number;
   let wake: () => void;
   const outputs: ScreenOutput[] = [];
 
@@ -23,6 +24,7 @@ describe('ScreenOutput', () => {
     dir = mkdtempSync(join(tmpdir(), 'pb-screen-'));
     sent = [];
     settled = 0;
+    drawn = 0;
     wake = () => undefined;
   });
 
@@ -43,7 +45,7 @@ describe('ScreenOutput', () => {
       },
       touched: () => undefined,
     });
-    const created = new ScreenOutput(dir, { bridged: false, agent: 'term', tmuxSession: 'pb-s', onSettled: () => (settled++, wake()) }, sink);
+    const created = new ScreenOutput(dir, { bridged: false, agent: 'term', tmuxSession: 'pb-s', onSettled: () => (settled++, wake()), onDrawn: () => drawn++ }, sink);
     outputs.push(created);
     return created;
   }
@@ -60,6 +62,8 @@ describe('ScreenOutput', () => {
     screen.follow(0);
     print('$ echo hi\r\nhi\r\n$ ');
     await screen.read(false);
+    // Screen watchers hear of the change as soon as it is drawn, before any line goes out.
+    expect(drawn).toBe(1);
     await until(() => sent.length === 1);
     expect(sent).toEqual([{ text: '$ echo hi\nhi\n', offset: size() }]);
     expect(settled).toBe(0);

@@ -21,6 +21,8 @@ export interface ScreenOutputOptions {
   tmuxSession: string;
   /** The screen has settled after a change (prompt patterns look at it then). */
   onSettled: () => void;
+  /** Pane output was drawn: watchers of the screen may look now. */
+  onDrawn: () => void;
 }
 
 /**
@@ -75,6 +77,7 @@ export class ScreenOutput implements RunOutput {
     await this.screen.write(data);
     this.drawn = this.pane!.position;
     this.growth.drawn(this.drawn);
+    this.options.onDrawn();
     if (atEnd) return this.settled();
     this.burstSince ??= Date.now();
     this.burstTimer = setTimeout(() => this.burst(), Math.max(0, Math.min(SCREEN_BURST_MS, this.burstSince + SCREEN_BURST_MAX_MS - Date.now())));
