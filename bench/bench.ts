@@ -118,6 +118,8 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
       ['page loads', 'first paint p50 ms', 'first paint p95 ms', 'sessions shown p50 ms', 'sessions shown p95 ms', 'output events', 'event → page p50 ms', 'event → page p95 ms'],
       [[String(d.loads), ms(d.firstPaintP50), ms(d.firstPaintP95), ms(d.overviewP50), ms(d.overviewP95), String(d.events), ms(d.eventToPageP50), ms(d.eventToPageP95)]],
     );
+    console.log('\nThe terminal tab of a live bash: a key pressed in xterm → its echo in xterm\n');
+    printTable(['keys', 'key → echo p50 ms', 'key → echo p95 ms'], [[String(d.keys), ms(d.keyToEchoP50), ms(d.keyToEchoP95)]]);
     console.log('\nTimes of a load are from navigation start; "event → page" from the runner stamping the event to its');
     console.log('text in the page (a MutationObserver), both wall clock on this machine.');
   },

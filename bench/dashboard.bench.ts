@@ -16,6 +16,9 @@ export interface DashboardResult {
   events: number;
   eventToPageP50: number;
   eventToPageP95: number;
+  keys: number;
+  keyToEchoP50: number;
+  keyToEchoP95: number;
 }
 
 /**
@@ -31,7 +34,8 @@ export async function benchDashboard(): Promise<DashboardResult> {
       'agents:',
       `  quick: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(GATED_AGENT)}] }`,
       `  ticker: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TICKER_AGENT)}], env: { TICKS: "${TICKS}" } }`,
-      'routing: { rules: [{ name: ticker, match: { chat: ticker }, agents: [ticker] }] }',
+      `  shell: { command: bash, args: [--norc, --noprofile, -i], mode: terminal, env: { PS1: "pb$ ", HISTFILE: /dev/null } }`,
+      'routing: { rules: [{ name: ticker, match: { chat: ticker }, agents: [ticker] }, { name: shell, match: { chat: shell }, agents: [shell] }] }',
     ].join('\n'),
   });
   const browser = new TestBrowser(live.dir);
@@ -40,6 +44,7 @@ export async function benchDashboard(): Promise<DashboardResult> {
     for (let i = 0; i < 5; i++) await live.post(`session ${i}`);
     const loads = await firstPaints(browser, live.baseUrl);
     const latencies = await eventToPage(browser, live);
+    const keys = await keyToEcho(browser, live);
     return {
       loads: LOADS,
       firstPaintP50: percentile(loads.paint, 50),
@@ -49,6 +54,9 @@ export async function benchDashboard(): Promise<DashboardResult> {
       events: latencies.length,
       eventToPageP50: percentile(latencies, 50),
       eventToPageP95: percentile(latencies, 95),
+      keys: keys.length,
+      keyToEchoP50: percentile(keys, 50),
+      keyToEchoP95: percentile(keys, 95),
     };
   } finally {
     await browser.stop();
@@ -105,4 +113,35 @@ async function eventToPage(browser: TestBrowser, live: LivePatchbay): Promise<nu
   await page.context().close();
   // A tick printed before the page watched came from the transcript: not a live one.
   return [...stamped].filter(([n, at]) => seen[n] !== undefined && at >= started).map(([n, at]) => seen[n] - at);
+}
+
+const KEYS = 20;
+
+/** In the page: whether the prompt line shows at least `count` x's (a function, not a string: the page's CSP refuses eval). */
+function xsShown(count: number): boolean {
+  const rows = (globalThis as unknown as { document: { querySelector(selector: string): { textContent: string | null } | null } }).document.querySelector('.xterm-rows');
+  return (rows?.textContent?.match(/pb\$ (x+)/)?.[1].length ?? 0) >= count;
+}
+
+/**
+ * The terminal tab of a live `bash -i`: from a key pressed in xterm to its echo in xterm
+ * (the page types it over the API, the runner's pane changes, the screen stream brings it).
+ */
+async function keyToEcho(browser: TestBrowser, live: LivePatchbay): Promise<number[]> {
+  const page = await browser.page();
+  const accepted = await live.post('echo ready', 'shell');
+  for (let i = 0; i < 100 && (await fetch(`${live.baseUrl}/api/sessions/${accepted.sessionId}/screen`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  await page.goto(`${live.baseUrl}/#/session/${accepted.sessionId}`);
+  await page.getByRole('tab', { name: 'Terminal' }).click();
+  await page.getByText('Live: what you type goes into the session.').waitFor();
+  await page.locator('.terminal .xterm').click();
+  const times: number[] = [];
+  for (let i = 1; i <= KEYS; i++) {
+    const start = performance.now();
+    await page.keyboard.type('x');
+    await page.waitForFunction(xsShown, i);
+    times.push(performance.now() - start);
+  }
+  await page.context().close();
+  return times;
 }
