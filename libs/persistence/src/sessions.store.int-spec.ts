@@ -35,27 +35,34 @@ describeWith(['postgres'], 'SessionsStore', () => {
   describe('claims', () => {
     it('lets one claim a session until it is released', async () => {
       const { sessionId } = await stores.inbound.acceptInbound(inboundMessage(), route('demo'));
-      expect(await stores.sessions.claimSession(sessionId)).toBe(true);
+      expect(await stores.sessions.claimQueuedSession(sessionId)).toBe(true);
       expect((await stores.sessions.session(sessionId))?.status).toBe('running');
-      expect(await stores.sessions.claimSession(sessionId)).toBe(false);
+      expect(await stores.sessions.claimQueuedSession(sessionId)).toBe(false);
       await stores.sessions.releaseSession(sessionId);
       expect((await stores.sessions.session(sessionId))?.status).toBe('idle');
-      expect(await stores.sessions.claimSession(sessionId)).toBe(true);
+      expect(await stores.sessions.claimQueuedSession(sessionId)).toBe(true);
     });
 
     it('grants a session to exactly one of several concurrent claims', async () => {
       const { sessionId } = await stores.inbound.acceptInbound(inboundMessage(), route('demo'));
-      const claims = await Promise.all(Array.from({ length: 6 }, () => stores.sessions.claimSession(sessionId)));
+      const claims = await Promise.all(Array.from({ length: 6 }, () => stores.sessions.claimQueuedSession(sessionId)));
       expect(claims.filter(Boolean)).toHaveLength(1);
     });
 
+    it('does not claim a session with nothing queued', async () => {
+      const { sessionId, taskId } = await stores.inbound.acceptInbound(inboundMessage(), route('demo'));
+      await stores.tasks.finishTask(taskId, 'done', null);
+      expect(await stores.sessions.claimQueuedSession(sessionId)).toBe(false);
+      expect((await stores.sessions.session(sessionId))?.status).toBe('idle');
+    });
+
     it('does not claim a session that does not exist', async () => {
-      expect(await stores.sessions.claimSession(newId())).toBe(false);
+      expect(await stores.sessions.claimQueuedSession(newId())).toBe(false);
     });
 
     it('lists the idle sessions that have queued tasks', async () => {
       const [queued, running, finished] = await Promise.all([1, 2, 3].map(() => stores.inbound.acceptInbound(inboundMessage(), route('demo'))));
-      await stores.sessions.claimSession(running.sessionId);
+      await stores.sessions.claimQueuedSession(running.sessionId);
       await stores.tasks.finishTask(finished.taskId, 'done', null);
       const mine = async () =>
         (await stores.sessions.idleSessionsWithQueuedTasks()).filter((id) => [queued, running, finished].some((r) => r.sessionId === id));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, QueryResult } from '@mikro-orm/postgresql';
 import { BindingV1, Delivery, KnownChatV1, SessionV1 } from '@patchbay/contracts';
 import { Database } from './database';
 import { BindingEntity, SessionEntity, SessionStatus, TaskEntity } from './entities';
@@ -23,11 +23,14 @@ export interface SessionOverview {
   bindings: BindingV1[];
 }
 
-/** The session a chat is bound to, if any, read in `em`. */
+/** The session a chat is bound to, if any, read in `em` (one statement: the binding joined to its session). */
 export async function sessionOfChatIn(em: EntityManager, chat: { channel: string; chatId: string | null }): Promise<SessionEntity | null> {
   if (!chat.chatId) return null;
-  const binding = await em.findOne(BindingEntity, { channel: chat.channel, chatId: chat.chatId });
-  return binding ? em.findOne(SessionEntity, binding.sessionId) : null;
+  const rows: Record<string, unknown>[] = await em.execute(
+    `select s.* from "session" s join "binding" b on b."session_id" = s."id" where b."channel" = ? and b."chat_id" = ?`,
+    [chat.channel, chat.chatId],
+  );
+  return rows.length > 0 ? em.map(SessionEntity, rows[0]) : null;
 }
 
 /** Sessions, who holds them, and the chats bound to them. Each call uses its own unit of work. */
@@ -111,14 +114,18 @@ export class SessionsStore {
     await this.database.em().nativeUpdate(SessionEntity, { id: sessionId }, { ...change, updatedAt: new Date() });
   }
 
-  /** Marks the session running if it was not; false when another run holds it. */
-  async claimSession(sessionId: string): Promise<boolean> {
-    const changed = await this.database.em().nativeUpdate(
-      SessionEntity,
-      { id: sessionId, status: { $ne: 'running' } },
-      { status: 'running', updatedAt: new Date() },
+  /**
+   * Marks the session running if it was not and has a queued task, in one statement; false
+   * when another run holds it or nothing is queued (so an idle session never flaps to running).
+   */
+  async claimQueuedSession(sessionId: string): Promise<boolean> {
+    const claimed = await this.database.em().getConnection().execute<QueryResult>(
+      `update "session" set "status" = 'running', "updated_at" = now()
+        where "id" = ? and "status" <> 'running' and exists (select 1 from "task" where "session_id" = ? and "status" = 'queued')`,
+      [sessionId, sessionId],
+      'run',
     );
-    return changed === 1;
+    return claimed.affectedRows === 1;
   }
 
   async releaseSession(sessionId: string): Promise<void> {

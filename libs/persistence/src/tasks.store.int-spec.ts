@@ -31,6 +31,15 @@ describeWith(['postgres'], 'TasksStore', () => {
       expect(task).toMatchObject({ status: 'done', error: null, finishedAt: expect.any(Date) });
     });
 
+    it('lets exactly one of several concurrent changes move a task, with one history row for it', async () => {
+      const { taskId } = await stores.inbound.acceptInbound(inboundMessage(), route('demo'));
+      const outcomes = ['done', 'failed', 'cancelled', 'blocked', 'done', 'failed'] as const;
+      const moved = await Promise.all(outcomes.map((status) => stores.tasks.finishTask(taskId, status, null, 'test:u1')));
+      expect(moved.filter(Boolean)).toHaveLength(1);
+      const closing = (await stores.tasks.taskHistory(taskId)).filter((h) => h.from === 'queued');
+      expect(closing).toEqual([expect.objectContaining({ to: (await stores.tasks.task(taskId))!.status, by: 'test:u1' })]);
+    });
+
     it('closes a running task, recording the error', async () => {
       const { taskId, sessionId } = await stores.inbound.acceptInbound(inboundMessage(), route('demo'));
       await stores.tasks.assignRun(taskId, 'run00001');

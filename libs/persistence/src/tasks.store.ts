@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { EntityManager } from '@mikro-orm/postgresql';
 import { BindingV1, newId, TaskStatus, TaskV1 } from '@patchbay/contracts';
 import { Database } from './database';
 import { TaskEntity, TaskTransitionEntity } from './entities';
@@ -65,10 +65,13 @@ export class TasksStore {
 
   /** How many of the session's tasks, older than this one, are queued or running: its place in line. */
   async tasksAhead(sessionId: string, taskId: string): Promise<number> {
-    const em = this.database.em();
-    const task = await em.findOne(TaskEntity, taskId);
-    if (!task) return 0;
-    return em.count(TaskEntity, { sessionId, id: { $ne: taskId }, createdAt: { $lt: task.createdAt }, status: { $in: ['running', 'queued'] } });
+    // One statement: the task's own row gives the time to count from (none: nothing ahead).
+    const rows: Array<{ ahead: number }> = await this.database.em().execute(
+      `select count(*)::int as "ahead" from "task" me join "task" t on t."session_id" = ? and t."id" <> me."id" and t."created_at" < me."created_at"
+        where me."id" = ? and t."status" in ('running', 'queued')`,
+      [sessionId, taskId],
+    );
+    return rows[0].ahead;
   }
 
   /** The task a running session is working on (running, or queued on a runner's line). */
@@ -123,17 +126,23 @@ export class TasksStore {
 
   /**
    * Moves a task from one of `from` to `to`, recording the change in its history. False
-   * when the task is in none of `from` (someone else moved it first).
+   * when the task is in none of `from` (someone else moved it first). One statement, so one
+   * round trip and atomic: the row is locked, changed and its history row written together.
    */
   private async transition(taskId: string, from: TaskStatus[], to: TaskStatus, reason: string | null, change: Partial<TaskEntity> = {}, by: string | null = null): Promise<boolean> {
-    return this.database.em().transactional(async (em) => {
-      const task = await em.findOne(TaskEntity, { id: taskId, status: { $in: from } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!task) return false;
-      em.create(TaskTransitionEntity, { taskId, fromStatus: task.status, toStatus: to, reason, by, at: new Date() });
-      em.assign(task, { ...change, status: to, updatedAt: new Date() });
-      await em.flush();
-      return true;
-    });
+    const em = this.database.em();
+    const properties = em.getMetadata().get(TaskEntity.name).properties as Record<string, { fieldNames: string[] }>;
+    const changes = Object.entries({ ...change, status: to, updatedAt: new Date() });
+    const sets = changes.map(([key]) => `"${properties[key].fieldNames[0]}" = ?`).join(', ');
+    const rows: Array<{ moved: number }> = await em.execute(
+      `with "old" as (select "id", "status" from "task" where "id" = ? and "status" in (${from.map(() => '?').join(', ')}) for update),
+            "moved" as (update "task" t set ${sets} from "old" where t."id" = "old"."id" returning "old"."status" as "from_status"),
+            "logged" as (insert into "task_transition" ("task_id", "from_status", "to_status", "at", "reason", "by")
+                         select ?, "from_status", ?, ?, ?, ? from "moved")
+       select count(*)::int as "moved" from "moved"`,
+      [taskId, ...from, ...changes.map(([, value]) => value), taskId, to, new Date(), reason, by],
+    );
+    return rows[0].moved === 1;
   }
 }
 

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { QueryResult } from '@mikro-orm/postgresql';
 import { OutputEventV1 } from '@patchbay/contracts';
 import { Database } from './database';
-import { SessionEntity, TranscriptEntryEntity } from './entities';
+import { TranscriptEntryEntity } from './entities';
 import { OPEN_TASK } from './tasks.store';
 
 /** A session's transcript: the output events of its runs, in seq order. Each call uses its own unit of work. */
@@ -16,25 +15,24 @@ export class TranscriptStore {
    * events) may still talk until its runner kills it, and its session has moved on.
    */
   async appendEvent(event: OutputEventV1): Promise<boolean> {
-    const em = this.database.em();
-    const inserted = await em.getConnection().execute<QueryResult>(
-      `insert into "transcript_entry" ("session_id", "seq", "task_id", "type", "event", "created_at")
-         select ?, ?, ?, ?, ?::jsonb, now()
-          where not exists (
-            select 1 from "task" t join "transcript_entry" e on e."session_id" = ? and e."task_id" = t."id"
-             where t."id" = ? and t."status" not in (${OPEN_TASK.map(() => '?').join(', ')})
-               and e."type" in ('final', 'error') and e."event"->>'runId' = ?)
-       on conflict ("session_id", "seq") do nothing`,
-      [event.sessionId, event.seq, event.taskId, event.type, JSON.stringify(event), event.sessionId, event.taskId, ...OPEN_TASK, event.runId],
-      'run',
+    // One statement: the entry, and the session's lastSeq raised (never lowered) when it was stored.
+    const rows: Array<{ stored: number }> = await this.database.em().execute(
+      `with "stored" as (
+         insert into "transcript_entry" ("session_id", "seq", "task_id", "type", "event", "created_at")
+           select ?, ?, ?, ?, ?::jsonb, now()
+            where not exists (
+              select 1 from "task" t join "transcript_entry" e on e."session_id" = ? and e."task_id" = t."id"
+               where t."id" = ? and t."status" not in (${OPEN_TASK.map(() => '?').join(', ')})
+                 and e."type" in ('final', 'error') and e."event"->>'runId' = ?)
+         on conflict ("session_id", "seq") do nothing
+         returning "seq"),
+       "raised" as (
+         update "session" set "last_seq" = "stored"."seq", "updated_at" = now() from "stored"
+          where "id" = ? and "last_seq" < "stored"."seq")
+       select count(*)::int as "stored" from "stored"`,
+      [event.sessionId, event.seq, event.taskId, event.type, JSON.stringify(event), event.sessionId, event.taskId, ...OPEN_TASK, event.runId, event.sessionId],
     );
-    if (inserted.affectedRows === 0) return false;
-    await em.nativeUpdate(
-      SessionEntity,
-      { id: event.sessionId, lastSeq: { $lt: event.seq } },
-      { lastSeq: event.seq, updatedAt: new Date() },
-    );
-    return true;
+    return rows[0].stored === 1;
   }
 
   async transcript(sessionId: string, after: number, limit: number): Promise<OutputEventV1[]> {

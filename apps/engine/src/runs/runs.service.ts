@@ -90,16 +90,15 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
   async dispatch(sessionId: string): Promise<void> {
     // Nothing queued: no claim, so a session that just went idle does not flap to running and
     // back (a task queued after this look dispatches itself).
-    if (!(await this.tasks.oldestQueuedTask(sessionId))) return;
-    while (await this.sessions.claimSession(sessionId)) {
+    while (await this.sessions.claimQueuedSession(sessionId)) {
       const task = await this.tasks.oldestQueuedTask(sessionId);
       if (task) {
         await this.summaries.changed(sessionId);
         return this.startRun(task);
       }
+      // Its task was taken between the claim and the look (cancelled, say). A task queued
+      // after the release is seen by the next claim, which would otherwise wait forever.
       await this.sessions.releaseSession(sessionId);
-      // A task queued between our look and the release would otherwise wait forever.
-      if (!(await this.tasks.oldestQueuedTask(sessionId))) return;
     }
   }
 
