@@ -32,6 +32,27 @@ describeWith(['postgres'], 'SessionsStore', () => {
     });
   });
 
+  describe('sessionOverviews', () => {
+    it('gives each session its latest task and its chats, filtered by the channel of either', async () => {
+      const chatId = `chat-${newId()}`;
+      const first = await stores.inbound.acceptInbound(inboundMessage({ chatId }), route('demo'));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = await stores.inbound.acceptInbound(inboundMessage({ chatId, text: 'then this' }), route('demo'));
+      await stores.sessions.bindChat('other', chatId, first.sessionId, 'final');
+      const [overview] = await stores.sessions.sessionOverviews({ id: first.sessionId, limit: 10 });
+      expect(overview.session).toMatchObject({ id: first.sessionId, agent: 'demo', createdAt: expect.any(Date) });
+      expect(overview.task).toMatchObject({ id: second.taskId, prompt: 'then this', createdAt: expect.any(Date), startedAt: null });
+      expect(overview.bindings).toEqual([
+        { channel: 'test', chatId, delivery: 'live' },
+        { channel: 'other', chatId, delivery: 'final' },
+      ]);
+      expect(await stores.sessions.sessionOverviews({ id: first.sessionId, channel: 'other', limit: 10 })).toHaveLength(1);
+      expect(await stores.sessions.sessionOverviews({ id: first.sessionId, channel: 'nowhere', limit: 10 })).toEqual([]);
+      const chatless = await stores.inbound.acceptInbound(inboundMessage(), route('demo'));
+      expect(await stores.sessions.sessionOverviews({ id: chatless.sessionId, channel: 'test', limit: 10 })).toHaveLength(1);
+    });
+  });
+
   describe('claims', () => {
     it('lets one claim a session until it is released', async () => {
       const { sessionId } = await stores.inbound.acceptInbound(inboundMessage(), route('demo'));

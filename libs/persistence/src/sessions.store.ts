@@ -164,12 +164,11 @@ export class SessionsStore {
   }
 
   /**
-   * The newest sessions that pass the filter, each with its latest task and its chats: three
-   * queries for the whole page (sessions, then the tasks and the bindings of all of them).
+   * The newest sessions that pass the filter, each with its latest task and its chats: one
+   * statement for the whole page (the task and the chats joined laterally, as JSON).
    */
   async sessionOverviews(filter: SessionFilter): Promise<SessionOverview[]> {
     const em = this.database.em();
-    const connection = em.getConnection();
     const where: string[] = [];
     const params: unknown[] = [];
     const holds = (condition: string, ...values: unknown[]) => {
@@ -180,32 +179,22 @@ export class SessionsStore {
     if (filter.status !== undefined) holds('s."status" = ?', filter.status);
     if (filter.agent !== undefined) holds('s."agent" = ?', filter.agent);
     if (filter.channel !== undefined) {
-      holds(
-        `(exists (select 1 from "binding" b where b."session_id" = s."id" and b."channel" = ?)
-          or (select t."channel" from "task" t where t."session_id" = s."id" order by t."created_at" desc, t."id" desc limit 1) = ?)`,
-        filter.channel,
-        filter.channel,
-      );
+      holds('(exists (select 1 from "binding" b where b."session_id" = s."id" and b."channel" = ?) or latest."channel" = ?)', filter.channel, filter.channel);
     }
-    const rows: Record<string, unknown>[] = await connection.execute(
-      `select s.* from "session" s ${where.length ? `where ${where.join(' and ')}` : ''} order by s."updated_at" desc, s."id" limit ?`,
+    const rows: Array<Record<string, unknown> & { latest_task: Record<string, unknown> | null; chats: BindingV1[] }> = await em.execute(
+      `select s.*, to_jsonb(latest) as "latest_task", chats."list" as "chats"
+         from "session" s
+         left join lateral (select t.* from "task" t where t."session_id" = s."id" order by t."created_at" desc, t."id" desc limit 1) latest on true
+         cross join lateral (select coalesce(json_agg(json_build_object('channel', b."channel", 'chatId', b."chat_id", 'delivery', b."delivery")
+                                                 order by b."created_at", b."id"), '[]') as "list"
+                               from "binding" b where b."session_id" = s."id") chats
+        ${where.length ? `where ${where.join(' and ')}` : ''} order by s."updated_at" desc, s."id" limit ?`,
       [...params, filter.limit],
     );
-    if (rows.length === 0) return [];
-    const sessions = rows.map((row) => em.map(SessionEntity, row));
-    const ids = sessions.map((session) => session.id);
-    const marks = ids.map(() => '?').join(', ');
-    const taskRows: Record<string, unknown>[] = await connection.execute(
-      `select distinct on (t."session_id") t.* from "task" t where t."session_id" in (${marks})
-        order by t."session_id", t."created_at" desc, t."id" desc`,
-      ids,
-    );
-    const latest = new Map(taskRows.map((row) => em.map(TaskEntity, row)).map((task) => [task.sessionId, task]));
-    const bindings = await em.find(BindingEntity, { sessionId: { $in: ids } }, { orderBy: { createdAt: 'asc', id: 'asc' } });
-    return sessions.map((session) => ({
-      session,
-      task: latest.get(session.id) ?? null,
-      bindings: bindings.filter((b) => b.sessionId === session.id).map((b) => ({ channel: b.channel, chatId: b.chatId, delivery: b.delivery })),
+    return rows.map(({ latest_task, chats, ...session }) => ({
+      session: em.map(SessionEntity, session),
+      task: latest_task ? em.map(TaskEntity, latest_task) : null,
+      bindings: chats,
     }));
   }
 }
