@@ -56,12 +56,12 @@ describeWith(['postgres'], 'SessionsStore', () => {
   describe('claims', () => {
     it('lets one claim a session until it is released', async () => {
       const { sessionId } = await stores.inbound.acceptInbound(inboundMessage(), route('demo'));
-      expect(await stores.sessions.claimQueuedSession(sessionId)).toBe(true);
+      expect(await stores.sessions.claimQueuedSession(sessionId)).toMatchObject({ id: sessionId, status: 'running' });
       expect((await stores.sessions.session(sessionId))?.status).toBe('running');
-      expect(await stores.sessions.claimQueuedSession(sessionId)).toBe(false);
+      expect(await stores.sessions.claimQueuedSession(sessionId)).toBeNull();
       await stores.sessions.releaseSession(sessionId);
       expect((await stores.sessions.session(sessionId))?.status).toBe('idle');
-      expect(await stores.sessions.claimQueuedSession(sessionId)).toBe(true);
+      expect(await stores.sessions.claimQueuedSession(sessionId)).toMatchObject({ id: sessionId, status: 'running' });
     });
 
     it('grants a session to exactly one of several concurrent claims', async () => {
@@ -73,12 +73,12 @@ describeWith(['postgres'], 'SessionsStore', () => {
     it('does not claim a session with nothing queued', async () => {
       const { sessionId, taskId } = await stores.inbound.acceptInbound(inboundMessage(), route('demo'));
       await stores.tasks.finishTask(taskId, 'done', null);
-      expect(await stores.sessions.claimQueuedSession(sessionId)).toBe(false);
+      expect(await stores.sessions.claimQueuedSession(sessionId)).toBeNull();
       expect((await stores.sessions.session(sessionId))?.status).toBe('idle');
     });
 
     it('does not claim a session that does not exist', async () => {
-      expect(await stores.sessions.claimQueuedSession(newId())).toBe(false);
+      expect(await stores.sessions.claimQueuedSession(newId())).toBeNull();
     });
 
     it('lists the idle sessions that have queued tasks', async () => {

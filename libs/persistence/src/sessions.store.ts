@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, QueryResult } from '@mikro-orm/postgresql';
+import { EntityManager } from '@mikro-orm/postgresql';
 import { BindingV1, Delivery, KnownChatV1, SessionV1 } from '@patchbay/contracts';
 import { Database } from './database';
 import { BindingEntity, SessionEntity, SessionStatus, TaskEntity } from './entities';
@@ -115,17 +115,19 @@ export class SessionsStore {
   }
 
   /**
-   * Marks the session running if it was not and has a queued task, in one statement; false
-   * when another run holds it or nothing is queued (so an idle session never flaps to running).
+   * Marks the session running if it was not and has a queued task, in one statement, and
+   * gives it as claimed; null when another run holds it or nothing is queued (so an idle
+   * session never flaps to running).
    */
-  async claimQueuedSession(sessionId: string): Promise<boolean> {
-    const claimed = await this.database.em().getConnection().execute<QueryResult>(
+  async claimQueuedSession(sessionId: string): Promise<SessionEntity | null> {
+    const em = this.database.em();
+    const rows: Record<string, unknown>[] = await em.execute(
       `update "session" set "status" = 'running', "updated_at" = now()
-        where "id" = ? and "status" <> 'running' and exists (select 1 from "task" where "session_id" = ? and "status" = 'queued')`,
+        where "id" = ? and "status" <> 'running' and exists (select 1 from "task" where "session_id" = ? and "status" = 'queued')
+        returning *`,
       [sessionId, sessionId],
-      'run',
     );
-    return claimed.affectedRows === 1;
+    return rows.length > 0 ? em.map(SessionEntity, rows[0]) : null;
   }
 
   async releaseSession(sessionId: string): Promise<void> {

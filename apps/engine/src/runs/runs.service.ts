@@ -8,7 +8,7 @@ import {
   RunRequestV1,
   runErrorEvent,
 } from '@patchbay/contracts';
-import { SessionsStore, TasksStore, TranscriptStore, TaskEntity } from '@patchbay/persistence';
+import { SessionEntity, SessionsStore, TasksStore, TranscriptStore, TaskEntity } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { ApprovalPolicy } from '../approvals/approval-policy';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
@@ -88,13 +88,14 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Starts the session's oldest queued task unless a run already holds the session. */
   async dispatch(sessionId: string): Promise<void> {
-    // Nothing queued: no claim, so a session that just went idle does not flap to running and
-    // back (a task queued after this look dispatches itself).
-    while (await this.sessions.claimQueuedSession(sessionId)) {
+    // Only a session with queued work is claimed, so one that just went idle does not flap to
+    // running and back (a task queued after the claim's look dispatches itself).
+    let claimed: SessionEntity | null;
+    while ((claimed = await this.sessions.claimQueuedSession(sessionId))) {
       const task = await this.tasks.oldestQueuedTask(sessionId);
       if (task) {
         await this.summaries.changed(sessionId);
-        return this.startRun(task);
+        return this.startRun(task, claimed);
       }
       // Its task was taken between the claim and the look (cancelled, say). A task queued
       // after the release is seen by the next claim, which would otherwise wait forever.
@@ -106,16 +107,16 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
    * Asks a runner to run the task. `again` repeats an earlier ask whose answer was lost
    * (the engine died): same run id, which a runner that already has the run recognises.
    */
-  private startRun(task: TaskEntity, again = false): Promise<void> {
+  private startRun(task: TaskEntity, session: SessionEntity, again = false): Promise<void> {
     const runId = again && task.runId ? task.runId : newId();
-    return withLogIds({ sessionId: task.sessionId, taskId: task.id, runId }, () => this.askForRun(task, runId, again));
+    return withLogIds({ sessionId: task.sessionId, taskId: task.id, runId }, () => this.askForRun(task, session, runId, again));
   }
 
-  private async askForRun(task: TaskEntity, runId: string, again: boolean): Promise<void> {
-    const session = await this.sessions.session(task.sessionId);
-    const nextSeq = (session?.lastSeq ?? 0) + 1;
+  /** `session`: the task's session as its claim (or the recovery sweep) read it, running. */
+  private async askForRun(task: TaskEntity, session: SessionEntity, runId: string, again: boolean): Promise<void> {
+    const nextSeq = session.lastSeq + 1;
     // Continue the agent's own conversation when the session already has one with this agent.
-    const resume = session?.agent === task.agent ? session.agentSessionId : null;
+    const resume = session.agent === task.agent ? session.agentSessionId : null;
     await this.tasks.assignRun(task.id, runId);
     const request = {
       runId,
@@ -125,14 +126,14 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
       prompt: task.prompt,
       nextSeq,
       resume,
-      ...(session?.model ? { model: session.model } : {}),
+      ...(session.model ? { model: session.model } : {}),
       // The runner has the agent ask before a tool the policy does not decide (approval.ask).
-      approvals: this.approvals.resolve(task.agent, session?.route ?? null).mode,
+      approvals: this.approvals.resolve(task.agent, session.route).mode,
     };
     try {
       const accepted = await this.requestRun(request);
       await this.sessions.runAccepted(task.sessionId, accepted.runnerId);
-      if (again) await this.resync(accepted.runnerId, task.sessionId, session?.lastSeq ?? 0);
+      if (again) await this.resync(accepted.runnerId, task.sessionId, session.lastSeq);
     } catch (error) {
       const { code, message } = describeError(error, `the start of task ${task.id}`);
       const text = code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message;
@@ -302,7 +303,7 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
         // Young claims may belong to a dispatch still under way on another engine.
         if (now - session.updatedAt.getTime() < DISPATCH_STALE_MS) continue;
         this.logger.warn(`session ${session.id}: dispatch was interrupted; doing it again`);
-        if (task?.runId) await this.startRun(task, true);
+        if (task?.runId) await this.startRun(task, session, true);
         else {
           await this.sessions.releaseSession(session.id);
           await this.summaries.changed(session.id);
