@@ -113,7 +113,8 @@ export class InboundStore {
   /** The message's task, in the session its chat follows or in a new one bound to its chat. */
   private async insertInbound(em: EntityManager, message: InboundMessageV1, newSessionRoute: Route, chatSession?: SessionEntity | null): Promise<TaskAccepted> {
     const followed = chatSession === undefined ? await sessionOfChatIn(em, message) : chatSession;
-    const opened = followed ? null : openSessionIn(em, { agent: newSessionRoute.agent, route: newSessionRoute.name }, message.chatId ? { channel: message.channel, chatId: message.chatId } : null);
+    const chat = message.chatId ? { channel: message.channel, chatId: message.chatId } : null;
+    const opened = followed ? null : openSessionIn(em, { agent: newSessionRoute.agent, route: newSessionRoute.name }, chat);
     const session = followed ?? opened!.session;
     const reason = opened ? newSessionRoute.reason : `agent ${session.agent} of session ${session.id}`;
     const task = queueTaskIn(em, { ...taskOf(message, session), route: opened ? newSessionRoute.name : null }, reason, senderOf(message));

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppError, describeError } from '@patchbay/bus';
 import { AgentSurveyV1, InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import type { AgentProfile } from '@patchbay/agents';
-import { InboundStore, SessionsStore, TasksStore, InboundAlreadyHandledError, InboundConflictError, SessionEntity } from '@patchbay/persistence';
+import { InboundAlreadyHandledError, InboundConflictError, InboundStore, SessionEntity, SessionsStore, TasksStore } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { AccessService, Sender } from '../access/access.service';

@@ -8,7 +8,7 @@ import {
   RunRequestV1,
   runErrorEvent,
 } from '@patchbay/contracts';
-import { SessionEntity, SessionsStore, TasksStore, TranscriptStore, TaskEntity } from '@patchbay/persistence';
+import { SessionEntity, SessionsStore, TaskEntity, TasksStore, TranscriptStore } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { ApprovalPolicy } from '../approvals/approval-policy';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
