@@ -5,6 +5,7 @@ import { APPROVAL_SAMPLES, ApprovalsResult, benchApprovals, INTERVALS, intervals
 import { benchBusTransports, benchSigning } from './bus.bench';
 import { benchChannels } from './channels.bench';
 import { benchDashboard } from './dashboard.bench';
+import { benchRoundTrips } from './db.bench';
 import { cleanUpOnSignals, runCleanups } from './cleanup';
 import { benchFlow, FlowResult } from './flow.bench';
 import { benchIdle, idleRows } from './idle.bench';
@@ -37,6 +38,15 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
       ['mode', 'first event p50 ms', 'first event p95 ms', 'first agent output p50 ms', 'first agent output p95 ms'],
       flows.map((f) => [f.mode, ms(f.firstEventP50), ms(f.firstEventP95), ms(f.firstOutputP50), ms(f.firstOutputP95)]),
     );
+  },
+
+  async db() {
+    console.log('\nOne inbound message\'s database round trips (in-process engine, fake runner; statements the pg driver sent, BEGIN/COMMIT included, median of 15)\n');
+    printTable(
+      ['message', 'to its reply (task queued)', 'to its run asked of a runner', 'to its run finished'],
+      (await benchRoundTrips()).map((r) => [r.chat, String(r.toReply), String(r.toRunAsked), String(r.toFinished)]),
+    );
+    console.log('\nThe reply goes out while the dispatch has begun: its first statements may fall before it.');
   },
 
   async metrics() {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Bus, NatsTransport } from '@patchbay/bus';
 import { ApprovalV1 } from '@patchbay/contracts';
-import { Database, EngineStore } from '@patchbay/persistence';
+import { Database, SessionsStore } from '@patchbay/persistence';
 import { createTestDatabase } from './support/databases';
 import { freePort, PatchbayProcesses, removeScratch, runPatchbay as patchbay, scratchDir, writeConfig } from './support/patchbay-processes';
 import { describeWith, NATS_URL } from './support/services';
@@ -43,7 +43,7 @@ describeWith(['nats', 'postgres'], 'patchbay approvals / approve / deny', () => 
     await processes.waitReady(`http://127.0.0.1:${port}`, {});
     bus = new Bus(await NatsTransport.connect(NATS_URL, 'approvals-cli-runner'), { prefix, requestTimeoutMs: 10_000 });
     db = await Database.connect(database.url);
-    sessionId = await new EngineStore(db).openSession('local', 'approvals-cli', 'claude');
+    sessionId = await new SessionsStore(db).openSession('local', 'approvals-cli', 'claude');
   });
 
   afterAll(async () => {

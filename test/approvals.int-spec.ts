@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { Bus, BusSigner, NatsTransport } from '@patchbay/bus';
 import { ConfigSchema, PatchbayConfig } from '@patchbay/config';
 import { ApprovalAskV1, ApprovalListV1, ApprovalV1, AuditEntryV1 } from '@patchbay/contracts';
-import { Database, EngineStore } from '@patchbay/persistence';
+import { Database, SessionsStore } from '@patchbay/persistence';
 import { RunningPatchbay, startServer } from '../apps/patchbay/src/server';
 import { createTestDatabase } from './support/databases';
 import { parsePrometheusText, sampleValue } from './support/prometheus-text';
@@ -79,7 +79,7 @@ describeWith(['postgres', 'nats'], 'approvals (real PostgreSQL and NATS)', () =>
       bus.subscribe(subject, (approval) => void events.push({ subject, approval }));
     }
     db = await Database.connect(database.url);
-    sessionId = await new EngineStore(db).openSession('local', `approvals-${randomBytes(3).toString('hex')}`, 'claude');
+    sessionId = await new SessionsStore(db).openSession('local', `approvals-${randomBytes(3).toString('hex')}`, 'claude');
   });
 
   afterAll(async () => {

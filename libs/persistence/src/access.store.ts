@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, FilterQuery, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { FilterQuery, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { AuditEntryV1, AuditQueryV1, newId, PairingRequestV1, PrincipalV1, Role } from '@patchbay/contracts';
 import { Database } from './database';
 import { AuditEntryEntity, IdentityEntity, PairingRequestEntity, PrincipalEntity } from './entities';
@@ -28,16 +28,12 @@ export interface NewPairing {
 export class AccessStore {
   constructor(private readonly database: Database) {}
 
-  private em(): EntityManager {
-    return this.database.orm.em.fork();
-  }
-
   /**
    * Makes the principals listed in patchbay.yaml match it: each listed identity gets the
    * listed role; principals the file no longer lists lose access.
    */
   async syncConfig(listed: Array<{ channel: string; platformUserId: string; role: Role }>): Promise<void> {
-    await this.em().transactional(async (em) => {
+    await this.database.em().transactional(async (em) => {
       const keep = new Set<string>();
       for (const entry of listed) {
         const identity = await em.findOne(IdentityEntity, { channel: entry.channel, platformUserId: entry.platformUserId });
@@ -56,7 +52,7 @@ export class AccessStore {
   }
 
   async sender(channel: string, platformUserId: string): Promise<KnownSender | null> {
-    const em = this.em();
+    const em = this.database.em();
     const identity = await em.findOne(IdentityEntity, { channel, platformUserId });
     if (!identity) return null;
     const principal = await em.findOne(PrincipalEntity, identity.principalId);
@@ -65,20 +61,20 @@ export class AccessStore {
 
   /** The sender's open (unexpired) request, if any. */
   async openPairing(channel: string, platformUserId: string, now: Date): Promise<PairingRequestEntity | null> {
-    return this.em().findOne(PairingRequestEntity, { channel, platformUserId, status: 'pending', expiresAt: { $gt: now } });
+    return this.database.em().findOne(PairingRequestEntity, { channel, platformUserId, status: 'pending', expiresAt: { $gt: now } });
   }
 
   /** How many codes the channel handed out since `since`, whatever became of them. */
   async countPairingsSince(channel: string, since: Date): Promise<number> {
-    return this.em().count(PairingRequestEntity, { channel, createdAt: { $gt: since } });
+    return this.database.em().count(PairingRequestEntity, { channel, createdAt: { $gt: since } });
   }
 
   async createPairing(pairing: NewPairing): Promise<void> {
-    await this.em().insert(PairingRequestEntity, { ...pairing, status: 'pending' });
+    await this.database.em().insert(PairingRequestEntity, { ...pairing, status: 'pending' });
   }
 
   async openPairings(now: Date): Promise<PairingRequestV1[]> {
-    const rows = await this.em().find(PairingRequestEntity, { status: 'pending', expiresAt: { $gt: now } }, { orderBy: { createdAt: 'asc' } });
+    const rows = await this.database.em().find(PairingRequestEntity, { status: 'pending', expiresAt: { $gt: now } }, { orderBy: { createdAt: 'asc' } });
     return rows.map((r) => ({
       code: r.code,
       channel: r.channel,
@@ -96,7 +92,7 @@ export class AccessStore {
    */
   async approvePairing(code: string, role: Role, by: string, now: Date): Promise<PrincipalV1 | null> {
     try {
-      return await this.em().transactional(async (em) => {
+      return await this.database.em().transactional(async (em) => {
         const request = await em.findOne(PairingRequestEntity, { code, status: 'pending', expiresAt: { $gt: now } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         if (!request) return null;
         request.status = 'approved';
@@ -121,7 +117,7 @@ export class AccessStore {
   }
 
   async principals(): Promise<PrincipalV1[]> {
-    const em = this.em();
+    const em = this.database.em();
     const [principals, identities] = await Promise.all([
       em.find(PrincipalEntity, {}, { orderBy: { createdAt: 'asc' } }),
       em.find(IdentityEntity, {}),
@@ -136,7 +132,7 @@ export class AccessStore {
    * when there is no such principal.
    */
   async changePrincipal(id: string, decide: (principal: PrincipalV1, owners: number) => PrincipalChange): Promise<PrincipalV1 | null> {
-    return this.em().transactional(async (em) => {
+    return this.database.em().transactional(async (em) => {
       const locked = await em.find(PrincipalEntity, { $or: [{ role: 'owner' }, { id }] }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const row = locked.find((p) => p.id === id);
       if (!row) return null;
@@ -154,7 +150,7 @@ export class AccessStore {
   }
 
   async audit(entry: Omit<AuditEntryV1, 'at'> & { principalId: string | null }): Promise<void> {
-    await this.em().insert(AuditEntryEntity, { ...entry, at: new Date() });
+    await this.database.em().insert(AuditEntryEntity, { ...entry, at: new Date() });
   }
 
   /** Newest first; `q` matches action, actor or detail as a case-insensitive substring (taken literally: `%` and `_` too). */
@@ -166,7 +162,7 @@ export class AccessStore {
       const pattern = `%${escapeLike(query.q)}%`;
       where.$or = [{ action: { $ilike: pattern } }, { actor: { $ilike: pattern } }, { detail: { $ilike: pattern } }];
     }
-    const rows = await this.em().find(AuditEntryEntity, where, { orderBy: { id: 'desc' }, limit: query.limit });
+    const rows = await this.database.em().find(AuditEntryEntity, where, { orderBy: { id: 'desc' }, limit: query.limit });
     return rows.map((r) => ({ at: r.at.toISOString(), actor: r.actor, action: r.action, target: r.target, decision: r.decision, detail: r.detail }));
   }
 }

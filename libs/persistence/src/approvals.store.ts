@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { ApprovalV1 } from '@patchbay/contracts';
 import { Database } from './database';
 import { ApprovalDecisionKind, ApprovalEntity, ApprovalStatus } from './entities';
@@ -25,17 +25,13 @@ export interface ApprovalAnswer {
 export class ApprovalsStore {
   constructor(private readonly database: Database) {}
 
-  private em(): EntityManager {
-    return this.database.orm.em.fork();
-  }
-
   async byToolUse(sessionId: string, toolUseId: string): Promise<ApprovalV1 | null> {
-    const row = await this.em().findOne(ApprovalEntity, { sessionId, toolUseId });
+    const row = await this.database.em().findOne(ApprovalEntity, { sessionId, toolUseId });
     return row ? toApproval(row) : null;
   }
 
   async byId(id: string): Promise<ApprovalV1 | null> {
-    const row = await this.em().findOne(ApprovalEntity, id);
+    const row = await this.database.em().findOne(ApprovalEntity, id);
     return row ? toApproval(row) : null;
   }
 
@@ -45,7 +41,7 @@ export class ApprovalsStore {
    */
   async insert(approval: NewApproval): Promise<{ approval: ApprovalV1; created: boolean }> {
     try {
-      await this.em().insert(ApprovalEntity, approval);
+      await this.database.em().insert(ApprovalEntity, approval);
       return { approval: toApproval(approval), created: true };
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
@@ -57,7 +53,7 @@ export class ApprovalsStore {
 
   /** How many requests wait for a person, by agent. */
   async pendingByAgent(): Promise<Record<string, number>> {
-    const rows: Array<{ agent: string; count: string | number }> = await this.em()
+    const rows: Array<{ agent: string; count: string | number }> = await this.database.em()
       .getConnection()
       .execute(`select agent, count(*) as count from approval where status = 'pending' group by agent`);
     return Object.fromEntries(rows.map((r) => [r.agent, Number(r.count)]));
@@ -65,13 +61,13 @@ export class ApprovalsStore {
 
   /** What an "allow for this session" of the request would cover: null when nothing could; undefined for no such request. */
   async scopeOf(id: string): Promise<string | null | undefined> {
-    const row = await this.em().findOne(ApprovalEntity, id, { fields: ['scope'] });
+    const row = await this.database.em().findOne(ApprovalEntity, id, { fields: ['scope'] });
     return row ? row.scope : undefined;
   }
 
   /** Whether a person allowed `scope` for the rest of the session. */
   async sessionAllows(sessionId: string, scope: string): Promise<boolean> {
-    return (await this.em().count(ApprovalEntity, { sessionId, scope, decision: 'allow_session' })) > 0;
+    return (await this.database.em().count(ApprovalEntity, { sessionId, scope, decision: 'allow_session' })) > 0;
   }
 
   /**
@@ -79,24 +75,24 @@ export class ApprovalsStore {
    * at once exactly one wins. Null when it was not pending (or does not exist).
    */
   async decide(id: string, answer: ApprovalAnswer): Promise<ApprovalV1 | null> {
-    const rows = await this.em()
+    const rows = await this.database.em()
       .createQueryBuilder(ApprovalEntity)
       .update(answer)
       .where({ id, status: 'pending' })
       .returning('*')
       .execute('all');
     const row = (rows as unknown as ApprovalEntity[])[0];
-    return row ? toApproval(this.em().map(ApprovalEntity, row)) : null;
+    return row ? toApproval(this.database.em().map(ApprovalEntity, row)) : null;
   }
 
   async pending(): Promise<ApprovalV1[]> {
-    const rows = await this.em().find(ApprovalEntity, { status: 'pending' }, { orderBy: { requestedAt: 'asc' } });
+    const rows = await this.database.em().find(ApprovalEntity, { status: 'pending' }, { orderBy: { requestedAt: 'asc' } });
     return rows.map(toApproval);
   }
 
   /** Newest first; only pending ones unless `pendingOnly` is false. */
   async list(query: { sessionId?: string; pendingOnly: boolean; limit: number }): Promise<ApprovalV1[]> {
-    const rows = await this.em().find(
+    const rows = await this.database.em().find(
       ApprovalEntity,
       { ...(query.sessionId ? { sessionId: query.sessionId } : {}), ...(query.pendingOnly ? { status: 'pending' as const } : {}) },
       { orderBy: { requestedAt: 'desc', id: 'desc' }, limit: query.limit },

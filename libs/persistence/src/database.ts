@@ -1,5 +1,5 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
-import { MikroORM } from '@mikro-orm/postgresql';
+import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { ormConfig } from './orm.config';
 
 /** Owns the ORM: connects, applies pending migrations, closes last on shutdown. */
@@ -17,6 +17,11 @@ export class Database implements OnApplicationShutdown {
     const applied = await orm.migrator.up();
     if (applied.length > 0) logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
     return new Database(orm);
+  }
+
+  /** A fresh unit of work: each store call uses its own. */
+  em(): EntityManager {
+    return this.orm.em.fork();
   }
 
   async ping(): Promise<void> {

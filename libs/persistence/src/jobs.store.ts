@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { JobRunV1, JobTargetV1, JobV1, newId, tmuxSessionOf } from '@patchbay/contracts';
+import { JobRunV1, JobTargetV1, JobV1, newId } from '@patchbay/contracts';
 import { Database } from './database';
 import { BindingEntity, JobEntity, JobRunEntity, SessionEntity } from './entities';
 import type { JobTrigger } from './entities/job-run.entity';
+import { bindChatIn, openSessionIn, retryOnRace } from './session-opening';
 
 /** A job to insert: everything but the bookkeeping columns. */
 export type NewJob = Pick<
@@ -48,13 +49,9 @@ export interface DueFiring {
 export class JobsStore {
   constructor(private readonly database: Database) {}
 
-  private em(): EntityManager {
-    return this.database.orm.em.fork();
-  }
-
   /** Inserts a job; null when another job has the name. */
   async insert(job: NewJob): Promise<JobEntity | null> {
-    const em = this.em();
+    const em = this.database.em();
     const entity = em.create(JobEntity, { id: newId(), ...job });
     try {
       await em.flush();
@@ -66,11 +63,11 @@ export class JobsStore {
   }
 
   async list(): Promise<JobEntity[]> {
-    return this.em().find(JobEntity, {}, { orderBy: { name: 'asc' } });
+    return this.database.em().find(JobEntity, {}, { orderBy: { name: 'asc' } });
   }
 
   async byName(name: string): Promise<JobEntity | null> {
-    return this.em().findOne(JobEntity, { name });
+    return this.database.em().findOne(JobEntity, { name });
   }
 
   /**
@@ -78,7 +75,7 @@ export class JobsStore {
    * name starts afresh). The job's sessions and tasks stay. Null when there is no such job.
    */
   async remove(name: string, jobChat: { channel: string; chatId: string }): Promise<JobEntity | null> {
-    return this.em().transactional(async (em) => {
+    return this.database.em().transactional(async (em) => {
       // Locked first: a firing in progress finishes (and binds its chat) before we clean up.
       const rows = await em.execute(`select * from "job" where "name" = ? for update`, [name]);
       if (rows.length === 0) return null;
@@ -95,7 +92,7 @@ export class JobsStore {
    * a firing in progress finishes first. Null when there is no such job.
    */
   async setEnabled(name: string, enabled: boolean, nextRunAt: (job: JobEntity) => Date | null): Promise<JobEntity | null> {
-    return this.em().transactional(async (em) => {
+    return this.database.em().transactional(async (em) => {
       const rows = await em.execute(`select * from "job" where "name" = ? for update`, [name]);
       if (rows.length === 0) return null;
       const job = em.map(JobEntity, rows[0]);
@@ -108,7 +105,7 @@ export class JobsStore {
 
   /** When the earliest enabled job is due; null when none is scheduled. */
   async nextDueAt(): Promise<Date | null> {
-    const rows: Array<{ due: Date | null }> = await this.em().execute(
+    const rows: Array<{ due: Date | null }> = await this.database.em().execute(
       `select min("next_run_at") as "due" from "job" where "enabled" and "next_run_at" is not null`,
     );
     const due = rows[0]?.due;
@@ -123,7 +120,7 @@ export class JobsStore {
    * the same slot meets the engine's message dedup. Null when nothing (unlocked) is due.
    */
   async fireDue(now: Date, fire: (job: JobEntity) => Promise<DueFiring>): Promise<{ job: JobEntity; run: JobRunEntity } | null> {
-    return this.em().transactional(async (em) => {
+    return this.database.em().transactional(async (em) => {
       const rows = await em.execute(
         `select * from "job" where "enabled" and "next_run_at" <= ? order by "next_run_at", "id" limit 1 for update skip locked`,
         [now],
@@ -142,7 +139,7 @@ export class JobsStore {
 
   /** Records a firing made outside the schedule (`jobs run`). */
   async recordRun(jobId: string, record: RunRecord): Promise<JobRunEntity> {
-    return this.em().transactional(async (em) => {
+    return this.database.em().transactional(async (em) => {
       await em.nativeUpdate(JobEntity, { id: jobId }, { lastRunAt: record.firedAt, updatedAt: new Date() });
       return this.insertRun(em, jobId, record);
     });
@@ -156,11 +153,11 @@ export class JobsStore {
 
   /** A job's runs, newest first. */
   async runs(jobId: string, limit: number): Promise<JobRunEntity[]> {
-    return this.em().find(JobRunEntity, { jobId }, { orderBy: { firedAt: 'desc', id: 'asc' }, limit });
+    return this.database.em().find(JobRunEntity, { jobId }, { orderBy: { firedAt: 'desc', id: 'asc' }, limit });
   }
 
   async sessionExists(sessionId: string): Promise<boolean> {
-    return (await this.em().count(SessionEntity, { id: sessionId })) > 0;
+    return (await this.database.em().count(SessionEntity, { id: sessionId })) > 0;
   }
 
   /**
@@ -168,32 +165,21 @@ export class JobsStore {
    * callers for the same new chat end up with the same session.
    */
   async sessionForChat(channel: string, chatId: string, agent: string): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.em().transactional(async (em) => {
-          const binding = await em.findOne(BindingEntity, { channel, chatId });
-          if (binding) return binding.sessionId;
-          const id = newId();
-          em.create(SessionEntity, { id, agent, tmuxSession: tmuxSessionOf(id) });
-          em.create(BindingEntity, { id: newId(), channel, chatId, sessionId: id });
-          await em.flush();
-          return id;
-        });
-      } catch (error) {
-        // Another caller bound the chat first; the next pass finds its binding.
-        if (!(error instanceof UniqueConstraintViolationException) || attempt >= 3) throw error;
-      }
-    }
+    // A caller that lost the race to bind the chat finds the winner's binding on its next pass.
+    return retryOnRace(() =>
+      this.database.em().transactional(async (em) => {
+        const binding = await em.findOne(BindingEntity, { channel, chatId });
+        if (binding) return binding.sessionId;
+        const { session } = openSessionIn(em, { agent }, { channel, chatId });
+        await em.flush();
+        return session.id;
+      }),
+    );
   }
 
   /** Binds a chat to a session, replacing the session it was bound to. */
   async bindChat(channel: string, chatId: string, sessionId: string): Promise<void> {
-    await this.em()
-      .createQueryBuilder(BindingEntity)
-      .insert({ id: newId(), channel, chatId, sessionId, createdAt: new Date() })
-      .onConflict(['channel', 'chatId'])
-      .merge(['sessionId'])
-      .execute('run');
+    await bindChatIn(this.database.em(), { channel, chatId }, sessionId);
   }
 }
 

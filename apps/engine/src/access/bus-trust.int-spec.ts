@@ -5,7 +5,7 @@ import { Bus, BusModule, BusServer, BusSigner, encode, JetStreamInboundQueue, Na
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
 import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
 import { AuditEntryV1, InboundMessageV1, newId } from '@patchbay/contracts';
-import { AccessStore, EngineStore } from '@patchbay/persistence';
+import { AccessStore, InboundStore } from '@patchbay/persistence';
 import { createTestDatabase } from '../../../../test/support/databases';
 import { deleteInboundStream, describeWith, NATS_URL } from '../../../../test/support/services';
 import { EngineModule } from '../engine.module';
@@ -28,7 +28,7 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
   let gateway: JetStreamInboundQueue;
   let forger: NatsConnection;
   let access: AccessStore;
-  let store: EngineStore;
+  let store: InboundStore;
   let drop: () => Promise<void>;
   let warn: jest.SpyInstance;
 
@@ -51,7 +51,7 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(engineBus), logger: false });
     await app.listen();
     access = app.get(AccessStore);
-    store = app.get(EngineStore);
+    store = app.get(InboundStore);
     const gatewayTransport = await NatsTransport.connect(NATS_URL, 'bus-trust-gateway');
     gatewayBus = new Bus(gatewayTransport, { prefix, requestTimeoutMs: 5_000, signer: new BusSigner(SECRET) });
     gateway = new JetStreamInboundQueue(gatewayTransport, gatewayBus, config.bus.inbound);

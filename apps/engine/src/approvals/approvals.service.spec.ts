@@ -2,7 +2,7 @@ import { AppError, Bus } from '@patchbay/bus';
 import { ConfigSchema } from '@patchbay/config';
 import { ApprovalAskV1, ApprovalV1, AuditEntryV1, Role, Vouch } from '@patchbay/contracts';
 import { PatchbayMetrics } from '@patchbay/metrics';
-import { AccessStore, EngineStore } from '@patchbay/persistence';
+import { AccessStore, SessionsStore } from '@patchbay/persistence';
 import { FakeApprovalsStore } from '../../../../test/fakes/approvals/fake-approvals-store';
 import { AccessService } from '../access/access.service';
 import { ManualClock } from '../testing/manual-clock';
@@ -41,7 +41,7 @@ describe('ApprovalsService', () => {
   /** An engine over the same store and clock (a restart builds a second one). */
   function engine(): ApprovalsService {
     // Strict doubles: only what the service may call exists; anything else throws.
-    const sessions = { session: async (id: string) => SESSIONS[id] ?? null } as unknown as EngineStore;
+    const sessions = { session: async (id: string) => SESSIONS[id] ?? null } as unknown as SessionsStore;
     // As AccessService: the HTTP API's vouch (the token's role) is believed, no other channel's.
     const roleOf = async (channel: string, id: string, vouch?: Vouch) => ROLES[`${channel}:${id}`] ?? (channel === 'api' ? vouch?.role : undefined) ?? null;
     const access = { roleOf } as unknown as AccessService;

@@ -3,7 +3,7 @@ import { AppError, Bus } from '@patchbay/bus';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { ApprovalAskV1, ApprovalDecideV1, ApprovalListQueryV1, ApprovalV1, newId, Role, ROLE_ALLOWS } from '@patchbay/contracts';
 import { ApprovalDecider, PatchbayMetrics } from '@patchbay/metrics';
-import { AccessStore, ApprovalAnswer, ApprovalsStore, EngineStore } from '@patchbay/persistence';
+import { AccessStore, ApprovalAnswer, ApprovalsStore, SessionsStore } from '@patchbay/persistence';
 import { AccessService } from '../access/access.service';
 import { Clock } from '../clock';
 import { ApprovalPolicy, judge, sessionScope } from './approval-policy';
@@ -26,7 +26,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(PATCHBAY_CONFIG) private readonly config: PatchbayConfig,
     private readonly policy: ApprovalPolicy,
     private readonly store: ApprovalsStore,
-    private readonly sessions: EngineStore,
+    private readonly sessions: SessionsStore,
     private readonly access: AccessService,
     private readonly auditLog: AccessStore,
     private readonly bus: Bus,

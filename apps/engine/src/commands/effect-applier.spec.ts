@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { AppError, Bus } from '@patchbay/bus';
 import { ApprovalV1 } from '@patchbay/contracts';
-import { AccessStore, EngineStore } from '@patchbay/persistence';
+import { AccessStore, SessionsStore, TasksStore, TranscriptStore } from '@patchbay/persistence';
 import { CommandContext } from '@patchbay/plugin-sdk';
 import { pendingApproval } from '../../../../test/fakes/approvals/fake-approvals-engine';
 import { strictDouble } from '../../../../test/support/strict-double';
@@ -28,14 +28,16 @@ const ctx = (session: CommandContext['session'] = { id: 's1', agent: 'claude', s
  * and any other call fails the spec.
  */
 describe('EffectApplier', () => {
-  async function applier(members: { approvals?: Partial<Record<keyof ApprovalsService, unknown>>; bindings?: Partial<Record<keyof SessionBindings, unknown>>; store?: Partial<Record<keyof EngineStore, unknown>> }) {
+  async function applier(members: { approvals?: Partial<Record<keyof ApprovalsService, unknown>>; bindings?: Partial<Record<keyof SessionBindings, unknown>>; sessions?: Partial<Record<keyof SessionsStore, unknown>>; transcript?: Partial<Record<keyof TranscriptStore, unknown>> }) {
     const approvals = strictDouble<ApprovalsService>('ApprovalsService', members.approvals ?? {});
     const bindings = strictDouble<SessionBindings>('SessionBindings', members.bindings ?? {});
-    const store = strictDouble<EngineStore>('EngineStore', members.store ?? {});
+    const sessions = strictDouble<SessionsStore>('SessionsStore', members.sessions ?? {});
     const module = await Test.createTestingModule({
       providers: [
         EffectApplier,
-        { provide: EngineStore, useValue: store },
+        { provide: SessionsStore, useValue: sessions },
+        { provide: TasksStore, useValue: strictDouble<TasksStore>('TasksStore', {}) },
+        { provide: TranscriptStore, useValue: strictDouble<TranscriptStore>('TranscriptStore', members.transcript ?? {}) },
         { provide: AccessStore, useValue: strictDouble<AccessStore>('AccessStore', {}) },
         { provide: Bus, useValue: strictDouble<Bus>('Bus', {}) },
         { provide: Clock, useValue: strictDouble<Clock>('Clock', {}) },
@@ -46,7 +48,7 @@ describe('EffectApplier', () => {
         { provide: SessionTyping, useValue: strictDouble<SessionTyping>('SessionTyping', {}) },
       ],
     }).compile();
-    return { effects: module.get(EffectApplier), approvals, bindings, store };
+    return { effects: module.get(EffectApplier), approvals, bindings };
   }
 
   describe('answering an approval', () => {
@@ -109,7 +111,8 @@ describe('EffectApplier', () => {
   describe('bindings', () => {
     it('binds through SessionBindings, naming the session the chat followed before', async () => {
       const { effects, bindings } = await applier({
-        store: { session: async (id: string) => ({ id, agent: 'claude', status: 'idle', lastSeq: 0 }), transcript: async () => [] },
+        sessions: { session: async (id: string) => ({ id, agent: 'claude', status: 'idle', lastSeq: 0 }) },
+        transcript: { transcript: async () => [] },
         bindings: { bind: async () => undefined },
       });
       const answer = await effects.apply([{ kind: 'bind', sessionId: 's2', delivery: 'final' }], ctx(), 'github:7');

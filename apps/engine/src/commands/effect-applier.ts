@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, Bus, describeError } from '@patchbay/bus';
 import { ApprovalV1, OutputEventV1, TaskV1 } from '@patchbay/contracts';
-import { AccessStore, EngineStore, toTaskV1 } from '@patchbay/persistence';
+import { AccessStore, SessionsStore, TasksStore, TranscriptStore, toTaskV1 } from '@patchbay/persistence';
 import { TMUX_BRIDGE_AGENT } from '@patchbay/agents';
 import { Clock } from '../clock';
 import { RunsService } from '../runs/runs.service';
@@ -28,7 +28,9 @@ const MAX_BUTTONS = 10;
 @Injectable()
 export class EffectApplier {
   constructor(
-    private readonly store: EngineStore,
+    private readonly sessions: SessionsStore,
+    private readonly tasks: TasksStore,
+    private readonly transcript: TranscriptStore,
     private readonly access: AccessStore,
     private readonly bus: Bus,
     private readonly clock: Clock,
@@ -59,7 +61,7 @@ export class EffectApplier {
       case 'reply':
         return effect.text;
       case 'bind': {
-        const session = await this.store.session(effect.sessionId);
+        const session = await this.sessions.session(effect.sessionId);
         if (!session) return `No session ${effect.sessionId}.`;
         await this.bindings.bind({ channel: chat.channel, chatId: chat.chatId! }, session.id, effect.delivery, ctx.session?.id ?? null);
         const catchUp = await this.catchUp(session.id);
@@ -77,20 +79,20 @@ export class EffectApplier {
           return ['no_responder', 'not_found'].includes(code) ? `Session ${effect.sessionId} has no live run.` : `Could not ${effect.action}: ${message}`;
         }
       case 'setAgent':
-        await this.store.updateSession(effect.sessionId, { agent: effect.agent, agentSessionId: null });
+        await this.sessions.updateSession(effect.sessionId, { agent: effect.agent, agentSessionId: null });
         await this.summaries.changed(effect.sessionId);
         return null;
       case 'openSession': {
-        const sessionId = await this.store.openSession(chat.channel, chat.chatId!, effect.agent);
+        const sessionId = await this.sessions.openSession(chat.channel, chat.chatId!, effect.agent);
         await this.bindings.announce(sessionId);
         return `Session ${sessionId} uses ${effect.agent}. Send a message to start.`;
       }
       case 'setModel':
-        await this.store.updateSession(effect.sessionId, { model: effect.model });
+        await this.sessions.updateSession(effect.sessionId, { model: effect.model });
         await this.summaries.changed(effect.sessionId);
         return null;
       case 'forgetAgentSession':
-        await this.store.updateSession(effect.sessionId, { agentSessionId: null });
+        await this.sessions.updateSession(effect.sessionId, { agentSessionId: null });
         return null;
       case 'retry':
         return this.retry(effect.sessionId, by);
@@ -103,7 +105,7 @@ export class EffectApplier {
       case 'showApprovals':
         return this.showApprovals(ctx.session!.id);
       case 'showTask': {
-        const task = await this.store.task(effect.taskId);
+        const task = await this.tasks.task(effect.taskId);
         return task ? describeTask(toTaskV1(task)) : `No task ${effect.taskId}.`;
       }
       case 'show':
@@ -117,7 +119,7 @@ export class EffectApplier {
       case 'listTmux':
         return this.listTmux();
       case 'bridge': {
-        const accepted = await this.store.createBridge(chat.channel, chat.chatId!, effect.target, TMUX_BRIDGE_AGENT, by);
+        const accepted = await this.sessions.createBridge(chat.channel, chat.chatId!, effect.target, TMUX_BRIDGE_AGENT, by);
         await this.bindings.announce(accepted.sessionId);
         this.runs.queued(accepted);
         return `Watching tmux session ${effect.target} here (session ${accepted.sessionId}). /send types into it, /keys presses keys, /unwatch lets go.`;
@@ -163,9 +165,9 @@ export class EffectApplier {
 
   /** The session's last task, failed or stopped, goes back to the queue and runs again. */
   private async retry(sessionId: string, by: string): Promise<string> {
-    const task = await this.store.lastTask(sessionId);
+    const task = await this.tasks.lastTask(sessionId);
     if (!task) return `Session ${sessionId} has no task to retry.`;
-    if (!(await this.store.requeueTask(task.id, `/retry by ${by}`, by))) return `The last task, ${task.id}, is ${task.status}: only a failed or stopped task can be retried.`;
+    if (!(await this.tasks.requeueTask(task.id, `/retry by ${by}`, by))) return `The last task, ${task.id}, is ${task.status}: only a failed or stopped task can be retried.`;
     this.runs.queued({ taskId: task.id, sessionId });
     return `Task ${task.id} runs again.`;
   }
@@ -198,16 +200,16 @@ export class EffectApplier {
     switch (what) {
       case 'status': {
         if (!ctx.session) return 'This chat has no session. Send a message to start one.';
-        const session = await this.store.session(ctx.session.id);
-        const watchers = await this.store.bindings(ctx.session.id);
+        const session = await this.sessions.session(ctx.session.id);
+        const watchers = await this.sessions.bindings(ctx.session.id);
         return `Session ${ctx.session.id}: ${session?.status}, agent ${session?.agent}${session?.model ? ` (${session.model})` : ''}, ${session?.lastSeq} events, followed by ${watchers.length} chat(s).`;
       }
       case 'sessions': {
-        const sessions = await this.store.listSessions(10);
+        const sessions = await this.sessions.listSessions(10);
         return sessions.length ? sessions.map((s) => `${s.id} ${s.status} ${s.agent}`).join('\n') : 'No sessions yet.';
       }
       case 'tasks': {
-        const tasks = await this.store.listTasks(10);
+        const tasks = await this.tasks.listTasks(10);
         return tasks.length ? tasks.map((t) => `${t.id} ${t.status} ${oneLine(t.prompt)}`).join('\n') : 'No tasks yet.';
       }
       case 'pairings': {
@@ -250,9 +252,9 @@ export class EffectApplier {
 
   /** The session's recent output, as text, for a chat that joins late. */
   private async catchUp(sessionId: string): Promise<string> {
-    const session = await this.store.session(sessionId);
+    const session = await this.sessions.session(sessionId);
     const after = Math.max(0, (session?.lastSeq ?? 0) - CATCH_UP_EVENTS);
-    const events = await this.store.transcript(sessionId, after, CATCH_UP_EVENTS);
+    const events = await this.transcript.transcript(sessionId, after, CATCH_UP_EVENTS);
     return events.map(eventLine).join('').slice(-CATCH_UP_CHARS).trim();
   }
 }

@@ -5,7 +5,7 @@ import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
 import { Bus, BusModule, BusServer, DirectInboundQueue, NatsTransport } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
 import { InboundAcceptedV1, newId, Role } from '@patchbay/contracts';
-import { AccessStore, EngineStore } from '@patchbay/persistence';
+import { AccessStore, SessionsStore, TasksStore } from '@patchbay/persistence';
 import { createTestDatabase } from '../../../../test/support/databases';
 import { describeWith, NATS_URL } from '../../../../test/support/services';
 import { PAIRING_TTL_MS } from '../access/access.service';
@@ -19,7 +19,8 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
   let app: INestMicroservice;
   let bus: Bus;
   let drop: () => Promise<void>;
-  let store: EngineStore;
+  let sessions: SessionsStore;
+  let tasks: TasksStore;
   let access: AccessStore;
 
   beforeAll(async () => {
@@ -36,7 +37,8 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     class TestEngine {}
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(bus), logger: false });
     await app.listen();
-    store = app.get(EngineStore);
+    sessions = app.get(SessionsStore);
+    tasks = app.get(TasksStore);
     access = app.get(AccessStore);
   });
 
@@ -104,13 +106,13 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     });
 
     it('unknown: prompt, stop, watch and approve all get the pairing code, and nothing runs', async () => {
-      const tasksBefore = (await store.listTasks(500)).length;
+      const tasksBefore = (await tasks.listTasks(500)).length;
       const replies = await Promise.all(['do it', '/stop', `/attach ${session}`, '/pair approve ZZZZ2222'].map((text) => send(99, text)));
       for (const reply of replies) expect(reply).toMatchObject({ outcome: 'pairing', taskId: null, sessionId: null });
       const codes = replies.map((r) => /Pairing code: ([A-Z2-9]{8})/.exec(r.reply!)?.[1]);
       expect(new Set(codes).size).toBe(1);
-      expect((await store.listTasks(500)).length).toBe(tasksBefore);
-      expect(await store.bindings(session)).toHaveLength(3);
+      expect((await tasks.listTasks(500)).length).toBe(tasksBefore);
+      expect(await sessions.bindings(session)).toHaveLength(3);
     });
 
     it("tells a channel a user's role before anything is submitted (null for strangers)", async () => {
@@ -204,9 +206,9 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
       const late = await send(1, `/attach ${session} final`, 'late-chat');
       expect(late.reply).toMatch(new RegExp(`^Attached to session ${session} \\(demo, idle; delivery final\\)\\.\\nSo far:\\n`));
       expect(late.reply).toMatch(/compiled 12 files$/);
-      expect(await store.bindings(session)).toContainEqual({ channel: 'telegram', chatId: 'late-chat', delivery: 'final' });
+      expect(await sessions.bindings(session)).toContainEqual({ channel: 'telegram', chatId: 'late-chat', delivery: 'final' });
       expect(await send(1, '/detach', 'late-chat')).toMatchObject({ reply: `Detached from session ${session}.` });
-      expect(await store.bindings(session)).not.toContainEqual(expect.objectContaining({ chatId: 'late-chat' }));
+      expect(await sessions.bindings(session)).not.toContainEqual(expect.objectContaining({ chatId: 'late-chat' }));
     });
   });
 
@@ -248,7 +250,7 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
       expect(result).toMatchObject({ outcome: 'denied', taskId: null, sessionId: null });
       expect(result.reply ?? '').toBe('');
       expect((await bus.request('access.pairings', {})).pending).toHaveLength(pairingsBefore);
-      expect(await store.boundSession('github', 'o/r#2')).toBeNull();
+      expect(await sessions.boundSession('github', 'o/r#2')).toBeNull();
     });
 
     it('ignores a vouch from any other channel, and audits the refusal', async () => {

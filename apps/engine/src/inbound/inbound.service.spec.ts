@@ -4,7 +4,7 @@ import { AppError } from '@patchbay/bus';
 import { ConfigSchema } from '@patchbay/config';
 import { InboundMessageV1 } from '@patchbay/contracts';
 import { PatchbayMetrics } from '@patchbay/metrics';
-import { EngineStore, InboundConflictError, SessionEntity } from '@patchbay/persistence';
+import { InboundConflictError, InboundStore, SessionEntity, SessionsStore, TasksStore } from '@patchbay/persistence';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { strictDouble } from '../../../../test/support/strict-double';
 import { AccessService, Sender } from '../access/access.service';
@@ -37,9 +37,11 @@ type Members<T> = Partial<Record<keyof T, unknown>>;
  * stranger). The int-specs cover the same path on real NATS and PostgreSQL.
  */
 describe('InboundService', () => {
-  async function service(members: { store?: Members<EngineStore>; access?: Members<AccessService>; effects?: Members<EffectApplier>; runs?: Members<RunsService>; bindings?: Members<SessionBindings> }) {
+  async function service(members: { store?: Members<InboundStore>; sessions?: Members<SessionsStore>; tasks?: Members<TasksStore>; access?: Members<AccessService>; effects?: Members<EffectApplier>; runs?: Members<RunsService>; bindings?: Members<SessionBindings> }) {
     const doubles = {
-      store: strictDouble<EngineStore>('EngineStore', members.store ?? {}),
+      store: strictDouble<InboundStore>('InboundStore', members.store ?? {}),
+      sessions: strictDouble<SessionsStore>('SessionsStore', members.sessions ?? {}),
+      tasks: strictDouble<TasksStore>('TasksStore', members.tasks ?? {}),
       access: strictDouble<AccessService>('AccessService', members.access ?? {}),
       effects: strictDouble<EffectApplier>('EffectApplier', members.effects ?? {}),
       runs: strictDouble<RunsService>('RunsService', members.runs ?? {}),
@@ -49,7 +51,9 @@ describe('InboundService', () => {
       providers: [
         InboundService,
         { provide: SessionTyping, useValue: strictDouble<SessionTyping>('SessionTyping', {}) },
-        { provide: EngineStore, useValue: doubles.store },
+        { provide: InboundStore, useValue: doubles.store },
+        { provide: SessionsStore, useValue: doubles.sessions },
+        { provide: TasksStore, useValue: doubles.tasks },
         { provide: AccessService, useValue: doubles.access },
         { provide: EffectApplier, useValue: doubles.effects },
         { provide: RunsService, useValue: doubles.runs },
@@ -85,10 +89,10 @@ describe('InboundService', () => {
     const { inbound, store, bindings, runs } = await service({
       store: {
         findInbound: async () => null,
-        boundSession: async () => null,
         acceptInbound: async () => ({ taskId: 't1', sessionId: 's1', duplicate: false, outcome: 'task', bound: opened }),
-        tasksAhead: async () => 0,
       },
+      sessions: { boundSession: async () => null },
+      tasks: { tasksAhead: async () => 0 },
       access: { identify: async () => sender('operator'), authorize: async () => true },
       bindings: { announce: async () => undefined },
       runs: { queued: () => undefined },
@@ -106,7 +110,8 @@ describe('InboundService', () => {
   it('tells a viewer they may only watch, and stores the refusal', async () => {
     const session = { id: 's1', agent: 'demo', status: 'idle', model: null } as unknown as SessionEntity;
     const { inbound } = await service({
-      store: { findInbound: async () => null, boundSession: async () => session, recordHandled: async () => true },
+      store: { findInbound: async () => null, recordHandled: async () => true },
+      sessions: { boundSession: async () => session },
       access: { identify: async () => sender('viewer'), authorize: async () => false },
     });
     expect(await inbound.accept(message('do it'))).toMatchObject({ outcome: 'denied', sessionId: 's1', reply: 'You may watch but not send messages here (your role: viewer).' });
@@ -114,7 +119,8 @@ describe('InboundService', () => {
 
   it('runs a command with the role it checked, and hands back its buttons', async () => {
     const { inbound, effects } = await service({
-      store: { findInbound: async () => null, boundSession: async () => null, recordHandled: async () => true },
+      store: { findInbound: async () => null, recordHandled: async () => true },
+      sessions: { boundSession: async () => null },
       access: { identify: async () => sender('owner'), authorize: async () => true },
       effects: { apply: async () => ({ text: 'No open pairing requests.', buttons: [{ id: 'pair:ABCD2345', label: 'Approve' }] }) },
     });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppError, describeError } from '@patchbay/bus';
 import { AgentSurveyV1, InboundAcceptedV1, InboundMessageV1 } from '@patchbay/contracts';
 import type { AgentProfile } from '@patchbay/agents';
-import { EngineStore, InboundAlreadyHandledError, InboundConflictError, SessionEntity } from '@patchbay/persistence';
+import { InboundAlreadyHandledError, InboundConflictError, InboundStore, SessionEntity, SessionsStore, TasksStore } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { AccessService, Sender } from '../access/access.service';
@@ -25,7 +25,9 @@ export class InboundService {
   private readonly logger = new Logger(InboundService.name);
 
   constructor(
-    private readonly store: EngineStore,
+    private readonly inbound: InboundStore,
+    private readonly sessions: SessionsStore,
+    private readonly tasks: TasksStore,
     private readonly access: AccessService,
     private readonly effects: EffectApplier,
     private readonly runs: RunsService,
@@ -53,14 +55,14 @@ export class InboundService {
         throw new AppError('idempotency_conflict', error.message);
       }
       // The race's winner answered; this delivery gets the same answer, as any duplicate does.
-      if (error instanceof InboundAlreadyHandledError) return (await this.store.findInbound(message))!;
+      if (error instanceof InboundAlreadyHandledError) return (await this.inbound.findInbound(message))!;
       count('error');
       throw error;
     }
   }
 
   private async decide(message: InboundMessageV1): Promise<InboundAcceptedV1> {
-    const seen = await this.store.findInbound(message);
+    const seen = await this.inbound.findInbound(message);
     if (seen) {
       this.logger.log(`duplicate ${message.channel} message ${message.messageId}: already handled`);
       return seen;
@@ -75,7 +77,7 @@ export class InboundService {
       await this.access.audit(sender, 'message', message.chatId, 'deny', `unknown sender: ${pairing.detail}, nothing run`);
       return this.handled(message, 'pairing', pairing.reply, null);
     }
-    const bound = message.chatId ? await this.store.boundSession(message.channel, message.chatId) : null;
+    const bound = message.chatId ? await this.sessions.boundSession(message.channel, message.chatId) : null;
     const command = parseCommand(message.text);
     if (command) return this.command(message, sender, bound, command.name, command.args);
 
@@ -96,13 +98,13 @@ export class InboundService {
       if (typed) return typed;
     }
     const route = this.router.route(message);
-    const { bound: opened, ...accepted } = await this.store.acceptInbound({ ...message, text }, route, { bound });
+    const { bound: opened, ...accepted } = await this.inbound.acceptInbound({ ...message, text }, route, { bound });
     if (accepted.duplicate) return accepted;
     // The chat was just bound to a new session: the channels learn who follows it.
     if (opened) await this.bindings.announce(accepted.sessionId, [opened]);
     // Counted before its dispatch starts, so the sender learns the line it joined. Both are
     // of this moment, not stored: a redelivery gets the ids only.
-    const ahead = await this.store.tasksAhead(accepted.sessionId, accepted.taskId);
+    const ahead = await this.tasks.tasksAhead(accepted.sessionId, accepted.taskId);
     this.runs.queued(accepted);
     // A task on the default agent says why that is the demo (e.g. claude is not logged in).
     const notice = route.name === null && this.agents.notice ? { reply: this.agents.notice } : {};
@@ -133,13 +135,13 @@ export class InboundService {
 
   /** Several chats share the session: say who is talking. */
   private async attributed(text: string, sender: Sender, bound: SessionEntity | null): Promise<string> {
-    if (!bound || (await this.store.bindings(bound.id)).length < 2) return text;
+    if (!bound || (await this.sessions.bindings(bound.id)).length < 2) return text;
     return `[${sender.name}] ${text}`;
   }
 
   /** Records the message, then types it; input the session does not take becomes a task. */
   private async typeInto(message: InboundMessageV1, sessionId: string): Promise<InboundAcceptedV1 | null> {
-    if (!(await this.store.recordInput(message, sessionId))) return this.store.findInbound(message);
+    if (!(await this.inbound.recordInput(message, sessionId))) return this.inbound.findInbound(message);
     const input = await this.typing
       .deliver(sessionId, { kind: 'text', text: message.text, sender: message.sender.name })
       .catch((error: unknown) => ({ delivered: false, detail: describeError(error, `input for session ${sessionId}`).message }));
@@ -148,7 +150,7 @@ export class InboundService {
       return { taskId: null, sessionId, duplicate: false, outcome: 'input', input };
     }
     this.logger.log(`session ${sessionId} did not take the input (${input.detail}): queued as a task`);
-    const accepted = await this.store.inputToTask(message, sessionId);
+    const accepted = await this.inbound.inputToTask(message, sessionId);
     this.runs.queued(accepted);
     return { ...accepted, input };
   }
@@ -160,7 +162,7 @@ export class InboundService {
     reply: string,
     sessionId: string | null,
   ): Promise<InboundAcceptedV1> {
-    if (!(await this.store.recordHandled(message, outcome, reply, sessionId))) return (await this.store.findInbound(message))!;
+    if (!(await this.inbound.recordHandled(message, outcome, reply, sessionId))) return (await this.inbound.findInbound(message))!;
     return { taskId: null, sessionId, duplicate: false, outcome, reply };
   }
 }

@@ -8,7 +8,7 @@ import {
   RunRequestV1,
   runErrorEvent,
 } from '@patchbay/contracts';
-import { EngineStore, TaskEntity } from '@patchbay/persistence';
+import { SessionEntity, SessionsStore, TaskEntity, TasksStore, TranscriptStore } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { ApprovalPolicy } from '../approvals/approval-policy';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
@@ -50,7 +50,9 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly bus: Bus,
-    private readonly store: EngineStore,
+    private readonly sessions: SessionsStore,
+    private readonly tasks: TasksStore,
+    private readonly transcript: TranscriptStore,
     private readonly pending: PendingWork,
     private readonly clock: Clock,
     private readonly router: Router,
@@ -64,7 +66,7 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.metrics.countTasksWith(() => this.store.taskCounts());
+    this.metrics.countTasksWith(() => this.tasks.taskCounts());
     // Runners answer with heartbeats; the first one from each triggers recovery.
     this.bus.publish('runner.announce', {});
     this.sweeper = setInterval(() => this.pending.track(this.recover()), RECOVER_EVERY_MS);
@@ -88,18 +90,18 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Starts the session's oldest queued task unless a run already holds the session. */
   async dispatch(sessionId: string): Promise<void> {
-    // Nothing queued: no claim, so a session that just went idle does not flap to running and
-    // back (a task queued after this look dispatches itself).
-    if (!(await this.store.oldestQueuedTask(sessionId))) return;
-    while (await this.store.claimSession(sessionId)) {
-      const task = await this.store.oldestQueuedTask(sessionId);
+    // Only a session with queued work is claimed, so one that just went idle does not flap to
+    // running and back (a task queued after the claim's look dispatches itself).
+    let claimed: SessionEntity | null;
+    while ((claimed = await this.sessions.claimQueuedSession(sessionId))) {
+      const task = await this.tasks.oldestQueuedTask(sessionId);
       if (task) {
         this.pending.track(this.summaries.changed(sessionId));
-        return this.startRun(task);
+        return this.startRun(task, claimed);
       }
-      await this.store.releaseSession(sessionId);
-      // A task queued between our look and the release would otherwise wait forever.
-      if (!(await this.store.oldestQueuedTask(sessionId))) return;
+      // Its task was taken between the claim and the look (cancelled, say). A task queued
+      // after the release is seen by the next claim, which would otherwise wait forever.
+      await this.sessions.releaseSession(sessionId);
     }
   }
 
@@ -107,17 +109,17 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
    * Asks a runner to run the task. `again` repeats an earlier ask whose answer was lost
    * (the engine died): same run id, which a runner that already has the run recognises.
    */
-  private startRun(task: TaskEntity, again = false): Promise<void> {
+  private startRun(task: TaskEntity, session: SessionEntity, again = false): Promise<void> {
     const runId = again && task.runId ? task.runId : newId();
-    return withLogIds({ sessionId: task.sessionId, taskId: task.id, runId }, () => this.askForRun(task, runId, again));
+    return withLogIds({ sessionId: task.sessionId, taskId: task.id, runId }, () => this.askForRun(task, session, runId, again));
   }
 
-  private async askForRun(task: TaskEntity, runId: string, again: boolean): Promise<void> {
-    const session = await this.store.session(task.sessionId);
-    const nextSeq = (session?.lastSeq ?? 0) + 1;
+  /** `session`: the task's session as its claim (or the recovery sweep) read it, running. */
+  private async askForRun(task: TaskEntity, session: SessionEntity, runId: string, again: boolean): Promise<void> {
+    const nextSeq = session.lastSeq + 1;
     // Continue the agent's own conversation when the session already has one with this agent.
-    const resume = session?.agent === task.agent ? session.agentSessionId : null;
-    await this.store.assignRun(task.id, runId);
+    const resume = session.agent === task.agent ? session.agentSessionId : null;
+    await this.tasks.assignRun(task.id, runId);
     const request = {
       runId,
       taskId: task.id,
@@ -126,14 +128,14 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
       prompt: task.prompt,
       nextSeq,
       resume,
-      ...(session?.model ? { model: session.model } : {}),
+      ...(session.model ? { model: session.model } : {}),
       // The runner has the agent ask before a tool the policy does not decide (approval.ask).
-      approvals: this.approvals.resolve(task.agent, session?.route ?? null).mode,
+      approvals: this.approvals.resolve(task.agent, session.route).mode,
     };
     try {
       const accepted = await this.requestRun(request);
-      await this.store.runAccepted(task.sessionId, accepted.runnerId);
-      if (again) await this.resync(accepted.runnerId, task.sessionId, session?.lastSeq ?? 0);
+      await this.sessions.runAccepted(task.sessionId, accepted.runnerId);
+      if (again) await this.resync(accepted.runnerId, task.sessionId, session.lastSeq);
     } catch (error) {
       const { code, message } = describeError(error, `the start of task ${task.id}`);
       const text = code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message;
@@ -177,14 +179,14 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
     let stored = false;
     try {
       if (terminal) await this.settle(event);
-      stored = await this.store.appendEvent(event);
+      stored = await this.transcript.appendEvent(event);
       if (!stored) return;
-      if (started) await this.store.taskRunning(event.taskId);
+      if (started) await this.tasks.taskRunning(event.taskId);
       if ((event.type === 'status' || event.type === 'final') && event.agentSessionId) {
-        await this.store.rememberAgentSession(event.sessionId, event.agentSessionId);
+        await this.sessions.rememberAgentSession(event.sessionId, event.agentSessionId);
       }
       // Freed only once the event is stored: the session's next run numbers its events after it.
-      if (terminal) await this.store.releaseSession(event.sessionId);
+      if (terminal) await this.sessions.releaseSession(event.sessionId);
     } catch (error) {
       return this.giveUp(event, stored, error);
     }
@@ -200,8 +202,8 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
    * seq is stored already) changes nothing.
    */
   private async settle(event: Extract<OutputEventV1, { type: 'final' | 'error' }>): Promise<void> {
-    if (((await this.store.session(event.sessionId))?.lastSeq ?? 0) >= event.seq) return;
-    if (event.type === 'final') await this.store.finishTask(event.taskId, 'done', null);
+    if (((await this.sessions.session(event.sessionId))?.lastSeq ?? 0) >= event.seq) return;
+    if (event.type === 'final') await this.tasks.finishTask(event.taskId, 'done', null);
     else await this.closeOrRetry(event);
   }
 
@@ -219,14 +221,14 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
     const { errorId } = reportInternalError(error, `storing event ${event.seq} of run ${event.runId} (session ${event.sessionId})`);
     const text = `could not store the run's output (internal error ${errorId}); the run was given up`;
     const end = runErrorEvent({ sessionId: event.sessionId, taskId: event.taskId, runId: event.runId, seq: stored ? event.seq + 1 : event.seq }, 'store_failed', text, this.clock.now());
-    await this.tryTo(`fail task ${event.taskId}`, () => this.store.finishTask(event.taskId, 'failed', text));
-    await this.tryTo(`store the end of run ${event.runId}`, () => this.store.appendEvent(end));
+    await this.tryTo(`fail task ${event.taskId}`, () => this.tasks.finishTask(event.taskId, 'failed', text));
+    await this.tryTo(`store the end of run ${event.runId}`, () => this.transcript.appendEvent(end));
     // Killed before the session is freed: the runner refuses a new run while this one lives.
     // No runner or no live run (it had ended) leaves nothing to kill.
     await this.bus
       .request('session.*.control', { action: 'kill', by: 'the engine (store failed)' }, { params: [event.sessionId] })
       .catch(() => undefined);
-    await this.tryTo(`release session ${event.sessionId}`, () => this.store.releaseSession(event.sessionId));
+    await this.tryTo(`release session ${event.sessionId}`, () => this.sessions.releaseSession(event.sessionId));
     this.logger.warn(`task ${event.taskId} failed: ${text}`);
     this.bus.publish('session.*.events', end, [event.sessionId]);
     await this.summaries.changed(event.sessionId);
@@ -245,15 +247,15 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
    * (nothing will help until someone acts) or failed.
    */
   private async closeOrRetry(event: Extract<OutputEventV1, { type: 'error' }>): Promise<void> {
-    const task = await this.store.task(event.taskId);
+    const task = await this.tasks.task(event.taskId);
     if (!task) return;
     const { retry, status } = runEnding(event, task, this.config.maxAttempts, (route, agent) => this.router.fallback(route, agent));
     // A task that cannot go back to the queue any more (cancelled meanwhile) is closed instead.
-    if (retry && (await this.store.retryTask(task.id, retry.reason, retry.agent ?? undefined))) {
+    if (retry && (await this.tasks.retryTask(task.id, retry.reason, retry.agent ?? undefined))) {
       this.logger.log(`task ${task.id}: retrying (${retry.reason})`);
       return;
     }
-    await this.store.finishTask(event.taskId, status, event.text, event.by ?? null);
+    await this.tasks.finishTask(event.taskId, status, event.text, event.by ?? null);
     this.logger.log(`task ${event.taskId} ${status}`);
   }
 
@@ -271,10 +273,10 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
     const known = this.runners.has(heartbeat.runnerId);
     this.runners.set(heartbeat.runnerId, this.clock.now().getTime());
     if (known) return;
-    for (const session of await this.store.runningSessions(heartbeat.runnerId)) {
+    for (const session of await this.sessions.runningSessions(heartbeat.runnerId)) {
       this.pending.track(this.resync(heartbeat.runnerId, session.id, session.lastSeq));
     }
-    const sessions = await this.store.idleSessionsWithQueuedTasks();
+    const sessions = await this.sessions.idleSessionsWithQueuedTasks();
     if (sessions.length > 0) this.logger.log(`runner ${heartbeat.runnerId} is up: resuming ${sessions.length} session(s) with queued tasks`);
     for (const sessionId of sessions) this.pending.track(this.dispatch(sessionId));
   }
@@ -297,15 +299,15 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async recover(): Promise<void> {
     const now = this.clock.now().getTime();
-    for (const session of await this.store.runningSessions()) {
-      const task = await this.store.runningTask(session.id);
+    for (const session of await this.sessions.runningSessions()) {
+      const task = await this.tasks.runningTask(session.id);
       if (!session.runnerId) {
         // Young claims may belong to a dispatch still under way on another engine.
         if (now - session.updatedAt.getTime() < DISPATCH_STALE_MS) continue;
         this.logger.warn(`session ${session.id}: dispatch was interrupted; doing it again`);
-        if (task?.runId) await this.startRun(task, true);
+        if (task?.runId) await this.startRun(task, session, true);
         else {
-          await this.store.releaseSession(session.id);
+          await this.sessions.releaseSession(session.id);
           await this.summaries.changed(session.id);
           await this.dispatch(session.id);
         }

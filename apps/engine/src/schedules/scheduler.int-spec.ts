@@ -5,7 +5,7 @@ import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
 import { Bus, BusModule, BusServer, DirectInboundQueue, InProcessTransport } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
 import { InboundAcceptedV1, InboundMessageV1, JobSpecV1, newId, RunRequestV1 } from '@patchbay/contracts';
-import { Database, EngineStore, JobsStore } from '@patchbay/persistence';
+import { Database, JobsStore, SessionsStore, TasksStore } from '@patchbay/persistence';
 import { createTestDatabase } from '../../../../test/support/databases';
 import { describeWith } from '../../../../test/support/services';
 import { EngineModule } from '../engine.module';
@@ -27,7 +27,8 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
   let app: INestMicroservice;
   let bus: Bus;
   let inbound: InboundSink;
-  let engineStore: EngineStore;
+  let sessions: SessionsStore;
+  let tasks: TasksStore;
   const databases: Database[] = [];
   const runRequests: RunRequestV1[] = [];
   const quiet: jest.SpyInstance[] = [];
@@ -49,7 +50,8 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
     // The app's own scheduler runs on the real clock; the tests drive their own.
     await app.get(SchedulerService, { strict: false }).stop();
     inbound = app.get(InboundService, { strict: false });
-    engineStore = app.get(EngineStore, { strict: false });
+    sessions = app.get(SessionsStore, { strict: false });
+    tasks = app.get(TasksStore, { strict: false });
   });
 
   afterAll(async () => {
@@ -129,7 +131,7 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
     });
     expect(await a.scheduler.runDue()).toEqual([]);
 
-    const task = await engineStore.task(run.taskId!);
+    const task = await tasks.task(run.taskId!);
     expect(task).toMatchObject({ sessionId: run.sessionId, prompt: 'check the nightly build', channel: 'schedule', chatId: 'job:nightly', agent: 'demo' });
     expect(await tasksOf(job.id)).toEqual([{ task_id: run.taskId, platform_message_id: `${job.id}:2030-01-07T10:15:00.000Z` }]);
     expect(await a.jobs.runs('nightly', 10)).toEqual([run]);
@@ -277,7 +279,7 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
     clock.set('2030-01-07T10:06:30Z');
     const run = await a.jobs.runNow('adhoc');
     expect(run).toMatchObject({ trigger: 'manual', scheduledFor: '2030-01-07T10:06:30.000Z', outcome: 'task', taskId: expect.any(String) });
-    expect(await engineStore.task(run.taskId!)).toMatchObject({ channel: 'schedule', chatId: 'job:adhoc' });
+    expect(await tasks.task(run.taskId!)).toMatchObject({ channel: 'schedule', chatId: 'job:adhoc' });
     expect((await a.jobs.list())[0]).toMatchObject({ enabled: false, nextRunAt: job.nextRunAt, lastRunAt: '2030-01-07T10:06:30.000Z' });
     expect(await a.jobs.runs('adhoc', 10)).toEqual([run]);
   });
@@ -294,7 +296,7 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
       clock.set('2030-01-07T10:06:00Z');
       const [run] = await a.scheduler.runDue();
       expect(run).toMatchObject({ outcome: 'task', sessionId: existing.sessionId });
-      expect(await engineStore.bindings(existing.sessionId!)).toContainEqual(expect.objectContaining({ channel: 'schedule', chatId: 'job:to-session' }));
+      expect(await sessions.bindings(existing.sessionId!)).toContainEqual(expect.objectContaining({ channel: 'schedule', chatId: 'job:to-session' }));
     });
 
     it('sends to the session bound to a chat, creating it (with the job agent) on the first firing', async () => {
@@ -304,10 +306,10 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
       clock.set('2030-01-07T10:06:00Z');
       const [first] = await a.scheduler.runDue();
       expect(first).toMatchObject({ outcome: 'task' });
-      expect(await engineStore.session(first.sessionId!)).toMatchObject({ agent: 'codex' });
-      expect(await engineStore.boundSession('telegram', chatId)).toMatchObject({ id: first.sessionId });
+      expect(await sessions.session(first.sessionId!)).toMatchObject({ agent: 'codex' });
+      expect(await sessions.boundSession('telegram', chatId)).toMatchObject({ id: first.sessionId });
       // The chat and the job share the session: the job's prompts say who sent them.
-      expect(await engineStore.task(first.taskId!)).toMatchObject({ agent: 'codex', prompt: '[job to-chat] check the nightly build' });
+      expect(await tasks.task(first.taskId!)).toMatchObject({ agent: 'codex', prompt: '[job to-chat] check the nightly build' });
       clock.set('2030-01-07T10:07:00Z');
       const [second] = await a.scheduler.runDue();
       expect(second.sessionId).toBe(first.sessionId);

@@ -1,6 +1,6 @@
 import { AppError } from '@patchbay/bus';
 import { BindingV1, KnownChatV1 } from '@patchbay/contracts';
-import { AccessStore, EngineStore, SessionEntity } from '@patchbay/persistence';
+import { AccessStore, SessionsStore, SessionEntity } from '@patchbay/persistence';
 import { strictDouble } from '../../../../test/support/strict-double';
 import { BindingsController } from './bindings.controller';
 import { SessionBindings } from './session-bindings';
@@ -11,8 +11,8 @@ const bound: BindingV1[] = [{ channel: 'telegram', chatId: '-100', delivery: 'fi
 
 /** The dashboard's attach and detach on strict doubles: what is checked, what is changed, what is audited. */
 describe('BindingsController', () => {
-  function controller(members: { store?: Members<EngineStore>; bindings?: Members<SessionBindings> }) {
-    const store = strictDouble<EngineStore>('EngineStore', members.store ?? {});
+  function controller(members: { store?: Members<SessionsStore>; bindings?: Members<SessionBindings> }) {
+    const store = strictDouble<SessionsStore>('SessionsStore', members.store ?? {});
     const bindings = strictDouble<SessionBindings>('SessionBindings', members.bindings ?? {});
     const audit = strictDouble<AccessStore>('AccessStore', { audit: async () => undefined });
     return { controller: new BindingsController(store, bindings, audit), store, bindings, audit };

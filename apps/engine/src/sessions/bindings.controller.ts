@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { AppError, OnBusRequest } from '@patchbay/bus';
 import { BindingAttachV1, BindingDetachV1, BindingListV1, KnownChatListV1, ListQueryV1 } from '@patchbay/contracts';
-import { AccessStore, EngineStore } from '@patchbay/persistence';
+import { AccessStore, SessionsStore } from '@patchbay/persistence';
 import { ENGINE_QUEUE } from '../engine.constants';
 import { SessionBindings } from './session-bindings';
 
@@ -15,21 +15,21 @@ import { SessionBindings } from './session-bindings';
 @Controller()
 export class BindingsController {
   constructor(
-    private readonly store: EngineStore,
+    private readonly sessions: SessionsStore,
     private readonly bindings: SessionBindings,
     private readonly auditLog: AccessStore,
   ) {}
 
   @OnBusRequest('query.chats', { queue: ENGINE_QUEUE })
   async chats(@Payload() query: ListQueryV1): Promise<KnownChatListV1> {
-    return { chats: await this.store.knownChats(query.limit) };
+    return { chats: await this.sessions.knownChats(query.limit) };
   }
 
   @OnBusRequest('bindings.attach', { queue: ENGINE_QUEUE })
   async attach(@Payload() request: BindingAttachV1): Promise<BindingListV1> {
     const chat = { channel: request.channel, chatId: request.chatId };
-    if (!(await this.store.session(request.sessionId))) throw new AppError('not_found', `no session ${request.sessionId}`);
-    const [known] = await this.store.knownChats(1, chat);
+    if (!(await this.sessions.session(request.sessionId))) throw new AppError('not_found', `no session ${request.sessionId}`);
+    const [known] = await this.sessions.knownChats(1, chat);
     if (!known) throw new AppError('not_found', `Patchbay knows no chat ${request.chatId} on channel ${request.channel} (no message came from it)`);
     const bindings = await this.bindings.bind(chat, request.sessionId, request.delivery, known.sessionId);
     const left = known.sessionId && known.sessionId !== request.sessionId ? `, leaving session ${known.sessionId}` : '';

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { AgentProfile } from '@patchbay/agents';
 import { Bus } from '@patchbay/bus';
 import { SessionSummaryV1 } from '@patchbay/contracts';
-import { EngineStore, SessionEntity, SessionOverview, TaskEntity } from '@patchbay/persistence';
+import { SessionsStore, SessionEntity, SessionOverview, TaskEntity } from '@patchbay/persistence';
 import { strictDouble } from '../../../../test/support/strict-double';
 import { SessionSummaries } from './session-summaries';
 import { SessionSummaryReader } from './session-summary-reader';
@@ -44,7 +44,7 @@ const PROFILES = new Map<string, AgentProfile>([
 
 /** SessionSummaries over the real reader, a strict store (one query) and a strict bus (one publish). */
 function summaries(overviews: (filter: unknown) => Promise<SessionOverview[]>) {
-  const store = strictDouble<EngineStore>('EngineStore', { sessionOverviews: overviews });
+  const store = strictDouble<SessionsStore>('SessionsStore', { sessionOverviews: overviews });
   const bus = strictDouble<Bus>('Bus', { publish: () => undefined });
   return { publisher: new SessionSummaries(new SessionSummaryReader(store, PROFILES), bus), store, bus };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AgentProfile } from '@patchbay/agents';
 import { SessionListQueryV1, SessionSummaryV1, SUMMARY_PROMPT_CHARS } from '@patchbay/contracts';
-import { EngineStore, SessionFilter, SessionOverview, toSessionV1 } from '@patchbay/persistence';
+import { SessionsStore, SessionFilter, SessionOverview, toSessionV1 } from '@patchbay/persistence';
 import { AGENT_PROFILES } from '../engine.constants';
 
 /**
@@ -11,7 +11,7 @@ import { AGENT_PROFILES } from '../engine.constants';
 @Injectable()
 export class SessionSummaryReader {
   constructor(
-    private readonly store: EngineStore,
+    private readonly sessions: SessionsStore,
     @Inject(AGENT_PROFILES) private readonly profiles: ReadonlyMap<string, AgentProfile>,
   ) {}
 
@@ -25,7 +25,7 @@ export class SessionSummaryReader {
   }
 
   private async read(filter: SessionFilter): Promise<SessionSummaryV1[]> {
-    return (await this.store.sessionOverviews(filter)).map((overview) => this.summary(overview));
+    return (await this.sessions.sessionOverviews(filter)).map((overview) => this.summary(overview));
   }
 
   private summary({ session, task, bindings }: SessionOverview): SessionSummaryV1 {

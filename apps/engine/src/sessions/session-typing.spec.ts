@@ -3,7 +3,7 @@ import { agentProfiles, TMUX_BRIDGE_AGENT } from '@patchbay/agents';
 import { Bus, NoResponderError } from '@patchbay/bus';
 import { ConfigSchema } from '@patchbay/config';
 import { SessionTypeV1 } from '@patchbay/contracts';
-import { EngineStore } from '@patchbay/persistence';
+import { SessionsStore } from '@patchbay/persistence';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { strictDouble } from '../../../../test/support/strict-double';
 import { AccessService, Sender } from '../access/access.service';
@@ -19,17 +19,17 @@ const operator: Sender = { actor: 'api:ci', name: 'ci', principalId: null, role:
 
 /** SessionTyping on strict doubles: only the calls a case names may happen. */
 describe('SessionTyping', () => {
-  async function typing(members: { bus?: Members<Bus>; store?: Members<EngineStore>; access?: Members<AccessService> }) {
+  async function typing(members: { bus?: Members<Bus>; store?: Members<SessionsStore>; access?: Members<AccessService> }) {
     const doubles = {
       bus: strictDouble<Bus>('Bus', members.bus ?? {}),
-      store: strictDouble<EngineStore>('EngineStore', members.store ?? {}),
+      store: strictDouble<SessionsStore>('SessionsStore', members.store ?? {}),
       access: strictDouble<AccessService>('AccessService', members.access ?? {}),
     };
     const module = await Test.createTestingModule({
       providers: [
         SessionTyping,
         { provide: Bus, useValue: doubles.bus },
-        { provide: EngineStore, useValue: doubles.store },
+        { provide: SessionsStore, useValue: doubles.store },
         { provide: AccessService, useValue: doubles.access },
         { provide: REDACTOR, useValue: new Redactor(new Map([['sekret-value-1234', 'token']]), []) },
         { provide: AGENT_PROFILES, useValue: agentProfiles(config) },

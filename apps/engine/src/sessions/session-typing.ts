@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError, Bus, BusError } from '@patchbay/bus';
 import type { AgentProfile } from '@patchbay/agents';
 import { InputResultV1, SessionTypeV1 } from '@patchbay/contracts';
-import { EngineStore } from '@patchbay/persistence';
+import { SessionsStore } from '@patchbay/persistence';
 import { REDACTOR, Redactor } from '@patchbay/security';
 import { AccessService } from '../access/access.service';
 import { AGENT_PROFILES } from '../engine.constants';
@@ -18,7 +18,7 @@ export type Typed = { kind: 'text'; text: string; enter?: boolean; sender?: stri
 export class SessionTyping {
   constructor(
     private readonly bus: Bus,
-    private readonly store: EngineStore,
+    private readonly sessions: SessionsStore,
     private readonly access: AccessService,
     @Inject(REDACTOR) private readonly redactor: Redactor,
     @Inject(AGENT_PROFILES) private readonly profiles: ReadonlyMap<string, AgentProfile>,
@@ -30,7 +30,7 @@ export class SessionTyping {
    * text redacted as an inbound message's, then delivered.
    */
   async typeAs({ sessionId, by, input }: SessionTypeV1): Promise<InputResultV1> {
-    const session = await this.store.session(sessionId);
+    const session = await this.sessions.session(sessionId);
     if (!session) throw new AppError('not_found', `no session ${sessionId}`);
     const sender = await this.access.identifySender(by.channel, { id: by.senderId, name: by.name, vouch: by.vouch }, sessionId);
     const action = this.profiles.get(session.agent)?.mode === 'bridge' ? 'admin' : 'input';

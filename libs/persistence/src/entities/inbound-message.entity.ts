@@ -4,7 +4,7 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property, Unique } from '@mik
 /** Every message a channel delivered; the unique key makes redelivery harmless. */
 @Entity({ tableName: 'inbound_message' })
 @Unique({ properties: ['channel', 'accountId', 'platformMessageId'] })
-/** The chats Patchbay knows, and when each was last heard from (EngineStore.knownChats). */
+/** The chats Patchbay knows, and when each was last heard from (SessionsStore.knownChats). */
 @Index({ properties: ['channel', 'chatId', 'receivedAt'] })
 export class InboundMessageEntity {
   /** Properties with defaults, optional in em.create(). */
