@@ -77,7 +77,16 @@ export async function benchApprovals(mode: 'all-in-one' | 'distributed', natsUrl
         const sample = await bench.roundTrip(i);
         if (i >= WARMUP) samples.push(sample);
       }
-      const percentiles = (key: Interval) => ({ p50: percentile(samples.map((s) => s[key]), 50), p95: percentile(samples.map((s) => s[key]), 95) });
+      const percentiles = (key: Interval) => ({
+        p50: percentile(
+          samples.map((s) => s[key]),
+          50,
+        ),
+        p95: percentile(
+          samples.map((s) => s[key]),
+          95,
+        ),
+      });
       return {
         mode,
         percentiles: Object.fromEntries(intervals().map((key) => [key, percentiles(key)])) as ApprovalsResult['percentiles'],
@@ -119,9 +128,12 @@ class ApprovalRoundTrips {
 
     const messageId = (shown.result as { message_id: number }).message_id;
     const { update_id } = this.telegram.userPresses({ chatId: user.id, messageId, from: user, data: allowOnce(shown)! });
-    const delivered = await this.telegram.waitForCall((c) => c.method === 'getUpdates' && c.ok === true && (c.result as Array<{ update_id: number }>).some((u) => u.update_id === update_id), {
-      timeoutMs: WAIT_MS,
-    });
+    const delivered = await this.telegram.waitForCall(
+      (c) => c.method === 'getUpdates' && c.ok === true && (c.result as Array<{ update_id: number }>).some((u) => u.update_id === update_id),
+      {
+        timeoutMs: WAIT_MS,
+      },
+    );
 
     await waitUntil(() => existsSync(marker) && readFileSync(marker, 'utf8').endsWith('\n'), `the command of ${toolUseId} to run\n${this.live.logs()}`, WAIT_MS);
     const ranAt = Number(readFileSync(marker, 'utf8'));

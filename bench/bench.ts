@@ -27,7 +27,10 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
     );
     console.log('\nBus signing (HMAC-SHA256 sign + verify of one inbound message, in process)\n');
     const signing = benchSigning();
-    printTable(['payload bytes', 'µs per message p50', 'messages/s'], [[String(signing.payloadBytes), signing.microsPerMessageP50.toFixed(1), Math.round(signing.messagesPerSecond).toLocaleString('en-US')]]);
+    printTable(
+      ['payload bytes', 'µs per message p50', 'messages/s'],
+      [[String(signing.payloadBytes), signing.microsPerMessageP50.toFixed(1), Math.round(signing.messagesPerSecond).toLocaleString('en-US')]],
+    );
   },
 
   async flow({ natsUrl, distributed }) {
@@ -41,7 +44,7 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
   },
 
   async db() {
-    console.log('\nOne inbound message\'s database round trips (in-process engine, fake runner; statements the pg driver sent, BEGIN/COMMIT included, median of 15)\n');
+    console.log("\nOne inbound message's database round trips (in-process engine, fake runner; statements the pg driver sent, BEGIN/COMMIT included, median of 15)\n");
     printTable(
       ['message', 'to its reply (task queued)', 'to its run asked of a runner', 'to its run finished'],
       (await benchRoundTrips()).map((r) => [r.chat, String(r.toReply), String(r.toRunAsked), String(r.toFinished)]),
@@ -77,7 +80,10 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
   async redact() {
     console.log('\nRedaction (in process, Redactor.fromConfig over 1 MB of agent output, ~2 s)\n');
     const r = benchRedaction();
-    printTable(['text KB', 'secrets found', 'ms per pass p50', 'MB/s'], [[(r.bytes / 1000).toFixed(0), String(r.secretsFound), ms(r.msPerPassP50), (r.bytesPerSecond / 1e6).toFixed(1)]]);
+    printTable(
+      ['text KB', 'secrets found', 'ms per pass p50', 'MB/s'],
+      [[(r.bytes / 1000).toFixed(0), String(r.secretsFound), ms(r.msPerPassP50), (r.bytesPerSecond / 1e6).toFixed(1)]],
+    );
   },
 
   async idle() {
@@ -96,14 +102,16 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
       ['program', 'input via', 'messages', 'input call p50 ms', 'input call p95 ms', 'echo in SSE p50 ms', 'echo in SSE p95 ms'],
       input.map((r) => [r.program, r.via, r.failure ? 'failed*' : String(r.messages), ms(r.inputP50), ms(r.inputP95), ms(r.echoP50), ms(r.echoP95)]),
     );
-    console.log('\nBoth times from the start of the input call. The POST replies once the runner drew the pane\'s change;');
+    console.log("\nBoth times from the start of the input call. The POST replies once the runner drew the pane's change;");
     console.log('the echoed line goes out ~4 ms after its burst of pane writes (finished lines do not wait for the');
     console.log('screen to settle). `tmux send-keys` is the bench typing into the pane itself: the output half alone.');
     for (const r of input.filter((r) => r.failure)) console.log(`* ${r.program} via ${r.via}: ${r.failure}`);
   },
 
   async approvals({ natsUrl, distributed }) {
-    console.log(`\nApprovals in a chat: the real claude CLI (fake model) asks for Bash, the request shows in Telegram (fake Bot API), Allow once is pressed (${APPROVAL_SAMPLES} round trips per mode)\n`);
+    console.log(
+      `\nApprovals in a chat: the real claude CLI (fake model) asks for Bash, the request shows in Telegram (fake Bot API), Allow once is pressed (${APPROVAL_SAMPLES} round trips per mode)\n`,
+    );
     const runs: ApprovalsResult[] = [await benchApprovals('all-in-one', null)];
     if (distributed) runs.push(await benchApprovals('distributed', natsUrl));
     printTable(
@@ -117,7 +125,16 @@ const SECTIONS: Record<string, (env: { natsUrl: string | null; distributed: bool
     console.log('\nChannels: one ~50 KB answer with code blocks, one session followed by 10 chats of each kind (fake platforms, all-in-one)\n');
     printTable(
       ['platform', 'chats', 'output KB', 'API calls', 'peak calls/s in a chat', '429s', 'last byte → final p50 ms', 'last byte → final max ms'],
-      (await benchChannels()).map((r) => [r.platform, String(r.chats), String(r.outputKb), String(r.calls), String(r.peakPerSecondPerChat), String(r.rateLimited), ms(r.finalP50), ms(r.finalMax)]),
+      (await benchChannels()).map((r) => [
+        r.platform,
+        String(r.chats),
+        String(r.outputKb),
+        String(r.calls),
+        String(r.peakPerSecondPerChat),
+        String(r.rateLimited),
+        ms(r.finalP50),
+        ms(r.finalMax),
+      ]),
     );
   },
 
@@ -144,7 +161,9 @@ async function main(): Promise<void> {
   cleanUpOnSignals();
   const natsUrl = (await reachable(NATS_URL)) ? NATS_URL : null;
   const distributed = natsUrl !== null && (await reachable(POSTGRES_URL));
-  console.log(`Patchbay benchmark, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
+  console.log(
+    `Patchbay benchmark, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+  );
   if (!natsUrl) console.log(`(NATS at ${NATS_URL} not reachable: NATS rows skipped)`);
   for (const [name, section] of Object.entries(SECTIONS)) {
     if (chosen.length === 0 || chosen.includes(name)) await section({ natsUrl, distributed });

@@ -76,7 +76,15 @@ const SIGNED_MESSAGES = 20_000;
 /** Signing and checking one inbound message (about 1 KB of text): what each signed message costs both ends. */
 export function benchSigning(): SigningResult {
   const signer = new BusSigner(randomBytes(32).toString('hex'));
-  const body = encode({ channel: 'telegram', accountId: 'bot', messageId: '12345', chatId: '-100123', sender: { id: '42', name: 'Ann' }, text: 'please look at the failing test '.repeat(32), receivedAt: new Date().toISOString() });
+  const body = encode({
+    channel: 'telegram',
+    accountId: 'bot',
+    messageId: '12345',
+    chatId: '-100123',
+    sender: { id: '42', name: 'Ann' },
+    text: 'please look at the failing test '.repeat(32),
+    receivedAt: new Date().toISOString(),
+  });
   const times: number[] = [];
   const start = process.hrtime.bigint();
   for (let i = 0; i < SIGNED_MESSAGES; i++) {

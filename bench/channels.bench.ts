@@ -100,13 +100,7 @@ export async function benchChannels(): Promise<ChannelBenchRow[]> {
 }
 
 /** Waits until every chat of a kind shows the final answer and went quiet; then what it took. */
-async function settledRow(
-  platform: BenchPlatform,
-  kind: string,
-  chats: string[],
-  since: number,
-  agent: { lastByteAt: number; bytes: number },
-): Promise<ChannelBenchRow> {
+async function settledRow(platform: BenchPlatform, kind: string, chats: string[], since: number, agent: { lastByteAt: number; bytes: number }): Promise<ChannelBenchRow> {
   const settled = () => chats.every((chat) => platform.shown(chat).some((t) => t.includes('All steps done.')) && Date.now() - lastCall(platform.calls(chat, since)) > QUIET_MS);
   await waitFor(settled, `every ${platform.name} ${kind} to show the final answer`, 600_000);
   const perChat = chats.map((chat) => platform.calls(chat, since));
@@ -116,7 +110,14 @@ async function settledRow(
     chats: chats.length,
     outputKb: Math.round(agent.bytes / 1000),
     calls: perChat.reduce((n, calls) => n + calls.length, 0),
-    peakPerSecondPerChat: Math.max(...perChat.map((calls) => maxPerWindow(calls.map((c) => c.at), 1_000))),
+    peakPerSecondPerChat: Math.max(
+      ...perChat.map((calls) =>
+        maxPerWindow(
+          calls.map((c) => c.at),
+          1_000,
+        ),
+      ),
+    ),
     rateLimited: perChat.reduce((n, calls) => n + calls.filter((c) => c.status === 429).length, 0),
     finalP50: percentile(finals, 50),
     finalMax: Math.max(...finals),

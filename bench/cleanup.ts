@@ -28,7 +28,10 @@ export async function runCleanups(): Promise<void> {
 
 /** On SIGINT/SIGTERM: clean up, then exit with the conventional status. */
 export function cleanUpOnSignals(): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(signal, () => {
       signalled = true;
       console.error(`\n${signal}: cleaning up…`);

@@ -107,7 +107,10 @@ async function eventToPage(browser: TestBrowser, live: LivePatchbay): Promise<nu
       for (const m of event.text.matchAll(/tick (\d+)/g)) if (!stamped.has(m[1])) stamped.set(m[1], Date.parse(event.at));
     },
   });
-  await page.getByText(`tick ${TICKS - 1}`).first().waitFor();
+  await page
+    .getByText(`tick ${TICKS - 1}`)
+    .first()
+    .waitFor();
   const seen = await page.evaluate<Record<string, number>>('window.seen');
   const started = await page.evaluate<number>('window.started');
   await page.context().close();

@@ -37,10 +37,12 @@ class StatementCounter {
 
   constructor() {
     const query = this.query as (...args: unknown[]) => unknown;
-    const counter = this;
+    const seen = () => {
+      this.count++;
+      this.last = Date.now();
+    };
     Client.prototype.query = function (this: Client, ...args: unknown[]) {
-      counter.count++;
-      counter.last = Date.now();
+      seen();
       return query.apply(this, args);
     } as typeof Client.prototype.query;
   }
@@ -130,9 +132,18 @@ export async function benchRoundTrips(): Promise<RoundTrips[]> {
     }
     const median = (chat: RoundTrips['chat'], samples: Array<Omit<RoundTrips, 'chat'>>): RoundTrips => ({
       chat,
-      toReply: percentile(samples.map((s) => s.toReply), 50),
-      toRunAsked: percentile(samples.map((s) => s.toRunAsked), 50),
-      toFinished: percentile(samples.map((s) => s.toFinished), 50),
+      toReply: percentile(
+        samples.map((s) => s.toReply),
+        50,
+      ),
+      toRunAsked: percentile(
+        samples.map((s) => s.toRunAsked),
+        50,
+      ),
+      toFinished: percentile(
+        samples.map((s) => s.toFinished),
+        50,
+      ),
     });
     return [median('new chat', fresh), median('bound chat', bound)];
   } finally {

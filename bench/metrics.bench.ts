@@ -40,12 +40,15 @@ export async function benchScrape(): Promise<ScrapeResult[]> {
     bus.subscribe('metrics.scrape', (request) => controller.scrape(request));
   }
   const results: ScrapeResult[] = [];
-  for (const [mode, distributed] of [['all-in-one', false], ['distributed (gateway + engine + 2 runners)', true]] as const) {
+  for (const [mode, distributed] of [
+    ['all-in-one', false],
+    ['distributed (gateway + engine + 2 runners)', true],
+  ] as const) {
     const scraper = new MetricsScraper(bus, gateway, { metrics: gateway, distributed, answerScrapes: false }, config);
     // The first distributed scrape waits out its window to learn who answers.
     const text = await scraper.scrape();
     const samples: number[] = [];
-    for (const end = performance.now() + MEASURE_MS; performance.now() < end; ) {
+    for (const end = performance.now() + MEASURE_MS; performance.now() < end;) {
       const started = performance.now();
       await scraper.scrape();
       samples.push(performance.now() - started);

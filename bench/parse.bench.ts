@@ -28,7 +28,11 @@ export function benchParsers(formats: ParserFormat[] = ['claude', 'codex', 'open
     const files = readdirSync(dir)
       .filter((f) => f.endsWith('.jsonl'))
       .sort()
-      .map((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((line) => line.length > 0));
+      .map((f) =>
+        readFileSync(join(dir, f), 'utf8')
+          .split('\n')
+          .filter((line) => line.length > 0),
+      );
     const lines = files.reduce((n, f) => n + f.length, 0);
     const bytes = files.reduce((n, f) => n + f.reduce((b, line) => b + Buffer.byteLength(line) + 1, 0), 0);
     const pass = (): number => {
@@ -40,7 +44,7 @@ export function benchParsers(formats: ParserFormat[] = ['claude', 'codex', 'open
       }
       return events;
     };
-    for (const start = performance.now(); performance.now() - start < WARMUP_MS; ) pass();
+    for (const start = performance.now(); performance.now() - start < WARMUP_MS;) pass();
     let passes = 0;
     let events = 0;
     const start = performance.now();

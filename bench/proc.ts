@@ -64,7 +64,7 @@ export function descendants(pid: number): number[] {
     if (stat) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), p]);
   }
   const found: number[] = [];
-  for (let queue = [pid]; queue.length > 0; ) {
+  for (let queue = [pid]; queue.length > 0;) {
     const next = children.get(queue.shift()!) ?? [];
     found.push(...next);
     queue.push(...next);

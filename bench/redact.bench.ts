@@ -40,7 +40,7 @@ export function benchRedaction(): RedactResult {
   const text = parts.join('');
   const secretsFound = redactor.redact(text).split('[redacted:').length - 1;
   const times: number[] = [];
-  for (const start = performance.now(); performance.now() - start < MEASURE_MS; ) {
+  for (const start = performance.now(); performance.now() - start < MEASURE_MS;) {
     const t = performance.now();
     redactor.redact(text);
     times.push(performance.now() - t);

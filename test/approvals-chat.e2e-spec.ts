@@ -83,7 +83,10 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
 
   /** The model calls Bash once, then says what the tool result told it. */
   function scriptBash(command: string): void {
-    model.enqueue({ toolUse: { id: `toolu_chat_${newId(8)}`, name: 'Bash', input: { command, description: 'Write a marker file' } } }, { answerToolResult: (r) => `The tool said: ${toolResultText(r)}` });
+    model.enqueue(
+      { toolUse: { id: `toolu_chat_${newId(8)}`, name: 'Bash', input: { command, description: 'Write a marker file' } } },
+      { answerToolResult: (r) => `The tool said: ${toolResultText(r)}` },
+    );
   }
 
   const pending = async () => (await pb.get<{ approvals: ApprovalV1[] }>('/api/approvals')).approvals;
@@ -97,8 +100,10 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
   const telegramPrompt = (id: string) => telegram.botMessages(GROUP).find((m) => m.text.includes(`approval ${id}`));
   const discordPrompt = (id: string) => discord.botMessages(thread).find((m) => !m.interactionId && m.content.includes(`approval ${id}`));
   /** The chat's message of the request, once it was edited to say how it was decided. */
-  const decidedInTelegram = (id: string) => waitUntil(() => telegramPrompt(id) !== undefined && telegramPrompt(id)!.reply_markup === undefined, `the Telegram request ${id} to lose its buttons`);
-  const audit = async () => (await pb.get<{ entries: Array<{ actor: string; action: string; decision: string; target: string | null; detail: string | null }> }>('/api/audit')).entries;
+  const decidedInTelegram = (id: string) =>
+    waitUntil(() => telegramPrompt(id) !== undefined && telegramPrompt(id)!.reply_markup === undefined, `the Telegram request ${id} to lose its buttons`);
+  const audit = async () =>
+    (await pb.get<{ entries: Array<{ actor: string; action: string; decision: string; target: string | null; detail: string | null }> }>('/api/audit')).entries;
 
   it('shows the request in Telegram with buttons and in a Discord thread that attaches late; a viewer is refused; Allow once runs it once, and every chat says who decided', async () => {
     // One command, no chaining: "for this session" can apply, so all three answers are offered.
@@ -122,7 +127,8 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
     await waitUntil(() => discordPrompt(request.id) !== undefined, 'the request in the Discord thread');
     expect(discordPrompt(request.id)!.components.flatMap((row) => row.components.map((c) => c.label))).toEqual(['Allow once', 'Allow for this session', 'Deny']);
 
-    const press = (from: typeof ADA, label: string) => telegram.userPresses({ chatId: GROUP, messageId: shown.message_id, from, data: buttons.find((b) => b.text === label)!.callback_data! });
+    const press = (from: typeof ADA, label: string) =>
+      telegram.userPresses({ chatId: GROUP, messageId: shown.message_id, from, data: buttons.find((b) => b.text === label)!.callback_data! });
     const viewerPress = press(VIC, 'Allow once');
     await waitUntil(() => telegram.callbackAnswers.some((a) => a.callback_query_id === viewerPress.callbackQueryId), "the viewer's press to be answered");
     expect(telegram.callbackAnswers.find((a) => a.callback_query_id === viewerPress.callbackQueryId)!.text).toBe('You may not use /approve (your role: viewer).');
@@ -190,7 +196,7 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
     };
     const botComments = () => github.comments(REPO, 1).filter((c) => c.user.login === 'patchbay-bot');
 
-    it('asks in a comment that names the answers; a stranger\'s /approve is ignored and audited, a collaborator\'s runs it', async () => {
+    it("asks in a comment that names the answers; a stranger's /approve is ignored and audited, a collaborator's runs it", async () => {
       scriptBash('echo github > github.txt');
       expect((await post(comment('@patchbay-bot write the github file', 7001))).status).toBe(202);
       const request = await onePending();

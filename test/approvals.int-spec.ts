@@ -134,9 +134,7 @@ describeWith(['postgres', 'nats'], 'approvals (real PostgreSQL and NATS)', () =>
 
   it('of answers given at once, exactly one wins', async () => {
     const pending = await ask('tu-race');
-    const answers = await Promise.all(
-      ['allow_once', 'deny', 'allow_session', 'deny', 'allow_once'].map((decision) => api(`/api/approvals/${pending.id}`, OPERATOR, { decision })),
-    );
+    const answers = await Promise.all(['allow_once', 'deny', 'allow_session', 'deny', 'allow_once'].map((decision) => api(`/api/approvals/${pending.id}`, OPERATOR, { decision })));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409]);
     await seen('approval.decided', pending.id);
     expect(events.filter((e) => e.subject === 'approval.decided' && e.approval.id === pending.id)).toHaveLength(1);

@@ -29,7 +29,10 @@ describeWith(['tmux'], 'Bad bytes: NUL in agent output and in inbound text (all-
     const first = await patchbay.send('first', 'nul-chat');
     const events = await patchbay.taskEvents(first.sessionId!, first.taskId!);
     expect(events.at(-1)).toMatchObject({ type: 'final', exitCode: 0 });
-    const text = events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text).join('');
+    const text = events
+      .filter((e) => e.type === 'text')
+      .map((e) => (e as { text: string }).text)
+      .join('');
     expect(text).toContain('ab');
     expect(text).not.toContain('\u0000');
 
@@ -46,6 +49,11 @@ describeWith(['tmux'], 'Bad bytes: NUL in agent output and in inbound text (all-
     expect(task.prompt).toBe('deploy now');
     const events = await patchbay.taskEvents(body.sessionId, body.taskId);
     expect(events.at(-1)).toMatchObject({ type: 'final', exitCode: 0 });
-    expect(events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text).join('')).toContain('asked: deploy now');
+    expect(
+      events
+        .filter((e) => e.type === 'text')
+        .map((e) => (e as { text: string }).text)
+        .join(''),
+    ).toContain('asked: deploy now');
   });
 });

@@ -37,7 +37,9 @@ async function startClaudePatchbay(name: string, fake: FakeAnthropicApi, env: Cl
 
 /** What claude itself printed last in a run: its `result` line (stdout.log keeps it raw). */
 function claudeResult(pb: PatchbayInstance, runId: string): Record<string, any> {
-  const lines = readFileSync(join(pb.runDir(runId), 'stdout.log'), 'utf8').trim().split('\n');
+  const lines = readFileSync(join(pb.runDir(runId), 'stdout.log'), 'utf8')
+    .trim()
+    .split('\n');
   const result = JSON.parse(lines[lines.length - 1]);
   expect(result.type).toBe('result');
   return result;

@@ -9,7 +9,6 @@ import { claudeAgentProfile, envWithoutClaude } from './support/claude-agent';
 
 jest.setTimeout(180_000);
 
-
 /**
  * The whole path of an approval in one all-in-one Patchbay, out of the box (policy `ask`,
  * no allowedTools): the real claude CLI wants Bash, the engine stores the request and shows
@@ -62,7 +61,14 @@ describeWith(['tmux'], 'approvals end to end: real claude, the engine, the HTTP 
 
     await waitUntil(async () => (await approvals()).length === 1, `a pending approval\n${pb.logs()}`, 60_000);
     const [pending] = await approvals();
-    expect(pending).toMatchObject({ sessionId: accepted.sessionId, agent: 'claude', tool: 'Bash', toolUseId, status: 'pending', summary: expect.stringContaining('echo approved > approved.txt') });
+    expect(pending).toMatchObject({
+      sessionId: accepted.sessionId,
+      agent: 'claude',
+      tool: 'Bash',
+      toolUseId,
+      status: 'pending',
+      summary: expect.stringContaining('echo approved > approved.txt'),
+    });
     expect(existsSync(join(work, 'approved.txt'))).toBe(false);
 
     const answer = await pb.request<ApprovalV1>('POST', `/api/approvals/${pending.id}`, { decision: 'allow_once' });

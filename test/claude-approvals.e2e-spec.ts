@@ -43,10 +43,7 @@ describeWith(['nats', 'tmux'], 'claude approvals: the runner and the permission 
     const config = writeConfig(dir, JSON.stringify({ agents: { claude: { command: CLAUDE_BIN, cwd: work, env: claudeTestEnv(fake.baseUrl, claudeHome) } } }));
     bus = new Bus(await NatsTransport.connect(NATS_URL, 'approvals-e2e'), { prefix, requestTimeoutMs: 30_000 });
     engine = new FakeApprovalsEngine(bus).start();
-    subs = [
-      bus.subscribe('session.*.output', (event) => void events.push(event)),
-      bus.subscribe('runner.heartbeat', (beat) => void (beat.leaving || heartbeats.push(beat.at))),
-    ];
+    subs = [bus.subscribe('session.*.output', (event) => void events.push(event)), bus.subscribe('runner.heartbeat', (beat) => void (beat.leaving || heartbeats.push(beat.at)))];
     processes = new PatchbayProcesses(
       [['runner']],
       {

@@ -96,7 +96,11 @@ describeWith(['tmux'], 'dashboard administration over HTTP', () => {
       expect((await as(VIEWER, 'GET', `/api/sessions/${sessionId}/bindings`)).body).toEqual(attached.body);
 
       await as(OPERATOR, 'POST', '/api/messages', { text: 'second from the dashboard', chat: 'dash' });
-      await waitUntil(() => botTexts().some((t) => t.includes('second from the dashboard')), `the session's answer in the attached group; it got ${JSON.stringify(botTexts())}`, 20_000);
+      await waitUntil(
+        () => botTexts().some((t) => t.includes('second from the dashboard')),
+        `the session's answer in the attached group; it got ${JSON.stringify(botTexts())}`,
+        20_000,
+      );
 
       const detached = await as(OPERATOR, 'DELETE', `/api/sessions/${sessionId}/bindings/telegram/${encodeURIComponent(String(GROUP))}`);
       expect(detached).toEqual({ status: 200, body: { bindings: [{ channel: 'api', chatId: 'dash', delivery: 'live' }] } });
@@ -147,7 +151,7 @@ describeWith(['tmux'], 'dashboard administration over HTTP', () => {
       expect((await as(OWNER, 'POST', `/api/principals/${bob.id}/role`, { role: 'viewer' })).status).toBe(409);
     });
 
-    it("revokes a principal: its identity gets a pairing code again", async () => {
+    it('revokes a principal: its identity gets a pairing code again', async () => {
       const ada = await principalOf(ADA.id);
       const revoked = await as(OWNER, 'DELETE', `/api/principals/${ada.id}`);
       expect(revoked).toEqual({ status: 200, body: ada });
@@ -164,7 +168,10 @@ describeWith(['tmux'], 'dashboard administration over HTTP', () => {
       const promote = await runPatchbay(['role', `telegram:${BOB.id}`, 'operator'], env);
       expect(promote).toMatchObject({ code: 1, stderr: expect.stringContaining('it is the last owner') });
       telegram.userSends({ chatId: GROUP, from: ADA, text: 'let me back in' });
-      await waitUntil(async () => ((await as(OWNER, 'GET', '/api/pairing')).body.pending as PairingRequestV1[]).some((p) => p.platformUserId === String(ADA.id)), "Ada's new pairing request");
+      await waitUntil(
+        async () => ((await as(OWNER, 'GET', '/api/pairing')).body.pending as PairingRequestV1[]).some((p) => p.platformUserId === String(ADA.id)),
+        "Ada's new pairing request",
+      );
       const code = ((await as(OWNER, 'GET', '/api/pairing')).body.pending as PairingRequestV1[]).find((p) => p.platformUserId === String(ADA.id))!.code;
       expect((await runPatchbay(['pair', 'approve', code, '--role', 'viewer'], env)).code).toBe(0);
       expect(await runPatchbay(['role', `telegram:${ADA.id}`, 'owner'], env)).toMatchObject({ code: 0, stdout: `Ada (telegram:${ADA.id}) is now owner\n` });
@@ -191,7 +198,11 @@ describeWith(['tmux'], 'dashboard administration over HTTP', () => {
       expect(attach.map((e) => [e.actor, e.action, e.target, e.detail])).toEqual([['api:ops', 'binding.attach', `session:${sessionId}`, `telegram:${GROUP} (append)`]]);
       expect((await entries('action=binding.detach')).map((e) => e.actor)).toEqual(['api:ops']);
       const roles = await entries('actor=api:admin&action=principal.role');
-      expect(roles.map((e) => e.detail)).toEqual([`Ada (telegram:${ADA.id}): viewer → owner`, `Ada (telegram:${ADA.id}): owner → operator`, `Bob (telegram:${BOB.id}): operator → owner`]);
+      expect(roles.map((e) => e.detail)).toEqual([
+        `Ada (telegram:${ADA.id}): viewer → owner`,
+        `Ada (telegram:${ADA.id}): owner → operator`,
+        `Bob (telegram:${BOB.id}): operator → owner`,
+      ]);
       expect((await entries('actor=api:admin&q=revoke')).map((e) => e.detail)).toEqual([`Bob (telegram:${BOB.id}), was owner`, `Ada (telegram:${ADA.id}), was operator`]);
       expect(await entries('q=%25%25')).toEqual([]);
       expect(await entries('q=ops_')).toEqual([]);
@@ -213,7 +224,13 @@ describeWith(['tmux'], 'dashboard administration over HTTP', () => {
   it('keeps each task state change in its history, with who made it where Patchbay knows', async () => {
     const { tasks } = (await as(VIEWER, 'GET', '/api/tasks')).body as { tasks: TaskV1[] };
     const first = (await as(VIEWER, 'GET', `/api/tasks/${tasks.at(-1)!.id}`)).body as TaskV1;
-    expect(first.history!.map((h) => [h.to, h.by])).toEqual([['new', 'api:ops'], ['routed', null], ['queued', null], ['running', null], ['done', null]]);
+    expect(first.history!.map((h) => [h.to, h.by])).toEqual([
+      ['new', 'api:ops'],
+      ['routed', null],
+      ['queued', null],
+      ['running', null],
+      ['done', null],
+    ]);
 
     // A run stopped from the API: the cancellation names who stopped it.
     const gated = (await as(OPERATOR, 'POST', '/api/messages', { text: 'wait here [gate]' })).body;

@@ -105,12 +105,18 @@ describeWith(['tmux', 'chromium'], 'dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.getByText('ended', { exact: true }).waitFor();
     // The overview heard the end over its live stream, without a reload.
-    await row.getByText('idle').waitFor({ timeout: 20_000 }).catch(async () => row.getByText('failed').waitFor());
+    await row
+      .getByText('idle')
+      .waitFor({ timeout: 20_000 })
+      .catch(async () => row.getByText('failed').waitFor());
   });
 
   it('continues a session from its message box, and attaches and detaches a chat', async () => {
     telegram.userSends({ chatId: OWNER.id, from: OWNER, text: 'hello from telegram' });
-    await waitUntil(async () => (await pb.get<{ tasks: Array<{ channel: string; status: string }> }>('/api/tasks')).tasks.some((t) => t.channel === 'telegram' && t.status === 'done'), 'the telegram task');
+    await waitUntil(
+      async () => (await pb.get<{ tasks: Array<{ channel: string; status: string }> }>('/api/tasks')).tasks.some((t) => t.channel === 'telegram' && t.status === 'done'),
+      'the telegram task',
+    );
     const accepted = await pb.send('first prompt', 'web-continue');
     await page.goto(`${pb.url}/#/session/${accepted.sessionId}`);
     await page.getByText('done: first prompt').first().waitFor();

@@ -91,11 +91,18 @@ for (const mode of modes) {
       const listed = (await (await fetch(`${url}/api/inbound/dead`)).json()) as DeadLetterListV1;
       expect(listed.count).toBe(1);
       expect(listed.deadLetters).toEqual([
-        expect.objectContaining({ id, channel: 'local', sender: 'local', tries: mode.tries, reason: expect.stringMatching(/^internal: internal error [a-z2-7]{8}$/), text: '/help' }),
+        expect.objectContaining({
+          id,
+          channel: 'local',
+          sender: 'local',
+          tries: mode.tries,
+          reason: expect.stringMatching(/^internal: internal error [a-z2-7]{8}$/),
+          text: '/help',
+        }),
       ]);
     });
 
-    it("answers a Telegram sender in the chat, so Telegram does not deliver it again", async () => {
+    it('answers a Telegram sender in the chat, so Telegram does not deliver it again', async () => {
       telegram.userSends({ chatId: 501, from: { id: 501, first_name: 'Ann' }, text: 'hello bot' });
       const reply = await telegram.waitForCall((c) => c.method === 'sendMessage', { timeoutMs: 30_000 });
 
@@ -185,7 +192,9 @@ describeWith(['postgres', 'tmux', 'nats'], 'dead letters, parked after the sende
     const busy = await telegram.waitForCall((c) => c.method === 'sendMessage' && String(c.params.chat_id) === '502', { timeoutMs: 30_000 });
     expect(busy.params.text).toMatch(/busy or restarting/);
 
-    const notice = await telegram.waitForCall((c) => c.method === 'sendMessage' && String(c.params.chat_id) === '502' && sorryParked.test(String(c.params.text)), { timeoutMs: 30_000 });
+    const notice = await telegram.waitForCall((c) => c.method === 'sendMessage' && String(c.params.chat_id) === '502' && sorryParked.test(String(c.params.text)), {
+      timeoutMs: 30_000,
+    });
     expect(notice.params.text).toMatch(/after 2 tries/);
     expect(toChat()).toHaveLength(2);
   });

@@ -33,7 +33,7 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(compose.services)) expect({ name, healthcheck: !!service.healthcheck }).toEqual({ name, healthcheck: true });
   });
 
-  it('checks each role with `patchbay health <its role>` (the gateway\'s is /readyz)', () => {
+  it("checks each role with `patchbay health <its role>` (the gateway's is /readyz)", () => {
     for (const role of ROLES) {
       const service = compose.services[role];
       expect(service.command).toEqual(['start', role]);
@@ -76,7 +76,7 @@ describe('deploy/*.service (systemd)', () => {
     }
   });
 
-  it('hardens every unit and lets it write only its data folder (and what the runner\'s agents need)', () => {
+  it("hardens every unit and lets it write only its data folder (and what the runner's agents need)", () => {
     for (const [name, text] of Object.entries(units)) {
       const has = (key: string) => settings(text, key);
       expect({ name, NoNewPrivileges: has('NoNewPrivileges'), ProtectSystem: has('ProtectSystem'), PrivateTmp: has('PrivateTmp'), User: has('User') }).toEqual({

@@ -101,13 +101,22 @@ describeWith(['tmux'], 'Discord channel (discord.js against a strict fake Discor
     const telegramBefore = telegram.botMessages(TELEGRAM_GROUP).length;
     telegram.userSends({ chatId: TELEGRAM_GROUP, from: TELEGRAM_OWNER, text: 'explain it again' });
     await waitUntil(
-      () => shows(thread.id, FINAL_LINE) && telegram.botMessages(TELEGRAM_GROUP).slice(telegramBefore).some((m) => m.text.includes(FINAL_LINE)),
+      () =>
+        shows(thread.id, FINAL_LINE) &&
+        telegram
+          .botMessages(TELEGRAM_GROUP)
+          .slice(telegramBefore)
+          .some((m) => m.text.includes(FINAL_LINE)),
       'the second answer in both chats',
       90_000,
     );
     await waitUntil(async () => (await patchbay.get<{ tasks: TaskV1[] }>('/api/tasks')).tasks.every((t) => t.status === 'done'), 'every task done');
     expectWholeAnswer(rendered(thread.id));
-    const telegramShown = telegram.botMessages(TELEGRAM_GROUP).slice(telegramBefore).map((m) => m.text).join('\n');
+    const telegramShown = telegram
+      .botMessages(TELEGRAM_GROUP)
+      .slice(telegramBefore)
+      .map((m) => m.text)
+      .join('\n');
     for (let block = 1; block <= 12; block++) expect(telegramShown.split('\n').filter((l) => l.endsWith(`of block ${block}`))).toHaveLength(12);
     expect(telegramShown.split(FINAL_LINE)).toHaveLength(2);
     expect(discord.calls.filter((c) => c.status === 429)).toEqual([]);
@@ -127,5 +136,10 @@ function expectWholeAnswer(messages: FakeMessage[]): void {
     expect(holding).toHaveLength(1);
     expect(holding[0].content.split('\n').filter((l) => l.endsWith(`of block ${block}`))).toHaveLength(12);
   }
-  expect(messages.map((m) => m.content).join('\n').split(FINAL_LINE)).toHaveLength(2);
+  expect(
+    messages
+      .map((m) => m.content)
+      .join('\n')
+      .split(FINAL_LINE),
+  ).toHaveLength(2);
 }

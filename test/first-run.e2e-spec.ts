@@ -57,7 +57,7 @@ describeWith(['tmux'], 'first run: claude installed but not logged in (all-in-on
   it('answers `patchbay send "hello"` with the demo agent, says why it is the demo, and exits 0', async () => {
     const result = await runPatchbay(['send', 'hello'], env);
     expect(result.stderr).not.toContain('fake claude ran');
-    expect(result.stdout).toContain('[demo agent] This is Patchbay\'s built-in demo agent, not an AI.');
+    expect(result.stdout).toContain("[demo agent] This is Patchbay's built-in demo agent, not an AI.");
     expect(result.stdout).toContain('[demo agent] You said: "hello"');
     expect(result.stderr).toContain('Using the demo agent: claude is installed but not logged in: run `claude` once, or set ANTHROPIC_API_KEY.');
     expect(result.stderr).toMatch(/^task \w+ in session \w+\n/m);

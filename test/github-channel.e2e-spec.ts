@@ -245,4 +245,3 @@ describeWith(['tmux'], 'GitHub channel (webhooks and polling, Octokit against a 
     });
   });
 });
-

@@ -127,7 +127,7 @@ describeWith(['tmux'], 'HTTP API with tokens', () => {
     expect((await pb.get<{ tasks: unknown[] }>('/api/tasks')).tasks).toHaveLength(0);
   });
 
-  it('runs an owner token holder\'s message as api:<name>, vouched, and audits it', async () => {
+  it("runs an owner token holder's message as api:<name>, vouched, and audits it", async () => {
     const response = await postMessage(bearer(OWNER.token), 'from the owner token');
     expect(response.status).toBe(201);
     const accepted = (await response.json()) as InboundAcceptedV1;
@@ -135,9 +135,7 @@ describeWith(['tmux'], 'HTTP API with tokens', () => {
     const task = await pb.get<{ channel: string }>(`/api/tasks/${accepted.taskId}`);
     expect(task).toMatchObject({ channel: 'api' });
     const { entries } = await pb.get<{ entries: AuditEntryV1[] }>('/api/audit?limit=500');
-    expect(entries).toContainEqual(
-      expect.objectContaining({ actor: 'api:ci-owner', action: 'vouch', decision: 'allow', detail: 'api vouches (owner): API token "ci-owner"' }),
-    );
+    expect(entries).toContainEqual(expect.objectContaining({ actor: 'api:ci-owner', action: 'vouch', decision: 'allow', detail: 'api vouches (owner): API token "ci-owner"' }));
     expect(entries.some((e) => e.actor.startsWith('local:'))).toBe(false);
   });
 

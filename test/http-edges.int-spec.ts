@@ -146,7 +146,10 @@ describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () =>
 
     it('logs a failed update as one line without the bot token, and answers 500 so Telegram delivers it again', async () => {
       // A chat Telegram (the fake) does not know: the pairing-code reply is refused.
-      const update = { update_id: 9002, message: { message_id: 6, date: 1_700_000_000, chat: { id: 777001, type: 'private' }, from: { id: 777001, is_bot: false, first_name: 'Eve' }, text: 'hi' } };
+      const update = {
+        update_id: 9002,
+        message: { message_id: 6, date: 1_700_000_000, chat: { id: 777001, type: 'private' }, from: { id: 777001, is_bot: false, first_name: 'Eve' }, text: 'hi' },
+      };
       const mark = output.length;
       const response = await postTelegram(JSON.stringify(update));
       expect(response.status).toBe(500);
@@ -160,8 +163,7 @@ describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () =>
   });
 
   describe("a client's bad request", () => {
-    const post = (body: string, contentType = 'application/json') =>
-      fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const post = (body: string, contentType = 'application/json') => fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': contentType }, body });
     /** The log lines that mention `text`. */
     const linesWith = (log: string, text: string) => log.split('\n').filter((line) => line.includes(text));
 
@@ -260,7 +262,7 @@ describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () =>
     it('frees the slot of a stream the client closed', async () => {
       opened.shift()!.close();
       let again = await openStream('127.0.0.1');
-      for (const deadline = Date.now() + 5_000; again.status === 429 && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 5_000; again.status === 429 && Date.now() < deadline;) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         again = await openStream('127.0.0.1');
       }
@@ -268,4 +270,3 @@ describeWith(['postgres', 'tmux'], 'HTTP edges (webhooks, client errors)', () =>
     });
   });
 });
-

@@ -14,7 +14,24 @@ const TOKEN = 'fuzz-owner-token-5f1c2a9e7d';
 const BODY_LIMIT = 100 * 1024;
 
 /** Ids a route may be handed: empty, huge, encoded slashes and NULs, unicode, numbers. */
-const ODD_IDS = ['a', 'abcd1234', 'ABCD1234', 'x'.repeat(5_000), '%00', '%00abcd', '%FF%FE', '..%2F..%2Fetc%2Fpasswd', '%E2%98%83', '-1', '1e309', '%20', "'%3B%20drop%20table%20task%3B--", 'null', '%25', '[object%20Object]'];
+const ODD_IDS = [
+  'a',
+  'abcd1234',
+  'ABCD1234',
+  'x'.repeat(5_000),
+  '%00',
+  '%00abcd',
+  '%FF%FE',
+  '..%2F..%2Fetc%2Fpasswd',
+  '%E2%98%83',
+  '-1',
+  '1e309',
+  '%20',
+  "'%3B%20drop%20table%20task%3B--",
+  'null',
+  '%25',
+  '[object%20Object]',
+];
 /** The API's routes with their methods; a few unknown ones and, now and then, the wrong method. */
 const ROUTES: ReadonlyArray<[string, string]> = [
   ['POST', '/api/messages'],
@@ -51,9 +68,35 @@ const ROUTES: ReadonlyArray<[string, string]> = [
   ['GET', '//api//sessions'],
   ['GET', '/%'],
 ];
-const QUERIES = ['', '', '?limit=-1', '?limit=1e9', '?limit=abc', '?after=x', '?after=99999999999', '?task=%00', '?limit=5&limit=6', `?token=${TOKEN}`, '?__proto__[x]=1', '?status=x', '?channel=%00', '?status=idle&channel=local'];
+const QUERIES = [
+  '',
+  '',
+  '?limit=-1',
+  '?limit=1e9',
+  '?limit=abc',
+  '?after=x',
+  '?after=99999999999',
+  '?task=%00',
+  '?limit=5&limit=6',
+  `?token=${TOKEN}`,
+  '?__proto__[x]=1',
+  '?status=x',
+  '?channel=%00',
+  '?status=idle&channel=local',
+];
 const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'];
-const CONTENT_TYPES = ['application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=zz', '', 'application/json, text/plain'];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json',
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json; charset=utf-16',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=zz',
+  '',
+  'application/json, text/plain',
+];
 const BODIES: Array<string | Buffer> = [
   '',
   '{',
@@ -80,7 +123,20 @@ const BODIES: Array<string | Buffer> = [
   Buffer.from([0x7b, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
   'text=rm+-rf',
 ];
-const AUTHORIZATIONS = [`Bearer ${TOKEN}`, `Bearer ${TOKEN}`, `Bearer ${TOKEN}`, `Bearer ${TOKEN}`, undefined, undefined, 'Bearer', 'Bearer x', `Basic ${Buffer.from(`a:${TOKEN}`).toString('base64')}`, `Bearer ${'z'.repeat(10_000)}`, `bearer ${TOKEN} extra`, 'Bearer \u00e9t\u00e9'];
+const AUTHORIZATIONS = [
+  `Bearer ${TOKEN}`,
+  `Bearer ${TOKEN}`,
+  `Bearer ${TOKEN}`,
+  `Bearer ${TOKEN}`,
+  undefined,
+  undefined,
+  'Bearer',
+  'Bearer x',
+  `Basic ${Buffer.from(`a:${TOKEN}`).toString('base64')}`,
+  `Bearer ${'z'.repeat(10_000)}`,
+  `bearer ${TOKEN} extra`,
+  'Bearer \u00e9t\u00e9',
+];
 const ODD_HEADERS: Array<Record<string, string>> = [
   {},
   { 'last-event-id': '-1' },
@@ -97,7 +153,11 @@ const ODD_HEADERS: Array<Record<string, string>> = [
 ];
 
 /** Stack frames, SQL and driver errors: what must never reach a caller. */
-const LEAKS = [/\bat .+\.(ts|js):\d+:\d+/, /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/, /syntax error at or near|violates .* constraint|relation "\w+"|invalid byte sequence|MikroORM|node_modules/i];
+const LEAKS = [
+  /\bat .+\.(ts|js):\d+:\d+/,
+  /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/,
+  /syntax error at or near|violates .* constraint|relation "\w+"|invalid byte sequence|MikroORM|node_modules/i,
+];
 
 /**
  * Seeded, bounded fuzzing of the public HTTP API (a few hundred requests, the same ones every

@@ -74,7 +74,7 @@ describeWith(['tmux'], 'JSON logs (all-in-one)', () => {
     expect(lines().find((l) => l.msg.startsWith('starting all-in-one'))).not.toHaveProperty('taskId');
   });
 
-  it('redacts a secret on a run\'s WARN line, and carries that run\'s ids', () => {
+  it("redacts a secret on a run's WARN line, and carries that run's ids", () => {
     expect(output().join('\n')).not.toContain(PLANTED);
     const warn = lines().find((l) => l.msg.includes('could not start'))!;
     expect(warn).toMatchObject({ level: 'warn', sessionId: broken.sessionId, taskId: broken.taskId, runId: expect.any(String) });

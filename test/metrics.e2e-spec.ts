@@ -50,14 +50,14 @@ for (const mode of RUN_MODES) {
       const prepared = await mode.prepare();
       cleanup = prepared.cleanup;
       env = {
-          ...process.env,
-          ...prepared.env,
-          PATCHBAY_CONFIG: writeConfig(dir, stringify({ defaultAgent: 'demo', http: { host: '0.0.0.0', tokens: [OWNER, PROMETHEUS] } })),
-          PATCHBAY_HOME: join(dir, 'home'),
-          PATCHBAY_HTTP_PORT: String(port),
-          PATCHBAY_TMUX_SOCKET: tmuxSocket,
-          PATCHBAY_BUS_PREFIX: prefix,
-          PATCHBAY_RUNNER_ID: 'runner-metrics',
+        ...process.env,
+        ...prepared.env,
+        PATCHBAY_CONFIG: writeConfig(dir, stringify({ defaultAgent: 'demo', http: { host: '0.0.0.0', tokens: [OWNER, PROMETHEUS] } })),
+        PATCHBAY_HOME: join(dir, 'home'),
+        PATCHBAY_HTTP_PORT: String(port),
+        PATCHBAY_TMUX_SOCKET: tmuxSocket,
+        PATCHBAY_BUS_PREFIX: prefix,
+        PATCHBAY_RUNNER_ID: 'runner-metrics',
       };
       processes = new PatchbayProcesses(mode.roles, env, dir);
       processes.start();

@@ -15,7 +15,10 @@ class OverviewReader {
   readonly messages: SseMessage[] = [];
   private readonly abort = new AbortController();
 
-  private constructor(readonly status: number, readonly body: string) {}
+  private constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {}
 
   static async open(pb: PatchbayInstance): Promise<OverviewReader> {
     const abort = new AbortController();
@@ -32,7 +35,7 @@ class OverviewReader {
 
   /** Resolves with the first message `accepts` takes; fails naming `what` after `timeoutMs`. */
   async until(what: string, accepts: (message: SseMessage) => boolean, timeoutMs = 30_000): Promise<SseMessage> {
-    for (const deadline = Date.now() + timeoutMs; ; ) {
+    for (const deadline = Date.now() + timeoutMs; ;) {
       const found = this.messages.find(accepts);
       if (found) return found;
       if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms; got:\n${this.messages.map((m) => JSON.stringify(m)).join('\n')}`);
@@ -148,7 +151,7 @@ describeWith(['tmux'], 'the live overview: GET /api/events, GET /api/runners, se
     expect(sessionStream.status).toBe(429);
     more[0].close();
     let again: OverviewReader;
-    for (const deadline = Date.now() + 5_000; (again = await OverviewReader.open(pb)).status !== 200; ) {
+    for (const deadline = Date.now() + 5_000; (again = await OverviewReader.open(pb)).status !== 200;) {
       if (Date.now() > deadline) throw new Error(`the slot was not freed: ${again.status}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -45,7 +45,14 @@ describeWith(['tmux', 'postgres'], 'Redaction of agent output (all-in-one, real 
     const apiUrl = await github.start();
     github.addRepo(REPO);
     github.setPermission(REPO, 'Codertocat', 'write');
-    github.addIssue(REPO, { number: 1, id: 444500041, title: 'Spelling error in the README file', body: 'typo', user: { login: 'Codertocat', id: 21031067, type: 'User' }, labels: ['bug'] });
+    github.addIssue(REPO, {
+      number: 1,
+      id: 444500041,
+      title: 'Spelling error in the README file',
+      body: 'typo',
+      user: { login: 'Codertocat', id: 21031067, type: 'User' },
+      labels: ['bug'],
+    });
     patchbay = PatchbayInstance.prepare('redaction');
     await patchbay.start(
       {
@@ -73,7 +80,11 @@ describeWith(['tmux', 'postgres'], 'Redaction of agent output (all-in-one, real 
 
   it('redacts what reaches Telegram and SSE, and the user’s own token before the agent sees it', async () => {
     telegram.userSends({ chatId: OWNER.id, from: OWNER, text: `deploy with ${SENT_TOKEN}` });
-    const texts = () => telegram.botMessages(OWNER.id).map((m) => m.text).join('\n');
+    const texts = () =>
+      telegram
+        .botMessages(OWNER.id)
+        .map((m) => m.text)
+        .join('\n');
     await waitUntil(() => texts().includes('asked:'), 'the answer in Telegram', 60_000);
     const sent = JSON.stringify(telegram.calls.filter((c) => /^(sendMessage|editMessageText)$/i.test(c.method)).map((c) => c.params));
     expectNoSecret('what Telegram received', sent);
@@ -84,7 +95,12 @@ describeWith(['tmux', 'postgres'], 'Redaction of agent output (all-in-one, real 
     expect(task.prompt).toBe('deploy with [redacted:github-token]');
     const events = await patchbay.taskEvents(task.sessionId, task.id);
     expectNoSecret('the SSE stream', JSON.stringify(events));
-    expect(events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text).join('')).toContain(REDACTED);
+    expect(
+      events
+        .filter((e) => e.type === 'text')
+        .map((e) => (e as { text: string }).text)
+        .join(''),
+    ).toContain(REDACTED);
   });
 
   it('redacts the progress and summary comments on GitHub', async () => {

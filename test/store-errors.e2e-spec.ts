@@ -55,12 +55,20 @@ describeWith(['tmux', 'postgres'], 'Store errors (all-in-one, real PostgreSQL)',
   });
 
   /** The log lines that name an error id. */
-  const linesOf = (errorId: string) => patchbay.logs().split('\n').filter((line) => line.includes(errorId));
+  const linesOf = (errorId: string) =>
+    patchbay
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes(errorId));
 
   it('parks a message the store refuses as a dead letter whose reason is an error id, with no SQL, and logs the id with the SQLSTATE', async () => {
     const { status, body } = await patchbay.request('POST', '/api/messages', { text: `deploy ${INBOUND_MARKER}` });
     expect(status).toBe(502);
-    expect(body).toMatchObject({ statusCode: 502, error: 'dead_letter', message: expect.stringMatching(/^could not be handled after 1 try: internal: internal error [a-z2-7]{8}; parked as dead letter \w+$/) });
+    expect(body).toMatchObject({
+      statusCode: 502,
+      error: 'dead_letter',
+      message: expect.stringMatching(/^could not be handled after 1 try: internal: internal error [a-z2-7]{8}; parked as dead letter \w+$/),
+    });
     expect(JSON.stringify(body)).not.toContain(INBOUND_MARKER);
     const errorId = /internal error ([a-z2-7]{8})/.exec(body.message)![1];
     const lines = linesOf(errorId).filter((line) => line.includes(`error ${errorId} in `));
@@ -95,7 +103,12 @@ describeWith(['tmux', 'postgres'], 'Store errors (all-in-one, real PostgreSQL)',
     expect(second.sessionId).toBe(first.sessionId);
     const next = await patchbay.taskEvents(second.sessionId!, second.taskId!);
     expect(next.at(-1)).toMatchObject({ type: 'final', exitCode: 0 });
-    expect(next.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text).join('')).toContain('asked: second');
+    expect(
+      next
+        .filter((e) => e.type === 'text')
+        .map((e) => (e as { text: string }).text)
+        .join(''),
+    ).toContain('asked: second');
     expect(patchbay.logs()).not.toContain(OUTPUT_MARKER);
     expect(patchbay.logs()).not.toMatch(SQL);
   });

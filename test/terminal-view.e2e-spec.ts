@@ -59,7 +59,11 @@ describeWith(['tmux'], 'terminal view: screen, screen stream, input and keys ove
     return last!.body;
   }
   const asViewer = (method: 'GET' | 'POST', path: string, body?: unknown) =>
-    fetch(`${pb.url}${path}`, { method, headers: { authorization: `Bearer ${VIEWER.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${pb.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${VIEWER.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   it('shows the pane: its rows, size and cursor', async () => {
     const shown = await screenUntil('started-42');
@@ -115,7 +119,8 @@ describeWith(['tmux'], 'terminal view: screen, screen stream, input and keys ove
     }
   });
 
-  const openStream = (signal?: AbortSignal) => fetch(`${pb.url}/api/sessions/${sessionId}/screen/stream`, { headers: { ...pb.authHeaders(), accept: 'text/event-stream' }, signal });
+  const openStream = (signal?: AbortSignal) =>
+    fetch(`${pb.url}/api/sessions/${sessionId}/screen/stream`, { headers: { ...pb.authHeaders(), accept: 'text/event-stream' }, signal });
   /** A screen stream, once the one slot this client has is free (a stream whose client went frees it when the gateway sees the close). */
   async function streamOnceFree(signal?: AbortSignal): Promise<globalThis.Response> {
     let response: globalThis.Response | undefined;

@@ -20,13 +20,16 @@ function expectOneCompleteRun(events: SseEvent[], prompt: string): void {
   const seqs = events.map((e) => e.id);
   expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
   const data = events.map((e) => e.data as { type: string; text?: string });
-  const streamed = data.filter((e) => e.type === 'text').map((e) => e.text).join('');
+  const streamed = data
+    .filter((e) => e.type === 'text')
+    .map((e) => e.text)
+    .join('');
   expect(streamed).toBe(`working on: ${prompt}\ndone: ${prompt}\n`);
   expect(data.at(-1)).toMatchObject({ type: 'final', exitCode: 0 });
 }
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number, state?: () => Promise<string>): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
+  for (const deadline = Date.now() + timeoutMs; !(await condition());) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${state ? `: ${await state()}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -94,7 +97,6 @@ for (const mode of RUN_MODES) {
         headers: { 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- shapes are asserted field by field
     const getJson = async (path: string): Promise<any> => {
       const response = await fetch(`${baseUrl}${path}`);
       expect(response.status).toBe(200);
@@ -157,7 +159,10 @@ for (const mode of RUN_MODES) {
       expect(events[0]).toMatchObject({ type: 'status', taskId });
       expect(events[0].text).toContain(`pb-${sessionId}`);
       expect(events.at(-1)).toMatchObject({ type: 'final', exitCode: 0, text: 'working on: hello [gate]\ndone: hello [gate]' });
-      const streamed = events.filter((e) => e.type === 'text').map((e) => e.text).join('');
+      const streamed = events
+        .filter((e) => e.type === 'text')
+        .map((e) => e.text)
+        .join('');
       expect(streamed).toBe('working on: hello [gate]\ndone: hello [gate]\n');
     });
 
@@ -236,9 +241,7 @@ for (const mode of RUN_MODES) {
         await processes.waitReady(baseUrl);
 
         const burst = async () =>
-          ((await getJson('/api/tasks?limit=500')).tasks as Array<{ prompt: string; status: string; error: string | null }>).filter((t) =>
-            t.prompt.startsWith('burst '),
-          );
+          ((await getJson('/api/tasks?limit=500')).tasks as Array<{ prompt: string; status: string; error: string | null }>).filter((t) => t.prompt.startsWith('burst '));
         await until(
           async () => {
             const tasks = await burst();
@@ -252,14 +255,11 @@ for (const mode of RUN_MODES) {
             return `${tasks.length} tasks; missing ${JSON.stringify(missing)}; not done ${JSON.stringify(open)}`;
           },
         );
-        const tasks = ((await getJson('/api/tasks?limit=500')).tasks as Array<{ id: string; prompt: string; sessionId: string }>).filter((t) =>
-          t.prompt.startsWith('burst '),
-        );
+        const tasks = ((await getJson('/api/tasks?limit=500')).tasks as Array<{ id: string; prompt: string; sessionId: string }>).filter((t) => t.prompt.startsWith('burst '));
         expect(tasks.map((t) => t.prompt).sort()).toEqual([...prompts].sort());
         // Each agent ran once: one complete run in each task's stream.
         for (const task of tasks) expectOneCompleteRun(await readSse(`${baseUrl}/api/sessions/${task.sessionId}/events?task=${task.id}`), task.prompt);
       });
-
 
       it('re-adopts a live run after the runner is killed, losing and repeating nothing', async () => {
         const live = (await (await post({ text: 'runner crash [gate]' })).json()) as { taskId: string; sessionId: string };

@@ -24,7 +24,13 @@ export function useEngineStores(): EngineStores {
     log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     testDb = await createTestDatabase();
     const database = await Database.connect(testDb.url);
-    Object.assign(stores, { database, inbound: new InboundStore(database), sessions: new SessionsStore(database), tasks: new TasksStore(database), transcript: new TranscriptStore(database) });
+    Object.assign(stores, {
+      database,
+      inbound: new InboundStore(database),
+      sessions: new SessionsStore(database),
+      tasks: new TasksStore(database),
+      transcript: new TranscriptStore(database),
+    });
   });
   afterAll(async () => {
     await stores.database?.onApplicationShutdown();

@@ -162,13 +162,7 @@ export class PatchbayInstance {
    * stops reading. Resolves with the events read, the accepted one last; fails with what it
    * saw when the stream ends first or nothing matches within `timeoutMs`.
    */
-  async followUntil(
-    sessionId: string,
-    after: number,
-    what: string,
-    until: (event: OutputEventV1) => boolean,
-    timeoutMs = 60_000,
-  ): Promise<OutputEventV1[]> {
+  async followUntil(sessionId: string, after: number, what: string, until: (event: OutputEventV1) => boolean, timeoutMs = 60_000): Promise<OutputEventV1[]> {
     const seen: SseEvent[] = [];
     const reading = readSse(`${this.baseUrl}/api/sessions/${sessionId}/events?after=${after}`, {
       headers: this.authHeaders(),
@@ -205,7 +199,7 @@ function checkedEvents(sse: SseEvent[], firstSeq?: number): OutputEventV1[] {
 
 /** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */
 export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
+  for (const deadline = Date.now() + timeoutMs; !(await condition());) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

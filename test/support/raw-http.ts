@@ -18,17 +18,20 @@ export function rawRequest(
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     // A fresh connection each time: a kept-alive socket the server already closed would fail the next request.
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, agent: false, setHost: headers.host === undefined && headers.Host === undefined }, (res) => {
-      const streaming = String(res.headers['content-type']).startsWith('text/event-stream');
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        if (streaming) res.destroy();
-      });
-      const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
-      res.on('end', done);
-      res.on('close', done);
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method, path, headers, agent: false, setHost: headers.host === undefined && headers.Host === undefined },
+      (res) => {
+        const streaming = String(res.headers['content-type']).startsWith('text/event-stream');
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          if (streaming) res.destroy();
+        });
+        const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
+        res.on('end', done);
+        res.on('close', done);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -44,7 +44,18 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [PersistenceModule.forRoot({ url: options.databaseUrl }), SecurityModule],
-      controllers: [EngineController, RunsController, InboundController, QueriesController, AccessController, DeadLettersController, ApprovalsController, JobsController, SessionTypingController, BindingsController],
+      controllers: [
+        EngineController,
+        RunsController,
+        InboundController,
+        QueriesController,
+        AccessController,
+        DeadLettersController,
+        ApprovalsController,
+        JobsController,
+        SessionTypingController,
+        BindingsController,
+      ],
       providers: [
         RunsService,
         PendingWork,

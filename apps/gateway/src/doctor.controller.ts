@@ -19,7 +19,12 @@ const line = (name: string, ok: boolean, detail: string, fix: string): DoctorChe
 /** In order; add a part here to give `patchbay doctor` another line. */
 const CHECKS: DoctorCheck[] = [
   ({ checks }, config) => [
-    line('bus', checks.bus.ok, checks.bus.detail === 'nats' ? `NATS (prefix ${config.bus.prefix})` : 'in-process (all-in-one)', 'NATS is unreachable: check NATS_URL and that NATS runs'),
+    line(
+      'bus',
+      checks.bus.ok,
+      checks.bus.detail === 'nats' ? `NATS (prefix ${config.bus.prefix})` : 'in-process (all-in-one)',
+      'NATS is unreachable: check NATS_URL and that NATS runs',
+    ),
   ],
   ({ checks }) => [line('postgresql', checks.database.ok, checks.database.detail, 'start the engine (`patchbay start engine`), and check DATABASE_URL')],
   ({ checks }) => [line('runners', checks.runners.ok, checks.runners.detail, 'start one: `patchbay start runner`')],

@@ -13,7 +13,12 @@ import { answerSubmitted } from './submitted-answer';
 const PostMessageBody = z
   .object({
     text: textField().trim().min(1, 'must not be empty').max(MAX_INBOUND_TEXT),
-    chat: z.string().min(1).max(200).regex(/^[\w.:@-]+$/, 'letters, digits and . : @ _ - only').optional(),
+    chat: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.:@-]+$/, 'letters, digits and . : @ _ - only')
+      .optional(),
   })
   .strict();
 
@@ -75,5 +80,7 @@ function senderOf(caller: ApiCaller): Pick<InboundMessageV1, 'channel' | 'accoun
 
 /** What identifies a message's content under a client's key: who, where, what. */
 function contentDigest(message: InboundMessageV1): string {
-  return createHash('sha256').update(JSON.stringify([message.sender.id, message.chatId, message.text])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([message.sender.id, message.chatId, message.text]))
+    .digest('hex');
 }

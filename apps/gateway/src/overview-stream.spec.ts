@@ -24,7 +24,16 @@ const summary: SessionSummaryV1 = {
   task: { id: 't1t1', status: 'running', prompt: `use ${SECRET}`, channel: 'local', createdAt: AT, startedAt: AT, finishedAt: null },
   model: null,
 };
-const heartbeat = (leaving: boolean): RunnerHeartbeatV1 => ({ runnerId: 'r1', host: 'box', agents: ['claude'], activeRuns: 1, capacity: 4, tmux: { ok: true, detail: 'tmux 3.4' }, at: AT, leaving });
+const heartbeat = (leaving: boolean): RunnerHeartbeatV1 => ({
+  runnerId: 'r1',
+  host: 'box',
+  agents: ['claude'],
+  activeRuns: 1,
+  capacity: 4,
+  tmux: { ok: true, detail: 'tmux 3.4' },
+  at: AT,
+  leaving,
+});
 
 /** A response that takes what is written; `writableLength` says how much the client has not read yet. */
 function response(writableLength = 0) {
@@ -54,11 +63,15 @@ describe('OverviewStream', () => {
   });
   afterEach(() => bus.close());
 
-  it('names each event by what it is, with its payload as JSON, redacted with the gateway\'s secrets', async () => {
+  it("names each event by what it is, with its payload as JSON, redacted with the gateway's secrets", async () => {
     const { res, written } = response();
     const stream = new OverviewStream(bus, res, redactor);
     await stream.open();
-    const approval = pendingApproval({ sessionId: 's1s1', taskId: 't1t1', agent: 'claude', toolUseId: 'tu1', tool: 'Bash', input: {}, summary: `echo ${SECRET}` }, 'a1a1', new Date(AT));
+    const approval = pendingApproval(
+      { sessionId: 's1s1', taskId: 't1t1', agent: 'claude', toolUseId: 'tu1', tool: 'Bash', input: {}, summary: `echo ${SECRET}` },
+      'a1a1',
+      new Date(AT),
+    );
     bus.publish('session.*.summary', summary, ['s1s1']);
     bus.publish('approval.requested', approval);
     bus.publish('approval.decided', { ...approval, status: 'denied', decision: 'deny', decidedBy: 'local:ada', decidedAt: AT });

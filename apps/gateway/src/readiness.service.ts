@@ -33,9 +33,7 @@ export class ReadinessService {
         bus: { ok: this.bus.transport.isConnected(), detail: this.bus.transport.kind },
         database: 'status' in engine ? engine.status.database : { ok: false, detail: `engine: ${engine.error}` },
         runners: { ok: live.length > 0, count: live.length, detail: live.map((r) => r.runnerId).join(', ') || 'no runner connected' },
-        tmux: live.some((r) => r.tmux.ok)
-          ? { ok: true, detail: live.find((r) => r.tmux.ok)!.tmux.detail }
-          : { ok: false, detail: live[0]?.tmux.detail ?? 'no runner to run tmux' },
+        tmux: live.some((r) => r.tmux.ok) ? { ok: true, detail: live.find((r) => r.tmux.ok)!.tmux.detail } : { ok: false, detail: live[0]?.tmux.detail ?? 'no runner to run tmux' },
       },
     };
   }

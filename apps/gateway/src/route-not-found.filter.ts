@@ -12,6 +12,9 @@ export class RouteNotFoundFilter extends BaseExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     if (error.message !== `Cannot ${req.method} ${req.originalUrl}`) return super.catch(error, host);
-    http.getResponse<Response>().status(404).json({ statusCode: 404, error: 'Not Found', message: `Cannot ${req.method} ${req.path}` });
+    http
+      .getResponse<Response>()
+      .status(404)
+      .json({ statusCode: 404, error: 'Not Found', message: `Cannot ${req.method} ${req.path}` });
   }
 }

@@ -52,7 +52,14 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { chat: { type: 'string' }, kill: { type: 'boolean' }, session: { type: 'boolean' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    options: {
+      chat: { type: 'string' },
+      kill: { type: 'boolean' },
+      session: { type: 'boolean' },
+      role: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
   });
   const [command, ...rest] = positionals;
   if (values.version) {

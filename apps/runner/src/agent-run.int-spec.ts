@@ -65,7 +65,14 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     const profile: AgentProfile = { command: 'bash', args: ['-c', script, 'agent', '{prompt}'], env: {}, passEnv: [], mode: 'text', ...extra };
     const events: OutputEventV1[] = [];
     const journal = await RunJournal.create(join(root, request.runId), { request, runnerId: 'runner-test', acceptedAt: new Date().toISOString() });
-    const run = new AgentRun(journal, profile, { tmux, runnerId: 'runner-test', redactor, publish: (event) => events.push(event), askApproval: noApprovals, paneChanged: () => undefined });
+    const run = new AgentRun(journal, profile, {
+      tmux,
+      runnerId: 'runner-test',
+      redactor,
+      publish: (event) => events.push(event),
+      askApproval: noApprovals,
+      paneChanged: () => undefined,
+    });
     runs.push(run);
     await run.start({ cwd: root, publish: async () => null });
     return { run, request, events, journal, profile, session: `pb-${request.sessionId}` };
@@ -223,7 +230,6 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
     await until(() => pids(dir).every((pid) => !alive(pid)), 'the agent and its child to exit');
   });
 
-
   it('stops a run that prints nothing for idleTimeoutSeconds, saying why', async () => {
     const { run, events } = await startRun('echo started; sleep 30', 'x', { idleTimeoutSeconds: 1 });
     await run.done;
@@ -248,7 +254,12 @@ describeWith(['tmux'], 'AgentRun in tmux', () => {
       started.run.detach();
       const [found] = (await RunJournal.unfinished(root)).filter((f) => f.journal.request.runId === started.request.runId);
       const events: OutputEventV1[] = [];
-      const run = new AgentRun(found.journal, started.profile, { tmux, runnerId: 'runner-two', redactor, publish: (e) => events.push(e), askApproval: noApprovals, paneChanged: () => undefined }, found.batches);
+      const run = new AgentRun(
+        found.journal,
+        started.profile,
+        { tmux, runnerId: 'runner-two', redactor, publish: (e) => events.push(e), askApproval: noApprovals, paneChanged: () => undefined },
+        found.batches,
+      );
       runs.push(run);
       await run.adopt(found.batches, engineLastSeq, { cwd: root, publish: async () => null });
       return { run, events };

@@ -13,7 +13,7 @@ async function readFrom(path: string, position: number): Promise<Buffer> {
   try {
     const chunks: Buffer[] = [];
     const buffer = Buffer.alloc(64 * 1024);
-    for (let at = position; ; ) {
+    for (let at = position; ;) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
       if (bytesRead === 0) return Buffer.concat(chunks);
       chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));

@@ -28,8 +28,7 @@ const TRICKY = [
  */
 const NO_STDIN = ['ignore', 'pipe', 'pipe'] as const;
 
-const bash = (script: string, env: NodeJS.ProcessEnv = { PATH: process.env.PATH }) =>
-  execFileSync('bash', ['-c', script], { encoding: 'utf8', env, stdio: [...NO_STDIN] });
+const bash = (script: string, env: NodeJS.ProcessEnv = { PATH: process.env.PATH }) => execFileSync('bash', ['-c', script], { encoding: 'utf8', env, stdio: [...NO_STDIN] });
 
 describe('shellQuote', () => {
   it.each(TRICKY.map((word) => [JSON.stringify(word), word]))('gives bash back %s unchanged', (_label, word) => {

@@ -51,7 +51,9 @@ export function envScript(inherited: NodeJS.ProcessEnv, passEnv: readonly string
     if (BASE_ENV.has(key) || key.startsWith(BASE_ENV_PREFIX) || passed.has(key)) merged[key] = value;
   }
   Object.assign(merged, overrides);
-  return Object.entries(merged).map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join('');
+  return Object.entries(merged)
+    .map(([k, v]) => `export ${k}=${shellQuote(v)}\n`)
+    .join('');
 }
 
 /**

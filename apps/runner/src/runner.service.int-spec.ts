@@ -62,10 +62,11 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
     writeFileSync(join(home, 'one.go'), '');
     await until(() => of(second).some((e) => e.type === 'status' && e.state === 'started'), 'the second run to start');
     // The one still waiting moved up.
-    expect(of(third).filter((e) => e.type === 'status' && e.state === 'waiting').map((e) => (e as { text: string }).text)).toEqual([
-      'waiting for a free slot on runner runner-spec: position 2 in line',
-      'waiting for a free slot on runner runner-spec: position 1 in line',
-    ]);
+    expect(
+      of(third)
+        .filter((e) => e.type === 'status' && e.state === 'waiting')
+        .map((e) => (e as { text: string }).text),
+    ).toEqual(['waiting for a free slot on runner runner-spec: position 2 in line', 'waiting for a free slot on runner runner-spec: position 1 in line']);
     writeFileSync(join(home, 'two.go'), '');
     writeFileSync(join(home, 'three.go'), '');
     await until(() => of(third).some((e) => e.type === 'final'), 'the third run to end');

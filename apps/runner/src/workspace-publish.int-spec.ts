@@ -60,7 +60,12 @@ describeWith(['tmux'], 'RunnerService: publishing the task branch (real git, rea
         // Like claude: prints its result (the final answer) first, then exits.
         early: {
           command: 'bash',
-          args: ['-c', `{\n${AGENT}\n} >&2\necho '{"type":"result","subtype":"success","is_error":false,"result":"Done early.","duration_ms":5}'\nwhile [ ! -e "$0/$1.exit" ]; do sleep 0.05; done`, home, '{prompt}'],
+          args: [
+            '-c',
+            `{\n${AGENT}\n} >&2\necho '{"type":"result","subtype":"success","is_error":false,"result":"Done early.","duration_ms":5}'\nwhile [ ! -e "$0/$1.exit" ]; do sleep 0.05; done`,
+            home,
+            '{prompt}',
+          ],
           mode: 'structured',
           format: 'claude',
           worktree: { repo, cleanup: 'never', push: true },

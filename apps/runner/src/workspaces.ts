@@ -80,7 +80,10 @@ export class Workspaces {
       if (existsSync(path)) {
         await this.git.newBranchHere(path, branch);
       } else {
-        const previous = await readFile(lastBranchFile, 'utf8').then((b) => b.trim(), () => null);
+        const previous = await readFile(lastBranchFile, 'utf8').then(
+          (b) => b.trim(),
+          () => null,
+        );
         await mkdir(join(this.home, 'worktrees'), { recursive: true });
         await this.git.addWorktree(worktree.repo, path, branch, previous ?? worktree.base);
       }
@@ -113,7 +116,10 @@ export class Workspaces {
   }
 
   private async publish(repo: string, path: string, branch: string): Promise<Published | null> {
-    const start = await readFile(`${path}.start`, 'utf8').then((text) => JSON.parse(text) as BranchStart, () => null);
+    const start = await readFile(`${path}.start`, 'utf8').then(
+      (text) => JSON.parse(text) as BranchStart,
+      () => null,
+    );
     if (start?.branch !== branch) {
       // Another task of the session made its branch since (this one is a retry): its commits cannot be told apart.
       this.logger.warn(`${branch}: where it started is not known; not pushed`);
@@ -132,7 +138,10 @@ export class Workspaces {
 
   private serially<T>(repo: string, work: () => Promise<T>): Promise<T> {
     const done = (this.repoQueues.get(repo) ?? Promise.resolve()).then(work);
-    this.repoQueues.set(repo, done.catch(() => undefined));
+    this.repoQueues.set(
+      repo,
+      done.catch(() => undefined),
+    );
     return done;
   }
 

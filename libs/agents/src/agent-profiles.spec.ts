@@ -9,20 +9,11 @@ const profile = (fields: { command: string } & Partial<AgentProfile>): AgentProf
 
 describe('agentArgv', () => {
   it('replaces {prompt} in the arguments', () => {
-    expect(agentArgv(profile({ command: 'claude', args: ['-p', '{prompt}', '--verbose'] }), 'fix it')).toEqual([
-      'claude',
-      '-p',
-      'fix it',
-      '--verbose',
-    ]);
+    expect(agentArgv(profile({ command: 'claude', args: ['-p', '{prompt}', '--verbose'] }), 'fix it')).toEqual(['claude', '-p', 'fix it', '--verbose']);
   });
 
   it('replaces {prompt} inside an argument, and every occurrence', () => {
-    expect(agentArgv(profile({ command: 'x', args: ['--prompt={prompt}', '{prompt}/{prompt}'] }), 'hi')).toEqual([
-      'x',
-      '--prompt=hi',
-      'hi/hi',
-    ]);
+    expect(agentArgv(profile({ command: 'x', args: ['--prompt={prompt}', '{prompt}/{prompt}'] }), 'hi')).toEqual(['x', '--prompt=hi', 'hi/hi']);
   });
 
   it('appends the prompt as the last argument when no argument has {prompt}', () => {
@@ -30,7 +21,7 @@ describe('agentArgv', () => {
     expect(agentArgv(profile({ command: 'x' }), 'hi')).toEqual(['x', 'hi']);
   });
 
-  it('keeps replacement patterns such as $& and $\' in a prompt literal', () => {
+  it("keeps replacement patterns such as $& and $' in a prompt literal", () => {
     const prompt = "use $& and $' and $$ here";
     expect(agentArgv(profile({ command: 'x', args: ['-p', '{prompt}'] }), prompt)).toEqual(['x', '-p', prompt]);
   });
@@ -194,7 +185,10 @@ describe('commandOnPath', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'pb-path-'));
     other = mkdtempSync(join(tmpdir(), 'pb-path-'));
-    for (const [name, mode] of [['tool', 0o755], ['plain', 0o644]] as const) {
+    for (const [name, mode] of [
+      ['tool', 0o755],
+      ['plain', 0o644],
+    ] as const) {
       writeFileSync(join(dir, name), '#!/bin/sh\n');
       chmodSync(join(dir, name), mode);
     }

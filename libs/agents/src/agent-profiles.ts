@@ -112,16 +112,7 @@ export const CLI_AGENTS: Record<string, AgentProfile> = {
     args: ['run', '--format', 'json'],
     env: {},
     // Its config and login live under the XDG folders (~/.config/opencode, ~/.local/share/opencode).
-    passEnv: [
-      'ANTHROPIC_API_KEY',
-      'OPENAI_API_KEY',
-      'OPENCODE_CONFIG',
-      'OPENCODE_CONFIG_DIR',
-      'XDG_CONFIG_HOME',
-      'XDG_DATA_HOME',
-      'XDG_CACHE_HOME',
-      'XDG_STATE_HOME',
-    ],
+    passEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'OPENCODE_CONFIG', 'OPENCODE_CONFIG_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME'],
     mode: 'structured',
     format: 'opencode',
     description: 'OpenCode',
@@ -154,9 +145,7 @@ const TMUX_BRIDGE_PROFILE: AgentProfile = {
  * the built-in arguments.
  */
 export function agentProfiles(config: Pick<PatchbayConfig, 'agents'>): Map<string, AgentProfile> {
-  const profiles = new Map<string, AgentProfile>(
-    Object.entries({ [DEMO_AGENT]: DEMO_PROFILE, ...CLI_AGENTS, [TMUX_BRIDGE_AGENT]: TMUX_BRIDGE_PROFILE }),
-  );
+  const profiles = new Map<string, AgentProfile>(Object.entries({ [DEMO_AGENT]: DEMO_PROFILE, ...CLI_AGENTS, [TMUX_BRIDGE_AGENT]: TMUX_BRIDGE_PROFILE }));
   for (const [name, entry] of Object.entries(config.agents)) {
     const base = profiles.get(name);
     const command = entry.command ?? base?.command;
@@ -228,9 +217,7 @@ export function agentArgv(profile: AgentProfile, prompt: string, options: AgentA
     [guarded ? flags.permissionPrompt : undefined, options.mcpConfig],
     [flags.resume, options.resume],
   ];
-  const rendered = values.flatMap(([template, value]) =>
-    template && value !== undefined ? template.map((t) => t.replaceAll('{value}', () => value)) : [],
-  );
+  const rendered = values.flatMap(([template, value]) => (template && value !== undefined ? template.map((t) => t.replaceAll('{value}', () => value)) : []));
   // A function replacement, so `$&` and friends in a prompt stay literal.
   const args = profile.args.map((arg) => arg.replaceAll('{prompt}', () => prompt));
   const hasPlaceholder = profile.args.some((arg) => arg.includes('{prompt}'));
@@ -239,7 +226,12 @@ export function agentArgv(profile: AgentProfile, prompt: string, options: AgentA
 }
 
 export function commandOnPath(command: string, path = process.env.PATH ?? ''): boolean {
-  const candidates = command.includes('/') ? [command] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, command));
   return candidates.some((file) => {
     try {
       accessSync(file, constants.X_OK);

@@ -7,7 +7,7 @@ const prompt = process.argv.slice(2).join(' ');
 const delayMs = Number(process.env.PATCHBAY_DEMO_DELAY_MS ?? 250);
 
 const lines = [
-  '[demo agent] This is Patchbay\'s built-in demo agent, not an AI.',
+  "[demo agent] This is Patchbay's built-in demo agent, not an AI.",
   `[demo agent] You said: "${prompt.length > 200 ? `${prompt.slice(0, 200)}…` : prompt}"`,
   '[demo agent] Your message reached the engine, which started me in a tmux session;',
   '[demo agent] each line you see was streamed from there as it was written.',

@@ -28,7 +28,10 @@ describe('BusSigner', () => {
     ['the subject', (h: Record<string, string>) => ({ h, subject: 'pb.jobs.remove', bytes: data })],
     ['the deployment prefix', (h: Record<string, string>) => ({ h, subject: 'other.jobs.add', bytes: data })],
     ['the time', (h: Record<string, string>) => ({ h: { ...h, [SIGNED_AT_HEADER]: String(NOW + 1) }, subject: 'pb.jobs.add', bytes: data })],
-    ['the signature', (h: Record<string, string>) => ({ h: { ...h, [SIGNATURE_HEADER]: h[SIGNATURE_HEADER].replace(/.$/, (c) => (c === '0' ? '1' : '0')) }, subject: 'pb.jobs.add', bytes: data })],
+    [
+      'the signature',
+      (h: Record<string, string>) => ({ h: { ...h, [SIGNATURE_HEADER]: h[SIGNATURE_HEADER].replace(/.$/, (c) => (c === '0' ? '1' : '0')) }, subject: 'pb.jobs.add', bytes: data }),
+    ],
     ['the signature length', (h: Record<string, string>) => ({ h: { ...h, [SIGNATURE_HEADER]: h[SIGNATURE_HEADER].slice(0, 20) }, subject: 'pb.jobs.add', bytes: data })],
     ['the version', (h: Record<string, string>) => ({ h: { ...h, [SIGNATURE_HEADER]: h[SIGNATURE_HEADER].replace('v1=', 'v2=') }, subject: 'pb.jobs.add', bytes: data })],
     ['the time (to a non-number)', (h: Record<string, string>) => ({ h: { ...h, [SIGNED_AT_HEADER]: 'soon' }, subject: 'pb.jobs.add', bytes: data })],

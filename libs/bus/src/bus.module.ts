@@ -9,9 +9,7 @@ export interface BusModuleOptions {
   inbound: InboundQueue;
 }
 
-const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<BusModuleOptions>()
-  .setClassMethodName('forRoot')
-  .build();
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<BusModuleOptions>().setClassMethodName('forRoot').build();
 
 /** Makes the process's one Bus (and its inbound queue) injectable everywhere. */
 @Global()

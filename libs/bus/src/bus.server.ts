@@ -8,8 +8,7 @@ import { TransportSubscription } from './bus.transport';
 export const OnBusEvent = (subject: EventSubject, options: { queue?: string } = {}) => EventPattern(subject, options);
 
 /** Handler for a request subject; what it returns is the reply. */
-export const OnBusRequest = (subject: RequestSubject, options: { queue?: string } = {}) =>
-  MessagePattern(subject, options);
+export const OnBusRequest = (subject: RequestSubject, options: { queue?: string } = {}) => MessagePattern(subject, options);
 
 export class BusContext extends BaseRpcContext<[string]> {
   get subject(): string {
@@ -40,9 +39,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
         return lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
       };
       this.subscriptions.push(
-        handler.isEventHandler
-          ? this.bus.subscribe(pattern as EventSubject, invoke, { queue })
-          : this.bus.respond(pattern as RequestSubject, invoke, { queue }),
+        handler.isEventHandler ? this.bus.subscribe(pattern as EventSubject, invoke, { queue }) : this.bus.respond(pattern as RequestSubject, invoke, { queue }),
       );
     }
     callback();

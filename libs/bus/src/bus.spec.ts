@@ -281,9 +281,13 @@ describe('Bus with a signer (signed subjects)', () => {
 });
 
 describe('Bus request latency', () => {
-  it('tells observeRequest each request\'s contract subject, outcome and seconds', async () => {
+  it("tells observeRequest each request's contract subject, outcome and seconds", async () => {
     const seen: Array<[string, string, number]> = [];
-    const observed = new Bus(new InProcessTransport(), { prefix: PREFIX, requestTimeoutMs: 50, observeRequest: (subject, outcome, seconds) => seen.push([subject, outcome, seconds]) });
+    const observed = new Bus(new InProcessTransport(), {
+      prefix: PREFIX,
+      requestTimeoutMs: 50,
+      observeRequest: (subject, outcome, seconds) => seen.push([subject, outcome, seconds]),
+    });
     observed.respond('engine.status', async () => status);
     observed.respond('query.sessions.get', async () => {
       throw new AppError('not_found', 'no such session');

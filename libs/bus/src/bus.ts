@@ -1,14 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
-import {
-  contracts,
-  EventSubject,
-  fillSubject,
-  PayloadOf,
-  ReplyOf,
-  RequestSubject,
-  Subject,
-} from '@patchbay/contracts';
+import { contracts, EventSubject, fillSubject, PayloadOf, ReplyOf, RequestSubject, Subject } from '@patchbay/contracts';
 import { z } from 'zod';
 import { BusSigner, MAX_REQUEST_AGE_MS, SignatureFault } from './bus-signer';
 import { BusError, NoResponderError, PayloadValidationError, RemoteError, RequestTimeoutError } from './bus.errors';
@@ -87,11 +79,7 @@ export class Bus {
     this.transport.publish(wire, encode(this.check(contracts[subject].payload, wire, payload)));
   }
 
-  async request<S extends RequestSubject>(
-    subject: S,
-    payload: PayloadOf<S>,
-    options: { timeoutMs?: number; params?: readonly string[] } = {},
-  ): Promise<ReplyOf<S>> {
+  async request<S extends RequestSubject>(subject: S, payload: PayloadOf<S>, options: { timeoutMs?: number; params?: readonly string[] } = {}): Promise<ReplyOf<S>> {
     const wire = this.wireSubject(subject, options.params);
     const body = encode(this.check(contracts[subject].payload, wire, payload));
     const headers = this.signatureFor(subject, wire, body);

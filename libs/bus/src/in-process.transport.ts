@@ -28,9 +28,7 @@ export class InProcessTransport implements BusTransport {
     const sub: Sub = {
       pattern: subject,
       queue: options.queue,
-      inbox: new SerialQueue((message) =>
-        handler(message).catch((error) => this.onHandlerError(message.subject, error)),
-      ),
+      inbox: new SerialQueue((message) => handler(message).catch((error) => this.onHandlerError(message.subject, error))),
     };
     this.subs.push(sub);
     const unsubscribe = () => void (this.subs = this.subs.filter((s) => s !== sub));

@@ -9,7 +9,13 @@ import { NatsTransport } from './nats.transport';
 jest.setTimeout(30_000);
 
 const inbound = (messageId: string, text: string): InboundMessageV1 => ({
-  channel: 'local', accountId: 'local', messageId, chatId: 'chat-1', sender: { id: 'local' }, text, receivedAt: new Date().toISOString(),
+  channel: 'local',
+  accountId: 'local',
+  messageId,
+  chatId: 'chat-1',
+  sender: { id: 'local' },
+  text,
+  receivedAt: new Date().toISOString(),
 });
 
 describeWith(['nats'], 'JetStreamInboundQueue (real NATS with JetStream)', () => {
@@ -86,10 +92,14 @@ describeWith(['nats'], 'JetStreamInboundQueue dead letters (real NATS with JetSt
   /** Resolves with the engine's next answer for a message (subscribed before it is sent). */
   const resultOf = (m: InboundMessageV1) =>
     new Promise<InboundResultV1>((resolve) => {
-      const sub = bus.subscribe('inbound.result.*', (answer) => {
-        sub.unsubscribe();
-        resolve(answer);
-      }, { params: [inboundKey(m)] });
+      const sub = bus.subscribe(
+        'inbound.result.*',
+        (answer) => {
+          sub.unsubscribe();
+          resolve(answer);
+        },
+        { params: [inboundKey(m)] },
+      );
     });
 
   it('upgrades a consumer made without max_deliver, keeping its messages, and parks one whose last try died with its engine', async () => {
@@ -97,7 +107,14 @@ describeWith(['nats'], 'JetStreamInboundQueue dead letters (real NATS with JetSt
     // its engines tried 3 times without answering (they died), and one never tried.
     const jsm = await transport.connection.jetstreamManager();
     const js = transport.connection.jetstream();
-    await jsm.streams.add({ name: stream, subjects: [`${prefix}.inbound.durable`], storage: StorageType.File, retention: RetentionPolicy.Workqueue, duplicate_window: 120e9, max_age: 7 * 24 * 3600e9 });
+    await jsm.streams.add({
+      name: stream,
+      subjects: [`${prefix}.inbound.durable`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Workqueue,
+      duplicate_window: 120e9,
+      max_age: 7 * 24 * 3600e9,
+    });
     await jsm.consumers.add(stream, { durable_name: 'engine', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: 30e9 });
     const interrupted = inbound('old-1', 'interrupted');
     await js.publish(`${prefix}.inbound.durable`, encode(interrupted), { msgID: inboundKey(interrupted) });
@@ -115,7 +132,12 @@ describeWith(['nats'], 'JetStreamInboundQueue dead letters (real NATS with JetSt
 
     expect((await jsm.consumers.info(stream, 'engine')).config.max_deliver).toBe(4);
     expect(await answered).toMatchObject({ reply: 'got waiting' });
-    expect(await parked).toEqual({ failed: { code: 'dead_letter', message: expect.stringMatching(/^could not be handled after 3 tries: interrupted: the engine stopped during the last try; parked as dead letter \w+$/) } });
+    expect(await parked).toEqual({
+      failed: {
+        code: 'dead_letter',
+        message: expect.stringMatching(/^could not be handled after 3 tries: interrupted: the engine stopped during the last try; parked as dead letter \w+$/),
+      },
+    });
     expect(tries.has('old-1')).toBe(false);
     const { letters } = await queue.deadLetters.list(10);
     expect(letters[0]).toMatchObject({ message: { messageId: 'old-1' }, tries: 3, reason: { code: 'interrupted' } });
@@ -126,7 +148,10 @@ describeWith(['nats'], 'JetStreamInboundQueue dead letters (real NATS with JetSt
     consuming = await queue.consume(handler);
     const poison = inbound('poison-1', 'poison');
 
-    const failure = await queue.submit(poison, 20_000).then(() => null, (error: unknown) => error);
+    const failure = await queue.submit(poison, 20_000).then(
+      () => null,
+      (error: unknown) => error,
+    );
 
     expect(failure).toBeInstanceOf(RemoteError);
     const { message: told, code } = failure as RemoteError;

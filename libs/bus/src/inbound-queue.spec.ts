@@ -6,7 +6,13 @@ import { DirectInboundQueue } from './inbound-queue';
 import { InProcessTransport } from './in-process.transport';
 
 const message = (messageId: string, text: string): InboundMessageV1 => ({
-  channel: 'telegram', accountId: 'bot', messageId, chatId: '42', sender: { id: '7' }, text, receivedAt: new Date().toISOString(),
+  channel: 'telegram',
+  accountId: 'bot',
+  messageId,
+  chatId: '42',
+  sender: { id: '7' },
+  text,
+  receivedAt: new Date().toISOString(),
 });
 
 describe('DirectInboundQueue', () => {
@@ -33,7 +39,10 @@ describe('DirectInboundQueue', () => {
   });
 
   it('answers a failing message once as a dead letter, with a safe reason, and lists it', async () => {
-    const failure = await queue.submit(message('m-1', 'poison'), 1_000).then(() => null, (error: unknown) => error);
+    const failure = await queue.submit(message('m-1', 'poison'), 1_000).then(
+      () => null,
+      (error: unknown) => error,
+    );
 
     expect(failure).toBeInstanceOf(RemoteError);
     expect(failure).toMatchObject({ code: 'dead_letter' });

@@ -203,7 +203,9 @@ export class JetStreamInboundQueue implements InboundQueue {
         await this.park(msg, message, key, tries, reason);
       } else {
         const delay = this.retry.backoffMs[Math.min(tries, this.retry.backoffMs.length) - 1];
-        this.logger.warn(`message ${message.messageId} from ${message.channel} failed (try ${tries} of ${this.retry.maxDeliver}): ${reason.code}: ${reason.message}; next try in ${delay} ms`);
+        this.logger.warn(
+          `message ${message.messageId} from ${message.channel} failed (try ${tries} of ${this.retry.maxDeliver}): ${reason.code}: ${reason.message}; next try in ${delay} ms`,
+        );
         msg.nak(delay);
       }
     } finally {
@@ -224,7 +226,9 @@ export class JetStreamInboundQueue implements InboundQueue {
       announceParked(this.bus, this.logger, letter);
       this.bus.publish('inbound.result.*', { failed: describeError(deadLetterError(letter), this.subject) }, [key]);
     } catch (error) {
-      this.logger.error(`message ${message.messageId} from ${message.channel}: parking it failed (${failureOf(error, `parking a dead letter in ${this.stream}`).message}); it stays in ${this.stream}`);
+      this.logger.error(
+        `message ${message.messageId} from ${message.channel}: parking it failed (${failureOf(error, `parking a dead letter in ${this.stream}`).message}); it stays in ${this.stream}`,
+      );
       msg.nak(this.retry.backoffMs[0]);
     }
   }

@@ -22,12 +22,7 @@ export class NatsTransport implements BusTransport {
   }
 
   /** `security`: credentials and TLS, from natsSecurityOptions(). */
-  static async connect(
-    url: string,
-    name: string,
-    onHandlerError: (subject: string, error: unknown) => void = () => {},
-    security: ConnectionOptions = {},
-  ): Promise<NatsTransport> {
+  static async connect(url: string, name: string, onHandlerError: (subject: string, error: unknown) => void = () => {}, security: ConnectionOptions = {}): Promise<NatsTransport> {
     let nc: NatsConnection;
     try {
       nc = await connect({ ...security, servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
@@ -55,9 +50,7 @@ export class NatsTransport implements BusTransport {
     const loop = (async () => {
       for await (const msg of sub) {
         const respond = msg.reply ? (data: Uint8Array) => void msg.respond(data) : undefined;
-        await handler({ subject: msg.subject, data: msg.data, headers: fromNatsHeaders(msg.headers), respond }).catch((error) =>
-          this.onHandlerError(msg.subject, error),
-        );
+        await handler({ subject: msg.subject, data: msg.data, headers: fromNatsHeaders(msg.headers), respond }).catch((error) => this.onHandlerError(msg.subject, error));
       }
     })();
     this.loops.add(loop);

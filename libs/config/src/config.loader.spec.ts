@@ -143,9 +143,7 @@ describe('loadConfig', () => {
 
   it('names the environment variable for a bad value from the environment', () => {
     write('patchbay.yaml', 'http: { port: 1111 }');
-    expect(loadError({ PATCHBAY_HTTP_PORT: 'abc' })).toMatch(
-      'http.port (from environment variable PATCHBAY_HTTP_PORT): Invalid input: expected number, received string',
-    );
+    expect(loadError({ PATCHBAY_HTTP_PORT: 'abc' })).toMatch('http.port (from environment variable PATCHBAY_HTTP_PORT): Invalid input: expected number, received string');
   });
 
   it('lists every problem, one per line', () => {
@@ -263,9 +261,7 @@ describe('loadConfig', () => {
     });
 
     it('refuses a short token, naming where it came from', () => {
-      expect(loadError({ PATCHBAY_API_TOKEN: 'short' })).toContain(
-        'http.tokens.0.token (from environment variable PATCHBAY_API_TOKEN): an API token needs at least 16 characters',
-      );
+      expect(loadError({ PATCHBAY_API_TOKEN: 'short' })).toContain('http.tokens.0.token (from environment variable PATCHBAY_API_TOKEN): an API token needs at least 16 characters');
     });
 
     it('refuses a role that is not a contracts Role, and duplicate names', () => {

@@ -3,9 +3,7 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { PATCHBAY_CONFIG } from './config.constants';
 import { PatchbayConfig } from './config.schema';
 
-const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<PatchbayConfig>()
-  .setClassMethodName('forRoot')
-  .build();
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<PatchbayConfig>().setClassMethodName('forRoot').build();
 
 /** The validated configuration, injectable as PATCHBAY_CONFIG. */
 @Global()

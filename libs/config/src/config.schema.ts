@@ -30,17 +30,21 @@ const TmuxKey = z.string().regex(/^[A-Za-z0-9-]{1,20}$/, 'a tmux key name such a
 export const PromptPatternSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'letters, digits, _ and - (at most 60)'),
-    match: z.string().min(1).max(2000).refine(
-      (source) => {
-        try {
-          new RegExp(source, 'm');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'not a valid regular expression (JavaScript syntax)' },
-    ),
+    match: z
+      .string()
+      .min(1)
+      .max(2000)
+      .refine(
+        (source) => {
+          try {
+            new RegExp(source, 'm');
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'not a valid regular expression (JavaScript syntax)' },
+      ),
     lines: z.number().int().min(1).max(60).default(20),
     tool: z.string().min(1).max(200).optional(),
     keys: z
@@ -132,7 +136,11 @@ export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export const ApiTokenSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"'),
-    token: z.string().min(16, 'an API token needs at least 16 characters').max(512).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+    token: z
+      .string()
+      .min(16, 'an API token needs at least 16 characters')
+      .max(512)
+      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
     role: Role,
   })
   .strict();
@@ -148,7 +156,11 @@ const ApiAccessFields = {
   /** Host header values (name, or name:port) served to tokenless callers besides localhost, 127.0.0.1 and [::1]. */
   allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/, 'a host name, optionally with :port')).default([]),
   /** How long a dashboard login (cookie session) lasts; sessions live in the gateway's memory. */
-  sessionTtlHours: z.number().positive().max(24 * 30).default(12),
+  sessionTtlHours: z
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(12),
 };
 // --- end of HTTP API access ---
 
@@ -203,7 +215,10 @@ export const ConfigSchema = z
       .object({
         /** Set to use NATS; left out, an all-in-one process uses its in-process bus. */
         natsUrl: z.string().url().optional(),
-        prefix: z.string().regex(/^[a-z0-9_-]+$/, 'expected lowercase letters, digits, - or _').default('pb'),
+        prefix: z
+          .string()
+          .regex(/^[a-z0-9_-]+$/, 'expected lowercase letters, digits, - or _')
+          .default('pb'),
         requestTimeoutMs: z.number().int().positive().default(5000),
         /**
          * Signs what only the gateway and the engine may send (channel identities, state changes);
@@ -227,7 +242,10 @@ export const ConfigSchema = z
     database: z
       .object({
         /** postgres://… Left out, Patchbay runs an embedded PostgreSQL under `home`. */
-        url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+          .optional(),
         /** Port of the embedded PostgreSQL; 0 picks a free one. */
         embeddedPort: z.number().int().min(0).max(65535).default(0),
       })
@@ -236,7 +254,10 @@ export const ConfigSchema = z
     tmux: z
       .object({
         /** A named tmux server (`tmux -L <socket>`); left out, the user's default server. */
-        socket: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
+        socket: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+$/)
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -328,7 +349,12 @@ export const ConfigSchema = z
     approvals: z
       .object({
         /** A request nobody answers is denied after this long; the chats and the agent are told. */
-        timeoutSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(600),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(7 * 24 * 3600)
+          .default(600),
       })
       .strict()
       .prefault({}),
@@ -344,7 +370,10 @@ export const ConfigSchema = z
         mode: z.enum(['polling', 'webhook']).default('polling'),
         /** Webhook mode: the public URL Telegram posts to, and the secret it must send back. */
         webhookUrl: z.string().url().optional(),
-        webhookSecret: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'letters, digits, _ and - only (Telegram’s rule)').optional(),
+        webhookSecret: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,256}$/, 'letters, digits, _ and - only (Telegram’s rule)')
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -382,7 +411,10 @@ export const ConfigSchema = z
         /** An issue opened or labeled with this label becomes a task. */
         label: z.string().min(1).default('patchbay'),
         /** The name people @mention to ask Patchbay; the token's login or the App's slug by default. */
-        handle: z.string().regex(/^[\w-]+(\[bot\])?$/, 'a GitHub login, without the @').optional(),
+        handle: z
+          .string()
+          .regex(/^[\w-]+(\[bot\])?$/, 'a GitHub login, without the @')
+          .optional(),
         /** Logins trusted to start runs besides collaborators with write permission. */
         trustedLogins: z.array(z.string().min(1)).default([]),
         /** Open a pull request from the task's branch when an issue's run ends done after pushing it (`worktree.push`). */
@@ -400,13 +432,16 @@ export const ConfigSchema = z
       .object({
         patterns: z
           .array(
-            z.string().min(1).superRefine((source, ctx) => {
-              try {
-                new RegExp(source, 'g');
-              } catch (error) {
-                ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
-              }
-            }),
+            z
+              .string()
+              .min(1)
+              .superRefine((source, ctx) => {
+                try {
+                  new RegExp(source, 'g');
+                } catch (error) {
+                  ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+                }
+              }),
           )
           .default([]),
       })
@@ -415,9 +450,7 @@ export const ConfigSchema = z
     // --- end redaction ---
     /** The agent new tasks use; left out, the first agent CLI found on PATH, else `demo`. */
     defaultAgent: z.string().min(1).optional(),
-    agents: z
-      .record(z.string().regex(/^[a-z0-9_-]+$/, 'agent names are lowercase letters, digits, - and _'), AgentConfigSchema)
-      .default({}),
+    agents: z.record(z.string().regex(/^[a-z0-9_-]+$/, 'agent names are lowercase letters, digits, - and _'), AgentConfigSchema).default({}),
   })
   .strict();
 

@@ -8,9 +8,7 @@ const isoTime = z.iso.datetime({ offset: true });
 
 /** Job names go into URLs, chat ids (`job:<name>`) and CLI arguments. */
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-export const JobName = z
-  .string()
-  .regex(JOB_NAME_PATTERN, 'expected 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+export const JobName = z.string().regex(JOB_NAME_PATTERN, 'expected 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 /** The channel of messages a job's firing sends (account = job id, message id = `<jobId>:<slot>`). */
 export const SCHEDULE_CHANNEL = 'schedule';
@@ -23,10 +21,7 @@ export function jobChatId(name: string): string {
  * Where a job's prompt goes: an existing session, or a chat (the session bound to it, or a
  * new session bound to it on the first firing).
  */
-export const JobTargetV1 = z.union([
-  z.object({ sessionId: id }).strict(),
-  z.object({ channel: z.string().min(1).max(40), chatId: z.string().min(1).max(200) }).strict(),
-]);
+export const JobTargetV1 = z.union([z.object({ sessionId: id }).strict(), z.object({ channel: z.string().min(1).max(40), chatId: z.string().min(1).max(200) }).strict()]);
 export type JobTargetV1 = z.infer<typeof JobTargetV1>;
 
 /** Who asks for a job change (`api:<token name>`, `local:<user>`), for the audit log; the gateway sets it. */

@@ -29,7 +29,10 @@ export const InboundMessageV1 = z.object({
    * (`idempotency_conflict`) instead of answered as the first; channels whose platform
    * names the message leave it out.
    */
-  contentDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  contentDigest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   /** Labels the platform attached (GitHub issue labels); routing rules can match them. */
   labels: z.array(textField().max(100)).max(50).optional(),
   receivedAt: isoTime,
@@ -127,12 +130,7 @@ export type OutputEventV1 = z.infer<typeof OutputEventV1>;
  * The error event that ends a run which Patchbay itself gave up (it could not start, its
  * runner was lost, its output could not be stored), at the session's next seq.
  */
-export function runErrorEvent(
-  run: { sessionId: string; taskId: string; runId: string; seq: number },
-  code: string,
-  text: string,
-  at: Date = new Date(),
-): OutputEventV1 {
+export function runErrorEvent(run: { sessionId: string; taskId: string; runId: string; seq: number }, code: string, text: string, at: Date = new Date()): OutputEventV1 {
   return { ...run, type: 'error', code, text, exitCode: null, at: at.toISOString() };
 }
 export type OutputEventType = OutputEventV1['type'];
@@ -207,7 +205,10 @@ export type ControlResultV1 = z.infer<typeof ControlResultV1>;
 
 /** tmux key names for `/keys`: C-c, Enter, Escape, Up, F5, or a single character. */
 export const SessionKeysV1 = z.object({
-  keys: z.array(z.string().regex(/^(?:[A-Za-z0-9]|[CMS]-[A-Za-z0-9]|[A-Z][A-Za-z0-9]{1,12})$/, 'expected tmux key names like C-c, Enter, Up')).min(1).max(20),
+  keys: z
+    .array(z.string().regex(/^(?:[A-Za-z0-9]|[CMS]-[A-Za-z0-9]|[A-Z][A-Za-z0-9]{1,12})$/, 'expected tmux key names like C-c, Enter, Up'))
+    .min(1)
+    .max(20),
 });
 export type SessionKeysV1 = z.infer<typeof SessionKeysV1>;
 

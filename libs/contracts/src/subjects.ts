@@ -154,9 +154,7 @@ export type Subject = keyof Contracts;
 export type EventSubject = { [K in Subject]: Contracts[K]['kind'] extends 'event' ? K : never }[Subject];
 export type RequestSubject = { [K in Subject]: Contracts[K]['kind'] extends 'request' ? K : never }[Subject];
 export type PayloadOf<S extends Subject> = z.infer<Contracts[S]['payload']>;
-export type ReplyOf<S extends RequestSubject> = Contracts[S] extends RequestContract<z.ZodType, infer R>
-  ? z.infer<R>
-  : never;
+export type ReplyOf<S extends RequestSubject> = Contracts[S] extends RequestContract<z.ZodType, infer R> ? z.infer<R> : never;
 
 /** Fills the `*` tokens of a subject pattern, in order. */
 export function fillSubject(pattern: string, params: readonly string[]): string {

@@ -10,9 +10,6 @@ import { SessionInputV1, SessionKeysV1 } from './messages';
 export const SessionTypeV1 = z.object({
   sessionId: z.string().min(1).max(40),
   by: ActingUserV1,
-  input: z.discriminatedUnion('kind', [
-    SessionInputV1.pick({ text: true, enter: true }).extend({ kind: z.literal('text') }),
-    SessionKeysV1.extend({ kind: z.literal('keys') }),
-  ]),
+  input: z.discriminatedUnion('kind', [SessionInputV1.pick({ text: true, enter: true }).extend({ kind: z.literal('text') }), SessionKeysV1.extend({ kind: z.literal('keys') })]),
 });
 export type SessionTypeV1 = z.infer<typeof SessionTypeV1>;

@@ -13,7 +13,7 @@ describe('PatchbayMetrics', () => {
     expect(await metrics.registry.metrics()).toContain('patchbay_inbound_messages_total{channel="api",outcome="task",process="engine@host"} 1');
   });
 
-  it('has prom-client\'s default metrics, event-loop lag among them', async () => {
+  it("has prom-client's default metrics, event-loop lag among them", async () => {
     const names = (await new PatchbayMetrics('p').registry.getMetricsAsJSON()).map((m) => m.name);
     expect(names).toEqual(expect.arrayContaining(['nodejs_eventloop_lag_seconds', 'process_cpu_user_seconds_total']));
   });

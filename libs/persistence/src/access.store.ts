@@ -118,11 +118,13 @@ export class AccessStore {
 
   async principals(): Promise<PrincipalV1[]> {
     const em = this.database.em();
-    const [principals, identities] = await Promise.all([
-      em.find(PrincipalEntity, {}, { orderBy: { createdAt: 'asc' } }),
-      em.find(IdentityEntity, {}),
-    ]);
-    return principals.map((p) => toPrincipalV1(p, identities.filter((i) => i.principalId === p.id)));
+    const [principals, identities] = await Promise.all([em.find(PrincipalEntity, {}, { orderBy: { createdAt: 'asc' } }), em.find(IdentityEntity, {})]);
+    return principals.map((p) =>
+      toPrincipalV1(
+        p,
+        identities.filter((i) => i.principalId === p.id),
+      ),
+    );
   }
 
   /**

@@ -7,7 +7,22 @@ import { ApprovalDecisionKind, ApprovalEntity, ApprovalStatus } from './entities
 /** A request to store: pending, or decided at once (by policy or an earlier session allowance). */
 export type NewApproval = Pick<
   ApprovalEntity,
-  'id' | 'sessionId' | 'taskId' | 'agent' | 'toolUseId' | 'tool' | 'summary' | 'scope' | 'status' | 'decision' | 'decidedBy' | 'deciderName' | 'reason' | 'requestedAt' | 'expiresAt' | 'decidedAt'
+  | 'id'
+  | 'sessionId'
+  | 'taskId'
+  | 'agent'
+  | 'toolUseId'
+  | 'tool'
+  | 'summary'
+  | 'scope'
+  | 'status'
+  | 'decision'
+  | 'decidedBy'
+  | 'deciderName'
+  | 'reason'
+  | 'requestedAt'
+  | 'expiresAt'
+  | 'decidedAt'
 >;
 
 /** An answer to a pending request. */
@@ -53,7 +68,8 @@ export class ApprovalsStore {
 
   /** How many requests wait for a person, by agent. */
   async pendingByAgent(): Promise<Record<string, number>> {
-    const rows: Array<{ agent: string; count: string | number }> = await this.database.em()
+    const rows: Array<{ agent: string; count: string | number }> = await this.database
+      .em()
       .getConnection()
       .execute(`select agent, count(*) as count from approval where status = 'pending' group by agent`);
     return Object.fromEntries(rows.map((r) => [r.agent, Number(r.count)]));
@@ -75,12 +91,7 @@ export class ApprovalsStore {
    * at once exactly one wins. Null when it was not pending (or does not exist).
    */
   async decide(id: string, answer: ApprovalAnswer): Promise<ApprovalV1 | null> {
-    const rows = await this.database.em()
-      .createQueryBuilder(ApprovalEntity)
-      .update(answer)
-      .where({ id, status: 'pending' })
-      .returning('*')
-      .execute('all');
+    const rows = await this.database.em().createQueryBuilder(ApprovalEntity).update(answer).where({ id, status: 'pending' }).returning('*').execute('all');
     const row = (rows as unknown as ApprovalEntity[])[0];
     return row ? toApproval(this.database.em().map(ApprovalEntity, row)) : null;
   }
@@ -92,11 +103,13 @@ export class ApprovalsStore {
 
   /** Newest first; only pending ones unless `pendingOnly` is false. */
   async list(query: { sessionId?: string; pendingOnly: boolean; limit: number }): Promise<ApprovalV1[]> {
-    const rows = await this.database.em().find(
-      ApprovalEntity,
-      { ...(query.sessionId ? { sessionId: query.sessionId } : {}), ...(query.pendingOnly ? { status: 'pending' as const } : {}) },
-      { orderBy: { requestedAt: 'desc', id: 'desc' }, limit: query.limit },
-    );
+    const rows = await this.database
+      .em()
+      .find(
+        ApprovalEntity,
+        { ...(query.sessionId ? { sessionId: query.sessionId } : {}), ...(query.pendingOnly ? { status: 'pending' as const } : {}) },
+        { orderBy: { requestedAt: 'desc', id: 'desc' }, limit: query.limit },
+      );
     return rows.map(toApproval);
   }
 }

@@ -9,19 +9,7 @@ import { bindChatIn, openSessionIn, retryOnRace } from './session-opening';
 /** A job to insert: everything but the bookkeeping columns. */
 export type NewJob = Pick<
   JobEntity,
-  | 'name'
-  | 'kind'
-  | 'cron'
-  | 'timeZone'
-  | 'everySeconds'
-  | 'at'
-  | 'prompt'
-  | 'targetSessionId'
-  | 'targetChannel'
-  | 'targetChatId'
-  | 'agent'
-  | 'enabled'
-  | 'nextRunAt'
+  'name' | 'kind' | 'cron' | 'timeZone' | 'everySeconds' | 'at' | 'prompt' | 'targetSessionId' | 'targetChannel' | 'targetChatId' | 'agent' | 'enabled' | 'nextRunAt'
 >;
 
 /** What a firing made of a job's message, for the run log. */
@@ -105,9 +93,7 @@ export class JobsStore {
 
   /** When the earliest enabled job is due; null when none is scheduled. */
   async nextDueAt(): Promise<Date | null> {
-    const rows: Array<{ due: Date | null }> = await this.database.em().execute(
-      `select min("next_run_at") as "due" from "job" where "enabled" and "next_run_at" is not null`,
-    );
+    const rows: Array<{ due: Date | null }> = await this.database.em().execute(`select min("next_run_at") as "due" from "job" where "enabled" and "next_run_at" is not null`);
     const due = rows[0]?.due;
     return due ? new Date(due) : null;
   }
@@ -121,10 +107,7 @@ export class JobsStore {
    */
   async fireDue(now: Date, fire: (job: JobEntity) => Promise<DueFiring>): Promise<{ job: JobEntity; run: JobRunEntity } | null> {
     return this.database.em().transactional(async (em) => {
-      const rows = await em.execute(
-        `select * from "job" where "enabled" and "next_run_at" <= ? order by "next_run_at", "id" limit 1 for update skip locked`,
-        [now],
-      );
+      const rows = await em.execute(`select * from "job" where "enabled" and "next_run_at" <= ? order by "next_run_at", "id" limit 1 for update skip locked`, [now]);
       if (rows.length === 0) return null;
       const job = em.map(JobEntity, rows[0]);
       const slot = job.nextRunAt!;
@@ -225,7 +208,11 @@ export function toJobRunV1(run: JobRunEntity): JobRunV1 {
 
 /** 900 → `15m`: the largest unit that divides the interval. */
 export function formatSeconds(seconds: number): string {
-  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+  ] as const) {
     if (seconds % size === 0) return `${seconds / size}${unit}`;
   }
   return `${seconds}s`;

@@ -13,9 +13,7 @@ export interface PersistenceModuleOptions {
   url: string;
 }
 
-const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<PersistenceModuleOptions>()
-  .setClassMethodName('forRoot')
-  .build();
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<PersistenceModuleOptions>().setClassMethodName('forRoot').build();
 
 @Module({
   providers: [

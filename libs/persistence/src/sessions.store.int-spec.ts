@@ -85,8 +85,7 @@ describeWith(['postgres'], 'SessionsStore', () => {
       const [queued, running, finished] = await Promise.all([1, 2, 3].map(() => stores.inbound.acceptInbound(inboundMessage(), route('demo'))));
       await stores.sessions.claimQueuedSession(running.sessionId);
       await stores.tasks.finishTask(finished.taskId, 'done', null);
-      const mine = async () =>
-        (await stores.sessions.idleSessionsWithQueuedTasks()).filter((id) => [queued, running, finished].some((r) => r.sessionId === id));
+      const mine = async () => (await stores.sessions.idleSessionsWithQueuedTasks()).filter((id) => [queued, running, finished].some((r) => r.sessionId === id));
 
       expect(await mine()).toEqual([queued.sessionId]);
       await stores.sessions.releaseSession(running.sessionId);

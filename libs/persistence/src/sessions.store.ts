@@ -26,10 +26,10 @@ export interface SessionOverview {
 /** The session a chat is bound to, if any, read in `em` (one statement: the binding joined to its session). */
 export async function sessionOfChatIn(em: EntityManager, chat: { channel: string; chatId: string | null }): Promise<SessionEntity | null> {
   if (!chat.chatId) return null;
-  const rows: Record<string, unknown>[] = await em.execute(
-    `select s.* from "session" s join "binding" b on b."session_id" = s."id" where b."channel" = ? and b."chat_id" = ?`,
-    [chat.channel, chat.chatId],
-  );
+  const rows: Record<string, unknown>[] = await em.execute(`select s.* from "session" s join "binding" b on b."session_id" = s."id" where b."channel" = ? and b."chat_id" = ?`, [
+    chat.channel,
+    chat.chatId,
+  ]);
   return rows.length > 0 ? em.map(SessionEntity, rows[0]) : null;
 }
 

@@ -81,10 +81,7 @@ export class TasksStore {
 
   /** How many tasks are in each status (the tasks gauge of /metrics). */
   async taskCounts(): Promise<Record<string, number>> {
-    const rows: Array<{ status: string; count: string | number }> = await this.database
-      .em()
-      .getConnection()
-      .execute('select status, count(*) as count from task group by status');
+    const rows: Array<{ status: string; count: string | number }> = await this.database.em().getConnection().execute('select status, count(*) as count from task group by status');
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
   }
 
@@ -93,10 +90,11 @@ export class TasksStore {
     await this.database
       .em()
       .getConnection()
-      .execute(
-        `update "task" set "attempts" = "attempts" + case when "run_id" is distinct from ? then 1 else 0 end, "run_id" = ?, "updated_at" = now() where "id" = ?`,
-        [runId, runId, taskId],
-      );
+      .execute(`update "task" set "attempts" = "attempts" + case when "run_id" is distinct from ? then 1 else 0 end, "run_id" = ?, "updated_at" = now() where "id" = ?`, [
+        runId,
+        runId,
+        taskId,
+      ]);
   }
 
   /** The agent runs: the task leaves the queue. */
@@ -129,7 +127,14 @@ export class TasksStore {
    * when the task is in none of `from` (someone else moved it first). One statement, so one
    * round trip and atomic: the row is locked, changed and its history row written together.
    */
-  private async transition(taskId: string, from: TaskStatus[], to: TaskStatus, reason: string | null, change: Partial<TaskEntity> = {}, by: string | null = null): Promise<boolean> {
+  private async transition(
+    taskId: string,
+    from: TaskStatus[],
+    to: TaskStatus,
+    reason: string | null,
+    change: Partial<TaskEntity> = {},
+    by: string | null = null,
+  ): Promise<boolean> {
     const em = this.database.em();
     const properties = em.getMetadata().get(TaskEntity.name).properties as Record<string, { fieldNames: string[] }>;
     const changes = Object.entries({ ...change, status: to, updatedAt: new Date() });

@@ -36,11 +36,7 @@ export class TranscriptStore {
   }
 
   async transcript(sessionId: string, after: number, limit: number): Promise<OutputEventV1[]> {
-    const rows = await this.database.em().find(
-      TranscriptEntryEntity,
-      { sessionId, seq: { $gt: after } },
-      { orderBy: { seq: 'asc' }, limit },
-    );
+    const rows = await this.database.em().find(TranscriptEntryEntity, { sessionId, seq: { $gt: after } }, { orderBy: { seq: 'asc' }, limit });
     return rows.map((r) => r.event);
   }
 }

@@ -57,15 +57,21 @@ describe('RedactingLogger', () => {
 
   describe('as JSON (log.format json)', () => {
     const redactor = () => new Redactor(new Map([['configured-bus-secret', 'bus.secret']]), TOKEN_SHAPES);
-    const objects = () => printed().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const objects = () =>
+      printed()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
 
     it('writes one redacted JSON object a line, with the level and the context', () => {
       Logger.overrideLogger(new RedactingLogger(redactor(), { level: 'info', format: 'json' }));
       new Logger('Test').warn(`secret configured-bus-secret and ${TOKEN}`);
-      expect(objects()).toEqual([expect.objectContaining({ level: 'warn', context: 'Test', msg: 'secret [redacted:bus.secret] and [redacted:github-token]', time: expect.any(String) })]);
+      expect(objects()).toEqual([
+        expect.objectContaining({ level: 'warn', context: 'Test', msg: 'secret [redacted:bus.secret] and [redacted:github-token]', time: expect.any(String) }),
+      ]);
     });
 
-    it('puts a redacted stack into the error\'s own line', () => {
+    it("puts a redacted stack into the error's own line", () => {
       Logger.overrideLogger(new RedactingLogger(redactor(), { level: 'info', format: 'json' }));
       new Logger('Test').error('request failed', `Error: bad token ${TOKEN}\n    at handler (x.ts:1:1)`);
       expect(objects()).toEqual([expect.objectContaining({ level: 'error', msg: 'request failed', stack: 'Error: bad token [redacted:github-token]\n    at handler (x.ts:1:1)' })]);

@@ -79,7 +79,10 @@ describe('Redactor: secrets and patterns', () => {
   });
 
   it('finds secrets in keys the schema gains later (lists of objects, nested sections) by their names', () => {
-    const later = { http: { tokens: [{ token: 'api-token-number-1', role: 'owner' }] }, bus: { secret: 'bus-shared-secret', nats: { password: 'nats-password', seed: 'SUAEXAMPLESEED' } } };
+    const later = {
+      http: { tokens: [{ token: 'api-token-number-1', role: 'owner' }] },
+      bus: { secret: 'bus-shared-secret', nats: { password: 'nats-password', seed: 'SUAEXAMPLESEED' } },
+    };
     expect([...configSecrets(later as never).entries()]).toEqual([
       ['api-token-number-1', 'http.tokens[0].token'],
       ['bus-shared-secret', 'bus.secret'],
@@ -109,9 +112,7 @@ describe('Redactor: secrets and patterns', () => {
       ]),
       TOKEN_SHAPES,
     );
-    expect(redactor.redact('a pass.word+(1)-longer b pass.word+(1) c passXword+(1)')).toBe(
-      'a [redacted:http.tokens[0].token] b [redacted:bus.nats.password] c passXword+(1)',
-    );
+    expect(redactor.redact('a pass.word+(1)-longer b pass.word+(1) c passXword+(1)')).toBe('a [redacted:http.tokens[0].token] b [redacted:bus.nats.password] c passXword+(1)');
   });
 
   it('adds the redact.patterns of the config, whose own groups do not confuse the labels', () => {

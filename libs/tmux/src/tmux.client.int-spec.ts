@@ -48,7 +48,7 @@ describeWith(['tmux'], 'TmuxClient (real tmux)', () => {
 });
 
 async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + 5_000; !(await check()); ) {
+  for (const deadline = Date.now() + 5_000; !(await check());) {
     if (Date.now() > deadline) throw new Error('timed out waiting for the pane');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

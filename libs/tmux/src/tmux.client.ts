@@ -111,7 +111,10 @@ export class TmuxClient {
   async paste(session: string, text: string, buffer: string, enter = true): Promise<void> {
     const target = `=${session}:`;
     // One tmux command line: each tmux process costs milliseconds, and typed input waits for them.
-    await this.exec(['load-buffer', '-b', buffer, '-', ';', 'paste-buffer', '-p', '-d', '-b', buffer, '-t', target, ...(enter ? [';', 'send-keys', '-t', target, 'Enter'] : [])], text);
+    await this.exec(
+      ['load-buffer', '-b', buffer, '-', ';', 'paste-buffer', '-p', '-d', '-b', buffer, '-t', target, ...(enter ? [';', 'send-keys', '-t', target, 'Enter'] : [])],
+      text,
+    );
   }
 
   /** Key names as tmux knows them: `C-c`, `Enter`, `Escape`, `Up`… */

@@ -3,7 +3,12 @@ import { buttonRows, commandText, SLASH_COMMANDS } from './discord-commands';
 describe('commandText', () => {
   it('writes a command run as the text the engine parses, options in declared order', () => {
     expect(commandText('status', [])).toBe('/status');
-    expect(commandText('attach', [{ name: 'delivery', value: 'final' }, { name: 'session', value: ' s-42 ' }])).toBe('/attach s-42 final');
+    expect(
+      commandText('attach', [
+        { name: 'delivery', value: 'final' },
+        { name: 'session', value: ' s-42 ' },
+      ]),
+    ).toBe('/attach s-42 final');
     expect(commandText('stop', [{ name: 'kill', value: true }])).toBe('/stop kill');
     expect(commandText('stop', [{ name: 'kill', value: false }])).toBe('/stop');
   });

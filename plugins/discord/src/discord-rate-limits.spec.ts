@@ -20,7 +20,13 @@ function response(status: number, headers: Record<string, string>, body: unknown
 }
 
 function limits(remaining: number, resetAfter: number) {
-  return { 'X-RateLimit-Limit': '5', 'X-RateLimit-Remaining': String(remaining), 'X-RateLimit-Reset-After': String(resetAfter), 'X-RateLimit-Bucket': 'abc', 'Content-Type': 'application/json' };
+  return {
+    'X-RateLimit-Limit': '5',
+    'X-RateLimit-Remaining': String(remaining),
+    'X-RateLimit-Reset-After': String(resetAfter),
+    'X-RateLimit-Bucket': 'abc',
+    'Content-Type': 'application/json',
+  };
 }
 
 describe('pacedRoute', () => {

@@ -10,7 +10,11 @@ export function withoutMention(content: string, botId: string): string {
 
 /** A thread's name from the message that starts it: its first line, within Discord's 100 characters. */
 export function threadName(text: string): string {
-  const line = text.split('\n').find((l) => l.trim())?.trim() ?? '';
+  const line =
+    text
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? '';
   if (!line) return 'Patchbay session';
   return line.length <= 100 ? line : `${line.slice(0, 99).trimEnd()}…`;
 }

@@ -22,17 +22,7 @@ import {
   WebSocketOptions,
 } from 'discord.js';
 import { InboundMessageV1, ROLE_ALLOWS } from '@patchbay/contracts';
-import {
-  ChannelCapabilities,
-  chatPaced,
-  ChannelContext,
-  ChannelPlugin,
-  commandOfButton,
-  OutboundMessage,
-  RendererClock,
-  splitMessage,
-  systemClock,
-} from '@patchbay/plugin-sdk';
+import { ChannelCapabilities, chatPaced, ChannelContext, ChannelPlugin, commandOfButton, OutboundMessage, RendererClock, splitMessage, systemClock } from '@patchbay/plugin-sdk';
 import { buttonRows, commandText, SLASH_COMMANDS } from './discord-commands';
 import { ChannelRateLimits } from './discord-rate-limits';
 import { threadName, withoutMention } from './discord-text';

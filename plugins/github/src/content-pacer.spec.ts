@@ -35,10 +35,13 @@ describe('ContentPacer', () => {
 
   it('keeps every window: a burst budget and a longer one', async () => {
     const clock = new VirtualClock();
-    const pacer = new ContentPacer([
-      { limit: 2, windowMs: 10 },
-      { limit: 3, windowMs: 1_000 },
-    ], clock);
+    const pacer = new ContentPacer(
+      [
+        { limit: 2, windowMs: 10 },
+        { limit: 3, windowMs: 1_000 },
+      ],
+      clock,
+    );
     const starts: number[] = [];
     const all = [1, 2, 3, 4].map(() => pacer.run(async () => starts.push(clock.now())));
     await clock.advance(1_000);

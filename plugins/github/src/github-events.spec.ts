@@ -20,7 +20,9 @@ describe('parseEvent (real deliveries from @octokit/webhooks-examples)', () => {
       chatId: 'Codertocat/Hello-World#1',
       messageId: 'issue:444500041:start:21031067',
       sender: { id: '21031067', login: 'Codertocat' },
-      text: expect.stringMatching(/^GitHub issue Codertocat\/Hello-World#1: Spelling error in the README file\nhttps:\/\/github\.com\/Codertocat\/Hello-World\/issues\/1\n\nIt looks like/),
+      text: expect.stringMatching(
+        /^GitHub issue Codertocat\/Hello-World#1: Spelling error in the README file\nhttps:\/\/github\.com\/Codertocat\/Hello-World\/issues\/1\n\nIt looks like/,
+      ),
       labels: ['bug'],
       at: '2019-05-15T15:20:18Z',
     });
@@ -71,7 +73,11 @@ describe('parseEvent (real deliveries from @octokit/webhooks-examples)', () => {
 
   it('turns pull_request.opened and a review requested from the bot into review tasks', () => {
     const opened = requestOf('pull_request', exampleDelivery('pull_request', 'opened'));
-    expect(opened).toMatchObject({ kind: 'review', chatId: 'Codertocat/Hello-World#2', text: expect.stringMatching(/^Review pull request Codertocat\/Hello-World#2: Update the README with new information\./) });
+    expect(opened).toMatchObject({
+      kind: 'review',
+      chatId: 'Codertocat/Hello-World#2',
+      text: expect.stringMatching(/^Review pull request Codertocat\/Hello-World#2: Update the README with new information\./),
+    });
     expect(opened.text).toContain('Branch changes into master');
 
     const requested = exampleDelivery('pull_request', 'review_requested');

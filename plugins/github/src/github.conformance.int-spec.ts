@@ -9,7 +9,10 @@ channelConformance('GitHub (Octokit, fake REST API)', async ({ clock }) => {
   const apiUrl = await fake.start();
   fake.addRepo('o/r');
   fake.addIssue('o/r', { number: 7, title: 'conformance', body: '', user: { login: 'ada', id: 1, type: 'User' } });
-  const plugin = new GitHubPlugin({ token: FAKE_GITHUB_TOKEN, apiUrl, mode: 'webhook', webhookSecret: 's', pollIntervalSeconds: 60, repos: [], label: 'patchbay', trustedLogins: [], pullRequests: false }, clock);
+  const plugin = new GitHubPlugin(
+    { token: FAKE_GITHUB_TOKEN, apiUrl, mode: 'webhook', webhookSecret: 's', pollIntervalSeconds: 60, repos: [], label: 'patchbay', trustedLogins: [], pullRequests: false },
+    clock,
+  );
   return {
     plugin,
     chatId: 'o/r#7',

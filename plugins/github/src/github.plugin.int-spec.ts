@@ -89,7 +89,10 @@ describe('GitHubPlugin against the fake GitHub API (real Octokit, real webhook e
     it('answers a replayed delivery, and the same action by another delivery, as duplicates', async () => {
       const first = delivery('issues', exampleDelivery('issues', 'opened', 1));
       expect(await plugin.receiveWebhook(first)).toMatchObject({ outcome: 'duplicate' });
-      const replay = delivery('issue_comment', { ...exampleDelivery('issue_comment', 'created'), comment: { ...exampleDelivery('issue_comment', 'created').comment, id: 1, body: '@patchbay-bot hi' } });
+      const replay = delivery('issue_comment', {
+        ...exampleDelivery('issue_comment', 'created'),
+        comment: { ...exampleDelivery('issue_comment', 'created').comment, id: 1, body: '@patchbay-bot hi' },
+      });
       expect(await plugin.receiveWebhook(replay)).toMatchObject({ outcome: 'submitted' });
       expect(await plugin.receiveWebhook(replay)).toEqual({ outcome: 'duplicate' });
       expect(fakeEngine.submitted).toHaveLength(1);
@@ -199,7 +202,9 @@ describe('GitHubPlugin against the fake GitHub API (real Octokit, real webhook e
 
     pushedRun(`${REPO}#1`, 'run00001', 'patchbay/task0001');
     await until(() => said(1, '**Pull request**').length === 1, 'the link to the pull request');
-    expect(api.pulls).toEqual([{ repo: REPO, number: 3, title: 'Patchbay: Spelling error in the README file', head: 'patchbay/task0001', base: 'main', body: expect.stringMatching(/^For #1\.\n/) }]);
+    expect(api.pulls).toEqual([
+      { repo: REPO, number: 3, title: 'Patchbay: Spelling error in the README file', head: 'patchbay/task0001', base: 'main', body: expect.stringMatching(/^For #1\.\n/) },
+    ]);
     expect(said(1, '**Pull request**')[0].body).toBe(`**Pull request** #3 opened from \`patchbay/task0001\` into \`main\`: https://github.com/${REPO}/pull/3\n${COMMENT_MARKER}`);
 
     pushedRun(`${REPO}#1`, 'run00002', 'patchbay/task0001');
@@ -246,7 +251,11 @@ describe('GitHubPlugin against the fake GitHub API (real Octokit, real webhook e
   });
 
   it('as a GitHub App: installation tokens from the app key, comments as <slug>[bot]', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     const appApi = new FakeGitHubApi({ app: { id: 12, slug: 'patchbay-app', publicKey } });
     const url = await appApi.start();
     appApi.addRepo(REPO, 1);

@@ -68,7 +68,12 @@ describe('PullRequestOpener', () => {
     const end = final('run00001');
     opener.follow(end);
     await opener.ended('o/r#7', end);
-    expect(github.calls).toEqual(['issue', 'default branch', 'pull patchbay/run00001', 'comment **Pull request** #8 opened from `patchbay/run00001` into `main`: https://github.com/o/r/pull/8']);
+    expect(github.calls).toEqual([
+      'issue',
+      'default branch',
+      'pull patchbay/run00001',
+      'comment **Pull request** #8 opened from `patchbay/run00001` into `main`: https://github.com/o/r/pull/8',
+    ]);
     expect(github.pulls).toEqual([expect.objectContaining({ title: 'Patchbay: Fix the typo', head: 'patchbay/run00001', base: 'main' })]);
   });
 

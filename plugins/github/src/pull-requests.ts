@@ -30,8 +30,10 @@ export function pullRequestFor(issue: { number: number; title: string }, branch:
 export function refusalOf(error: unknown): string {
   type Entry = { field?: string; code?: string; message?: string };
   const entries: Entry[] = (error as { response?: { data?: { errors?: Entry[] } } } | null)?.response?.data?.errors ?? [];
-  const reasons = entries.map((e) =>
-    e.message ?? (e.field === 'head' && e.code === 'invalid' ? 'GitHub has no such branch in this repository (is it the worktree repository’s origin?)' : `${e.field} is ${e.code}`),
+  const reasons = entries.map(
+    (e) =>
+      e.message ??
+      (e.field === 'head' && e.code === 'invalid' ? 'GitHub has no such branch in this repository (is it the worktree repository’s origin?)' : `${e.field} is ${e.code}`),
   );
   return reasons.length > 0 ? reasons.join('; ') : (error as Error).message;
 }

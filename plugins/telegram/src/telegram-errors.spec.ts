@@ -9,7 +9,9 @@ describe('describeTelegramError', () => {
     const network = new HttpError("Network request for 'sendMessage' failed!", new Error(`request to http://127.0.0.1:9/bot${TOKEN}/sendMessage failed, reason: ECONNREFUSED`));
     const ctx = { update: { update_id: 42 } as Update, api: { token: TOKEN } } as unknown as Context;
     const text = describeTelegramError(new BotError(network, ctx), TOKEN);
-    expect(text).toBe("update 42: Telegram unreachable: Network request for 'sendMessage' failed! (request to http://127.0.0.1:9/bot<bot token>/sendMessage failed, reason: ECONNREFUSED)");
+    expect(text).toBe(
+      "update 42: Telegram unreachable: Network request for 'sendMessage' failed! (request to http://127.0.0.1:9/bot<bot token>/sendMessage failed, reason: ECONNREFUSED)",
+    );
     expect(text).not.toContain('AAF4keT0ken');
   });
 

@@ -42,7 +42,7 @@ describe('TelegramPlugin in webhook mode', () => {
   it('registers the webhook with its secret and takes updates Telegram posts', async () => {
     expect(fake.currentWebhook).toEqual({ url: expect.stringMatching(/\/webhooks\/telegram$/), secretToken: 'hook-secret_1' });
     const { update_id } = fake.userSends({ chatId: 4242, from: { id: 4242, first_name: 'Ada' }, text: 'hello over a webhook' });
-    for (const deadline = Date.now() + 5_000; fake.botMessages(4242).length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    for (const deadline = Date.now() + 5_000; fake.botMessages(4242).length === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     expect(submitted).toEqual([
       expect.objectContaining({ channel: 'telegram', messageId: String(update_id), chatId: '4242', sender: { id: '4242', name: 'Ada' }, text: 'hello over a webhook' }),
     ]);

@@ -17,9 +17,7 @@ describe('tmux bridge commands', () => {
 
   it('/watch of any other tmux session bridges it, for owners only', () => {
     expect(run('watch', ['work'], ctx('owner'))).toEqual([{ kind: 'bridge', target: 'work' }]);
-    expect(run('watch', ['work'], ctx('operator'))).toEqual([
-      { kind: 'reply', text: 'Only owners may bridge tmux sessions Patchbay did not start (your role: operator).' },
-    ]);
+    expect(run('watch', ['work'], ctx('operator'))).toEqual([{ kind: 'reply', text: 'Only owners may bridge tmux sessions Patchbay did not start (your role: operator).' }]);
     expect(run('watch', ["bad'name"], ctx('owner'))).toEqual([{ kind: 'reply', text: 'Usage: /watch <tmux-session> (see /tmux)' }]);
   });
 

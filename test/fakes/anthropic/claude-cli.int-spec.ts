@@ -210,14 +210,20 @@ describeClaude('claude CLI against FakeAnthropicApi', () => {
     expect(readFileSync(join(work, 'out.txt'), 'utf8')).toBe('hi\n');
 
     const lines = jsonl(run.stdout);
-    const toolUse = lines.filter((l) => l.type === 'assistant').flatMap((l) => l.message.content).find((b: Line) => b.type === 'tool_use');
+    const toolUse = lines
+      .filter((l) => l.type === 'assistant')
+      .flatMap((l) => l.message.content)
+      .find((b: Line) => b.type === 'tool_use');
     expect(toolUse).toEqual({ type: 'tool_use', id: 'toolu_fake_0001_0', name: 'Bash', input: { command, description: 'Write hi to out.txt' } });
     const partialJson = lines
       .filter((l) => l.type === 'stream_event' && l.event.delta?.type === 'input_json_delta')
       .map((l) => l.event.delta.partial_json as string)
       .join('');
     expect(JSON.parse(partialJson)).toEqual(toolUse.input);
-    const toolResult = lines.filter((l) => l.type === 'user').flatMap((l) => l.message.content).find((b: Line) => b.type === 'tool_result');
+    const toolResult = lines
+      .filter((l) => l.type === 'user')
+      .flatMap((l) => l.message.content)
+      .find((b: Line) => b.type === 'tool_result');
     expect(toolResult).toMatchObject({ tool_use_id: toolUse.id, is_error: false });
     expect(lines.find((l) => l.type === 'stream_event' && l.event.type === 'message_delta')?.event.delta.stop_reason).toBe('tool_use');
     expect(lines[lines.length - 1]).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: 'Wrote out.txt.', num_turns: 2 });

@@ -98,7 +98,12 @@ describe('FakeAnthropicApi', () => {
       'message_stop',
     ]);
     expect(events[0][1].message).toMatchObject({ id: 'msg_fake_0001', type: 'message', role: 'assistant', model: FAKE_MODEL, content: [], stop_reason: null });
-    expect(events.filter(([n]) => n === 'content_block_delta').map(([, d]) => d.delta.text).join('')).toBe('Hello from the fake');
+    expect(
+      events
+        .filter(([n]) => n === 'content_block_delta')
+        .map(([, d]) => d.delta.text)
+        .join(''),
+    ).toBe('Hello from the fake');
     expect(events[events.length - 2][1]).toMatchObject({ delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: expect.any(Number) } });
     expect(fake.requests[0]).toMatchObject({ kind: 'main', status: 200, query: 'beta=true' });
   });
@@ -108,7 +113,10 @@ describe('FakeAnthropicApi', () => {
     fake.enqueue({ toolUse: { name: 'Bash', input } }, { text: 'done' });
     const events = sse((await post('/v1/messages', { body: body({ stream: true }) })).text);
     expect(events.find(([n]) => n === 'content_block_start')?.[1].content_block).toEqual({ type: 'tool_use', id: 'toolu_fake_0001_0', name: 'Bash', input: {} });
-    const json = events.filter(([, d]) => d.delta?.type === 'input_json_delta').map(([, d]) => d.delta.partial_json).join('');
+    const json = events
+      .filter(([, d]) => d.delta?.type === 'input_json_delta')
+      .map(([, d]) => d.delta.partial_json)
+      .join('');
     expect(JSON.parse(json)).toEqual(input);
     expect(events.find(([n]) => n === 'message_delta')?.[1].delta.stop_reason).toBe('tool_use');
 

@@ -92,7 +92,12 @@ const Command = z
     const options = command.options ?? [];
     const firstOptional = options.findIndex((o) => !o.required);
     if (firstOptional >= 0 && options.slice(firstOptional).some((o) => o.required)) {
-      ctx.addIssue({ code: 'custom', path: ['options'], message: 'Required options must be placed before non-required options', params: { discord: 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID' } });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options'],
+        message: 'Required options must be placed before non-required options',
+        params: { discord: 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID' },
+      });
     }
   });
 export type CommandJson = z.infer<typeof Command>;

@@ -179,7 +179,10 @@ describe('FakeDiscord with discord.js', () => {
     const c = client();
     await login(c);
     const guildId = fake.channel(channelId)!.guildId!;
-    await c.application!.commands.set([{ name: 'attach', description: 'watch a session', options: [{ type: 3, name: 'session', description: 'its id', required: true }] }], guildId);
+    await c.application!.commands.set(
+      [{ name: 'attach', description: 'watch a session', options: [{ type: 3, name: 'session', description: 'its id', required: true }] }],
+      guildId,
+    );
     expect(fake.commands(guildId).map((cmd) => cmd.name)).toEqual(['attach']);
 
     const seen: string[] = [];
@@ -198,14 +201,19 @@ describe('FakeDiscord with discord.js', () => {
     expect(fake.interaction(run.id)?.original?.content).toBe('attached');
 
     const channel = (await c.channels.fetch(channelId)) as TextChannel;
-    const withButton = await channel.send({ content: 'run', components: [new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('stop:s-42').setLabel('Stop').setStyle(ButtonStyle.Danger))] });
+    const withButton = await channel.send({
+      content: 'run',
+      components: [new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('stop:s-42').setLabel('Stop').setStyle(ButtonStyle.Danger))],
+    });
     const press = fake.userPresses({ channelId, messageId: withButton.id, user: ADA, customId: 'stop:s-42' });
     await fake.waitForCall((call) => call.path.startsWith(`/interactions/${press.id}/`));
     expect(fake.interaction(press.id)).toMatchObject({ answeredWith: 4, original: { content: 'stopping', flags: 64 } });
     expect(seen).toEqual(['/attach s-42', 'button stop:s-42']);
 
     fake.expectError({ code: 40060 });
-    await expect(c.rest.post(`/interactions/${press.id}/${press.token}/callback`, { body: { type: 4, data: { content: 'again' } }, auth: false })).rejects.toMatchObject({ code: 40060 });
+    await expect(c.rest.post(`/interactions/${press.id}/${press.token}/callback`, { body: { type: 4, data: { content: 'again' } }, auth: false })).rejects.toMatchObject({
+      code: 40060,
+    });
     expect(fake.unexpected()).toEqual([]);
   });
 
@@ -303,7 +311,7 @@ function closeAfter(payload: unknown): Promise<number> {
 }
 
 async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !condition(); ) {
+  for (const deadline = Date.now() + timeoutMs; !condition();) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -252,7 +252,14 @@ export class FakeDiscord {
   // ------------------------------------------------------------------ the world, for tests
 
   addUser(input: UserInput): UserJson {
-    const user: UserJson = { id: input.id, username: input.username, global_name: input.global_name ?? null, discriminator: '0', avatar: null, ...(input.bot ? { bot: true } : {}) };
+    const user: UserJson = {
+      id: input.id,
+      username: input.username,
+      global_name: input.global_name ?? null,
+      discriminator: '0',
+      avatar: null,
+      ...(input.bot ? { bot: true } : {}),
+    };
     this.users.set(user.id, user);
     return user;
   }
@@ -520,7 +527,17 @@ export class FakeDiscord {
   }
 
   private openThread(parent: FakeChannel, id: string, name: string, owner: UserJson, archiveDuration = 4320): FakeChannel {
-    const thread: FakeChannel = { id, type: ChannelType.PublicThread, guildId: parent.guildId, parentId: parent.id, ownerId: owner.id, name, archiveDuration, createdAt: this.clock(), messages: [] };
+    const thread: FakeChannel = {
+      id,
+      type: ChannelType.PublicThread,
+      guildId: parent.guildId,
+      parentId: parent.id,
+      ownerId: owner.id,
+      name,
+      archiveDuration,
+      createdAt: this.clock(),
+      messages: [],
+    };
     this.channels.set(thread.id, thread);
     this.gateway.dispatch({ t: 'THREAD_CREATE', d: { ...this.channelJson(thread), newly_created: true }, intents: Intent.Guilds });
     return thread;
@@ -561,7 +578,13 @@ export class FakeDiscord {
     interaction.answeredWith = type;
     if (query.get('with_response') !== 'true') return undefined;
     return {
-      interaction: { id, type: interaction.type, response_message_id: interaction.original?.id, response_message_loading: type === 5, response_message_ephemeral: Boolean((interaction.original?.flags ?? 0) & EPHEMERAL) },
+      interaction: {
+        id,
+        type: interaction.type,
+        response_message_id: interaction.original?.id,
+        response_message_loading: type === 5,
+        response_message_ephemeral: Boolean((interaction.original?.flags ?? 0) & EPHEMERAL),
+      },
       resource: { type, ...(interaction.original ? { message: this.messageJson(interaction.original) } : {}) },
     };
   }
@@ -570,7 +593,11 @@ export class FakeDiscord {
     const interaction = this.interactionByToken(app, token);
     if (!interaction.answeredWith) throw errors.unknownWebhook();
     const parsed = parse(MessageBody, body);
-    const message = this.post(this.mustChannel(interaction.channelId), this.bot, { ...this.messageFields(parsed), flags: (parsed.flags ?? 0) & EPHEMERAL, interactionId: interaction.id });
+    const message = this.post(this.mustChannel(interaction.channelId), this.bot, {
+      ...this.messageFields(parsed),
+      flags: (parsed.flags ?? 0) & EPHEMERAL,
+      interactionId: interaction.id,
+    });
     interaction.followUps.push(message);
     return this.messageJson(message);
   }
@@ -761,7 +788,13 @@ export class FakeDiscord {
       message_count: channel.messages.length,
       total_message_sent: channel.messages.length,
       member_count: 1,
-      thread_metadata: { archived: false, auto_archive_duration: channel.archiveDuration, archive_timestamp: iso(channel.createdAt), locked: false, create_timestamp: iso(channel.createdAt) },
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: channel.archiveDuration,
+        archive_timestamp: iso(channel.createdAt),
+        locked: false,
+        create_timestamp: iso(channel.createdAt),
+      },
     };
   }
 

@@ -27,7 +27,10 @@ describe('FakeGitHubApi (with the real Octokit)', () => {
 
   it('knows the token user, and refuses a bad token with 401 Bad credentials', async () => {
     expect((await octokit.rest.users.getAuthenticated()).data).toMatchObject({ login: 'patchbay-bot' });
-    await expect(new Octokit({ auth: 'ghp_wrong', baseUrl }).rest.users.getAuthenticated()).rejects.toMatchObject({ status: 401, message: expect.stringContaining('Bad credentials') });
+    await expect(new Octokit({ auth: 'ghp_wrong', baseUrl }).rest.users.getAuthenticated()).rejects.toMatchObject({
+      status: 401,
+      message: expect.stringContaining('Bad credentials'),
+    });
   });
 
   it('answers permissions per collaborator (legacy field and role name)', async () => {
@@ -51,7 +54,10 @@ describe('FakeGitHubApi (with the real Octokit)', () => {
   it('adds and removes labels; removing one the issue lacks is 404 Label does not exist', async () => {
     await octokit.rest.issues.addLabels({ owner: 'o', repo: 'r', issue_number: 1, labels: ['status:done'] });
     expect(github.labels('o/r', 1)).toEqual(['bug', 'status:done']);
-    await expect(octokit.rest.issues.removeLabel({ owner: 'o', repo: 'r', issue_number: 1, name: 'nope' })).rejects.toMatchObject({ status: 404, message: expect.stringContaining('Label does not exist') });
+    await expect(octokit.rest.issues.removeLabel({ owner: 'o', repo: 'r', issue_number: 1, name: 'nope' })).rejects.toMatchObject({
+      status: 404,
+      message: expect.stringContaining('Label does not exist'),
+    });
     expect((await octokit.rest.issues.listLabelsOnIssue({ owner: 'o', repo: 'r', issue_number: 1 })).data.map((l) => l.name)).toEqual(['bug', 'status:done']);
   });
 
@@ -71,7 +77,11 @@ describe('FakeGitHubApi (with the real Octokit)', () => {
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => octokit.rest.issues.createComment({ owner: 'o', repo: 'r', issue_number: 1, body: 'again' })));
     const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
     expect(refused.length).toBeGreaterThan(0);
-    expect(refused[0]).toMatchObject({ status: 403, message: expect.stringContaining('secondary rate limit'), response: { headers: { 'retry-after': expect.stringMatching(/^\d+$/) } } });
+    expect(refused[0]).toMatchObject({
+      status: 403,
+      message: expect.stringContaining('secondary rate limit'),
+      response: { headers: { 'retry-after': expect.stringMatching(/^\d+$/) } },
+    });
     expect(github.peakContentRate()).toBeLessThanOrEqual(5);
   });
 
@@ -128,7 +138,11 @@ describe('FakeGitHubApi pull requests, on a repository backed by a bare git repo
 });
 
 describe('FakeGitHubApi as a GitHub App (auth-app with a key pair made here)', () => {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const github = new FakeGitHubApi({ app: { id: 77, slug: 'patchbay-app', publicKey } });
   let baseUrl: string;
 
@@ -154,7 +168,9 @@ describe('FakeGitHubApi as a GitHub App (auth-app with a key pair made here)', (
 
   it('refuses a JWT signed with another key, or naming another app', async () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-    await expect(new Octokit({ authStrategy: createAppAuth, auth: { appId: 77, privateKey: other.privateKey }, baseUrl }).rest.apps.getAuthenticated()).rejects.toMatchObject({ status: 401 });
+    await expect(new Octokit({ authStrategy: createAppAuth, auth: { appId: 77, privateKey: other.privateKey }, baseUrl }).rest.apps.getAuthenticated()).rejects.toMatchObject({
+      status: 401,
+    });
     await expect(new Octokit({ authStrategy: createAppAuth, auth: { appId: 78, privateKey }, baseUrl }).rest.apps.getAuthenticated()).rejects.toMatchObject({ status: 401 });
   });
 });

@@ -181,7 +181,14 @@ export class FakeGitHubApi {
     const r = this.repo(repo);
     const stored = this.issueOf(r, issue);
     if (!stored.labels.includes(label)) stored.labels.push(label);
-    r.events.unshift({ id: this.nextId++, event: 'labeled', actor, label: { name: label, color: 'ededed' }, issue: this.issueJson(r, stored), created_at: new Date().toISOString() });
+    r.events.unshift({
+      id: this.nextId++,
+      event: 'labeled',
+      actor,
+      label: { name: label, color: 'ededed' },
+      issue: this.issueJson(r, stored),
+      created_at: new Date().toISOString(),
+    });
   }
 
   comments(repo: string, issue: number): FakeComment[] {
@@ -394,7 +401,18 @@ export class FakeGitHubApi {
     route('GET', '/repos/{o}/{r}', ({ params: [o, r], caller }) => {
       const repo = this.visibleRepo(o, r, caller);
       const [owner, name] = repo.fullName.split('/');
-      return [200, { id: repo.id, name, full_name: repo.fullName, owner: { login: owner }, private: false, html_url: `https://github.com/${repo.fullName}`, default_branch: repo.defaultBranch }];
+      return [
+        200,
+        {
+          id: repo.id,
+          name,
+          full_name: repo.fullName,
+          owner: { login: owner },
+          private: false,
+          html_url: `https://github.com/${repo.fullName}`,
+          default_branch: repo.defaultBranch,
+        },
+      ];
     });
     route('GET', '/app', () => [200, { id: this.options.app!.id, slug: this.options.app!.slug, name: this.options.app!.slug }], 'app');
     route('GET', '/repos/{o}/{r}/installation', ({ params: [o, r] }) => [200, { id: this.visibleRepo(o, r, { kind: 'app', key: 'app' }).installationId }], 'app');
@@ -421,7 +439,13 @@ export class FakeGitHubApi {
       const repo = this.visibleRepo(o, r, caller);
       const since = query.get('since') ? Date.parse(query.get('since')!) : 0;
       const all = [...this.commentsById.values()].filter((c) => c.repo.toLowerCase() === repo.fullName.toLowerCase() && Date.parse(c.updated_at) >= since);
-      return [200, page(all.map((c) => this.commentJson(c)), query)];
+      return [
+        200,
+        page(
+          all.map((c) => this.commentJson(c)),
+          query,
+        ),
+      ];
     });
     route('PATCH', '/repos/{o}/{r}/issues/comments/{id}', ({ params: [o, r, id], body, caller }) => {
       const repo = this.visibleRepo(o, r, caller);
@@ -455,7 +479,7 @@ export class FakeGitHubApi {
     route('POST', '/repos/{o}/{r}/issues/{n}/labels', ({ params: [o, r, n], body, caller }) => {
       const issue = labelsOf(o, r, n, caller);
       if (!Array.isArray(body.labels) || body.labels.some((l: unknown) => typeof l !== 'string' || !l)) {
-        throw new HttpError(422, 'Invalid request.\n\nFor \'links/0/schema\', nil is not an array.');
+        throw new HttpError(422, "Invalid request.\n\nFor 'links/0/schema', nil is not an array.");
       }
       for (const label of body.labels as string[]) if (!issue.labels.includes(label)) issue.labels.push(label);
       return [200, labelJson(issue)];
@@ -469,7 +493,13 @@ export class FakeGitHubApi {
     route('GET', '/repos/{o}/{r}/pulls', ({ params: [o, r], query, caller }) => {
       const repo = this.visibleRepo(o, r, caller);
       const open = [...repo.issues.values()].filter((i) => i.pull).sort((a, b) => b.created_at.localeCompare(a.created_at));
-      return [200, page(open.map((i) => this.issueJson(repo, i)), query)];
+      return [
+        200,
+        page(
+          open.map((i) => this.issueJson(repo, i)),
+          query,
+        ),
+      ];
     });
     route('POST', '/repos/{o}/{r}/pulls', ({ params: [o, r], body, caller }) => {
       const repo = this.visibleRepo(o, r, caller);

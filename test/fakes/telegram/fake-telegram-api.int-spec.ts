@@ -304,7 +304,9 @@ describe('FakeTelegramApi with the real grammy client', () => {
       expect(fake.userSends({ chatId: ALICE.id, from: ALICE, text: 'ignored' }).update_id).toBeUndefined();
       const press = fake.userPresses({ chatId: ALICE.id, messageId: menu.message_id, from: ALICE, data: 'a' });
       const updates = await api.getUpdates();
-      expect(updates).toEqual([{ update_id: press.update_id, callback_query: expect.objectContaining({ id: press.callbackQueryId, data: 'a', chat_instance: expect.any(String) }) }]);
+      expect(updates).toEqual([
+        { update_id: press.update_id, callback_query: expect.objectContaining({ id: press.callbackQueryId, data: 'a', chat_instance: expect.any(String) }) },
+      ]);
       expect((await api.getWebhookInfo()).allowed_updates).toEqual(['callback_query']);
 
       await api.getUpdates({ offset: press.update_id! + 1, allowed_updates: [] });
@@ -379,7 +381,12 @@ describe('FakeTelegramApi with the real grammy client', () => {
       const sent = await api.sendMessage(FORUM_ID, 'deploying', { message_thread_id: topic });
       expect(sent).toMatchObject({ message_thread_id: topic, is_topic_message: true });
       expect(await api.sendChatAction(FORUM_ID, 'typing', { message_thread_id: topic })).toBe(true);
-      expect(await api.setMyCommands([{ command: 'start', description: 'Start a session' }, { command: '/status', description: ' Show status ' }])).toBe(true);
+      expect(
+        await api.setMyCommands([
+          { command: 'start', description: 'Start a session' },
+          { command: '/status', description: ' Show status ' },
+        ]),
+      ).toBe(true);
       expect(await api.getMyCommands()).toEqual([
         { command: 'start', description: 'Start a session' },
         { command: 'status', description: 'Show status' },
@@ -444,11 +451,7 @@ describe('FakeTelegramApi with the real grammy client', () => {
       await expectApiError(api.sendMessage(ALICE.id, 'hi', { reply_parameters: { message_id: 999 } }), 400, 'Bad Request: message to be replied not found');
       const lenient = await api.sendMessage(ALICE.id, 'hi', { reply_parameters: { message_id: 999, allow_sending_without_reply: true } });
       expect(lenient.reply_to_message).toBeUndefined();
-      await expectApiError(
-        api.sendMessage(ALICE.id, 'hi', { reply_markup: new InlineKeyboard().text('x', 'd'.repeat(65)) }),
-        400,
-        'Bad Request: BUTTON_DATA_INVALID',
-      );
+      await expectApiError(api.sendMessage(ALICE.id, 'hi', { reply_markup: new InlineKeyboard().text('x', 'd'.repeat(65)) }), 400, 'Bad Request: BUTTON_DATA_INVALID');
       await expectApiError(
         api.sendMessage(ALICE.id, 'hi', { reply_markup: { inline_keyboard: [[{ text: 'plain' } as never]] } }),
         400,
@@ -466,11 +469,7 @@ describe('FakeTelegramApi with the real grammy client', () => {
       await expectApiError(api.editMessageText(ALICE.id, 9999, 'x'), 400, 'Bad Request: message to edit not found');
       await expectApiError(api.editMessageText(424242, sent.message_id, 'x'), 400, 'Bad Request: chat not found');
       await expectApiError(api.editMessageText(ALICE.id, sent.message_id, ''), 400, 'Bad Request: message text is empty');
-      await expectApiError(
-        api.editMessageText(ALICE.id, sent.message_id, 'Status: *running*', { parse_mode: 'MarkdownV2', reply_markup: keyboard }),
-        400,
-        NOT_MODIFIED,
-      );
+      await expectApiError(api.editMessageText(ALICE.id, sent.message_id, 'Status: *running*', { parse_mode: 'MarkdownV2', reply_markup: keyboard }), 400, NOT_MODIFIED);
       await expectApiError(
         api.editMessageText(ALICE.id, sent.message_id, 'x', { reply_markup: { keyboard: [[{ text: 'a' }]] } as never }),
         400,

@@ -2,16 +2,7 @@ import { ClientRequest, IncomingMessage, request as httpRequest, Server, ServerR
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { closeServer, listenOnLoopback, readBody } from '../http';
-import {
-  codePointLength,
-  detectEntities,
-  EntityParseError,
-  fixFormattedText,
-  FormattedText,
-  MessageEntity,
-  parseFormattedText,
-  toInteger,
-} from './telegram-text';
+import { codePointLength, detectEntities, EntityParseError, fixFormattedText, FormattedText, MessageEntity, parseFormattedText, toInteger } from './telegram-text';
 
 export type { MessageEntity } from './telegram-text';
 
@@ -24,7 +15,7 @@ export type { MessageEntity } from './telegram-text';
  *   - `POST|GET <apiRoot>/bot<token>/<method>`; method names are case-insensitive; an empty
  *     method name is taken from the `method` parameter.
  *   - Parameters from the query string and from the body: `application/json` (any other or
- *     missing content type is read as JSON too, like the real server), 
+ *     missing content type is read as JSON too, like the real server),
  *     `application/x-www-form-urlencoded` or `multipart/form-data`. As in the real server every
  *     parameter becomes a string first: JSON strings are taken as is, other JSON values as
  *     their JSON text, so `reply_markup` may be an object (JSON body) or a JSON-serialised
@@ -322,8 +313,7 @@ class ApiError extends Error {
 const badRequest = (message: string): ApiError => new ApiError(400, `Bad Request: ${message}`);
 const tooManyRequests = (seconds: number): ApiError => new ApiError(429, `Too Many Requests: retry after ${seconds}`, seconds);
 
-const NOT_MODIFIED =
-  'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
+const NOT_MODIFIED = 'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
 const CONFLICT_WEBHOOK_ACTIVE = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
 const CONFLICT_OTHER_GET_UPDATES = 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running';
 const CONFLICT_SET_WEBHOOK = 'Conflict: terminated by setWebhook request';
@@ -700,14 +690,10 @@ export class FakeTelegramApi {
    * automatically; other chats must be added first. Returns the update_id (undefined when
    * allowed_updates excludes messages, as the real API then creates no update).
    */
-  userSends(input: {
-    chatId: number;
-    from: UserInput;
-    text: string;
-    threadId?: number;
-    replyTo?: number;
-    entities?: MessageEntity[];
-  }): { message: FakeMessage; update_id?: number } {
+  userSends(input: { chatId: number; from: UserInput; text: string; threadId?: number; replyTo?: number; entities?: MessageEntity[] }): {
+    message: FakeMessage;
+    update_id?: number;
+  } {
     let chat = this.chatMap.get(input.chatId);
     if (!chat) {
       if (input.chatId !== input.from.id) throw new Error(`FakeTelegramApi.userSends: unknown chat ${input.chatId}; addChat it first`);
@@ -973,9 +959,7 @@ export class FakeTelegramApi {
     const name = method.toLowerCase();
     const handler = this.handlers.get(name);
     if (!handler) throw new ApiError(404, 'Not Found');
-    const forced = this.forced.find(
-      (f) => f.remaining > 0 && (f.method ? f.method === name : name !== 'getupdates') && (f.chatId === undefined || f.chatId === ctx.call.chatId),
-    );
+    const forced = this.forced.find((f) => f.remaining > 0 && (f.method ? f.method === name : name !== 'getupdates') && (f.chatId === undefined || f.chatId === ctx.call.chatId));
     if (forced) {
       forced.remaining--;
       if (forced.remaining === 0) this.forced.splice(this.forced.indexOf(forced), 1);
@@ -1572,11 +1556,7 @@ export class FakeTelegramApi {
     this.finishCall(call, outcome);
   }
 
-  private post(
-    url: string,
-    body: string,
-    headers: Record<string, string>,
-  ): Promise<{ status: number; statusMessage: string; body: Buffer; retryAfter?: string }> {
+  private post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; statusMessage: string; body: Buffer; retryAfter?: string }> {
     return new Promise((resolve, reject) => {
       const target = new URL(url);
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;

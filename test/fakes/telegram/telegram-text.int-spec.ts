@@ -6,8 +6,7 @@ import { codePointLength, detectEntities, EntityParseError, fixFormattedText, Fo
  * Bot API prefixes with "Bad Request: can't parse entities: ".
  */
 
-const users = (id: number): { id: number; is_bot: boolean; first_name: string } | undefined =>
-  id === 111 ? { id, is_bot: false, first_name: 'Alice' } : undefined;
+const users = (id: number): { id: number; is_bot: boolean; first_name: string } | undefined => (id === 111 ? { id, is_bot: false, first_name: 'Alice' } : undefined);
 const md = (text: string): FormattedText => parseFormattedText(text, 'MarkdownV2', users);
 const html = (text: string): FormattedText => parseFormattedText(text, 'HTML', users);
 const failure = (parse: () => unknown): string => {
@@ -46,12 +45,8 @@ describe('MarkdownV2 (tdlib parse_markdown_v2)', () => {
     expect(md('a\\').text).toBe('a\\'); // a trailing backslash is plain text
     expect(md('[a](https://x.com/a\\)b)').entities).toEqual([{ type: 'text_link', offset: 0, length: 1, url: 'https://x.com/a)b' }]);
     expect(md('[site](example.com)').entities).toEqual([{ type: 'text_link', offset: 0, length: 4, url: 'http://example.com/' }]);
-    expect(md('[Alice](tg://user?id=111)').entities).toEqual([
-      { type: 'text_mention', offset: 0, length: 5, user: { id: 111, is_bot: false, first_name: 'Alice' } },
-    ]);
-    expect(md('![👍](tg://emoji?id=5368324170671202286)').entities).toEqual([
-      { type: 'custom_emoji', offset: 0, length: 2, custom_emoji_id: '5368324170671202286' },
-    ]);
+    expect(md('[Alice](tg://user?id=111)').entities).toEqual([{ type: 'text_mention', offset: 0, length: 5, user: { id: 111, is_bot: false, first_name: 'Alice' } }]);
+    expect(md('![👍](tg://emoji?id=5368324170671202286)').entities).toEqual([{ type: 'custom_emoji', offset: 0, length: 2, custom_emoji_id: '5368324170671202286' }]);
   });
 
   it('block quotes start at a line start; **> … || makes them expandable', () => {
@@ -74,9 +69,7 @@ describe('MarkdownV2 (tdlib parse_markdown_v2)', () => {
 describe('HTML (tdlib parse_html)', () => {
   it('supported tags, case-insensitive, entities decoded', () => {
     expect(
-      html(
-        '<b>bold <i>both</i></b> <u>u</u> <s>s</s> <tg-spoiler>sp</tg-spoiler> <span class="tg-spoiler">sp2</span> <code>c</code> <a href="https://example.com">l</a>',
-      ),
+      html('<b>bold <i>both</i></b> <u>u</u> <s>s</s> <tg-spoiler>sp</tg-spoiler> <span class="tg-spoiler">sp2</span> <code>c</code> <a href="https://example.com">l</a>'),
     ).toEqual({
       text: 'bold both u s sp sp2 c l',
       entities: [

@@ -42,19 +42,7 @@ export interface FormattedText {
 /** Resolves `tg://user?id=…` mentions to users; return undefined to drop the entity. */
 export type UserLookup = (userId: number) => MessageEntity['user'] | undefined;
 
-type EntityType =
-  | 'Bold'
-  | 'Italic'
-  | 'Underline'
-  | 'Strikethrough'
-  | 'Spoiler'
-  | 'Code'
-  | 'Pre'
-  | 'PreCode'
-  | 'TextUrl'
-  | 'CustomEmoji'
-  | 'BlockQuote'
-  | 'ExpandableBlockQuote';
+type EntityType = 'Bold' | 'Italic' | 'Underline' | 'Strikethrough' | 'Spoiler' | 'Code' | 'Pre' | 'PreCode' | 'TextUrl' | 'CustomEmoji' | 'BlockQuote' | 'ExpandableBlockQuote';
 
 interface RawEntity {
   type: EntityType | 'MentionName' | 'Date';

@@ -32,7 +32,14 @@ export class AccessController {
   async approve(@Payload() request: PairApproveV1): Promise<PrincipalV1> {
     const principal = await this.store.approvePairing(request.code.toUpperCase(), request.role, request.by, this.clock.now());
     if (!principal) throw new AppError('not_found', `no open pairing request ${request.code} (wrong, expired or already decided)`);
-    await this.store.audit({ actor: request.by, principalId: null, action: 'pair.approve', target: principal.identities.join(', '), decision: 'allow', detail: `role ${principal.role}` });
+    await this.store.audit({
+      actor: request.by,
+      principalId: null,
+      action: 'pair.approve',
+      target: principal.identities.join(', '),
+      decision: 'allow',
+      detail: `role ${principal.role}`,
+    });
     return principal;
   }
 

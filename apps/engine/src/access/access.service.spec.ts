@@ -42,14 +42,19 @@ describe('AccessService', () => {
       const { access, store } = service({ sender: async () => null });
       const sender = await access.identify(message('api', 'ops', { vouch: { role: 'owner', reason: 'API token ops' } }));
       expect(sender).toMatchObject({ role: 'owner', vouched: 'API token ops' });
-      expect(audited(store)).toEqual([{ actor: 'api:ops', principalId: null, action: 'vouch', target: 'chat-ops', decision: 'allow', detail: 'api vouches (owner): API token ops' }]);
+      expect(audited(store)).toEqual([
+        { actor: 'api:ops', principalId: null, action: 'vouch', target: 'chat-ops', decision: 'allow', detail: 'api vouches (owner): API token ops' },
+      ]);
     });
 
     it('refuses a vouch above the ceiling or from a channel that may not vouch, and audits why', async () => {
       const { access, store } = service({ sender: async () => null });
       expect((await access.identify(message('github', 'octo', { vouch: { role: 'owner', reason: 'admin' } }))).role).toBeNull();
       expect((await access.identify(message('telegram', '7', { vouch: { role: 'operator', reason: 'trust me' } }))).role).toBeNull();
-      expect(audited(store).map((e) => (e as { detail: string }).detail)).toEqual(['channel github may vouch up to operator, not owner', 'channel telegram may not vouch for senders']);
+      expect(audited(store).map((e) => (e as { detail: string }).detail)).toEqual([
+        'channel github may vouch up to operator, not owner',
+        'channel telegram may not vouch for senders',
+      ]);
     });
 
     it("lets Patchbay's own scheduler act as an operator without asking the store", async () => {
@@ -79,7 +84,10 @@ describe('AccessService', () => {
     it('sends the open code again, unchanged', async () => {
       const expiresAt = new Date('2030-01-07T10:30:00.000Z');
       const { access } = service({ openPairing: async () => ({ code: 'ABCDEFGH', expiresAt }) });
-      expect(await access.pairingReply(message('telegram', '99'))).toEqual({ reply: expect.stringContaining('Pairing code: ABCDEFGH (valid until 10:30 UTC)'), detail: 'pairing code re-sent' });
+      expect(await access.pairingReply(message('telegram', '99'))).toEqual({
+        reply: expect.stringContaining('Pairing code: ABCDEFGH (valid until 10:30 UTC)'),
+        detail: 'pairing code re-sent',
+      });
     });
 
     it('makes a new code valid for an hour while the channel is under its hourly budget', async () => {

@@ -116,7 +116,13 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
   });
 
   it('refuses a github message vouching for an owner, signed with another secret', async () => {
-    const forged = message({ channel: 'github', accountId: 'gh', chatId: 'o/r#1', sender: { id: 'mallory', vouch: { role: 'owner', reason: 'collaborator' } }, text: 'run rm -rf' });
+    const forged = message({
+      channel: 'github',
+      accountId: 'gh',
+      chatId: 'o/r#1',
+      sender: { id: 'mallory', vouch: { role: 'owner', reason: 'collaborator' } },
+      text: 'run rm -rf',
+    });
     const body = encode(forged);
     const headers = toNatsHeaders(new BusSigner('not-the-deployments-secret-0123456789').sign(`${prefix}.inbound.durable`, body));
     await forger.jetstream().publish(`${prefix}.inbound.durable`, body, { msgID: newId(), headers });
@@ -139,11 +145,13 @@ describeWith(['nats', 'postgres'], 'bus trust: forged messages (real NATS and Po
     });
     expect(await forgedRequest('access.pair.approve', { code: 'ABCD2345', role: 'owner', by: 'local:local' })).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
     expect(await refusals(`${prefix}.jobs.add`)).toEqual([expect.objectContaining({ action: 'jobs.add', decision: 'deny', detail: 'unsigned: claims to act for local:local' })]);
-    expect(await refusals(`${prefix}.access.pair.approve`)).toEqual([expect.objectContaining({ action: 'access.pair.approve', detail: 'unsigned: claims to act for local:local' })]);
+    expect(await refusals(`${prefix}.access.pair.approve`)).toEqual([
+      expect.objectContaining({ action: 'access.pair.approve', detail: 'unsigned: claims to act for local:local' }),
+    ]);
     expect((await gatewayBus.request('jobs.list', {})).jobs.map((j) => j.name)).toEqual(['genuine']);
   });
 
-  it('refuses unsigned role changes and chat attachments (the dashboard\'s admin requests), audited', async () => {
+  it("refuses unsigned role changes and chat attachments (the dashboard's admin requests), audited", async () => {
     for (const [subject, payload] of [
       ['access.principal.role', { principalId: 'p1forged', role: 'owner', by: 'local:local' }],
       ['access.principal.revoke', { principalId: 'p1forged', by: 'local:local' }],

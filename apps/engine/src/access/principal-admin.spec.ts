@@ -26,7 +26,10 @@ describe('PrincipalAdmin', () => {
   }
 
   async function refusal(promise: Promise<unknown>): Promise<AppError> {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AppError);
     return error as AppError;
   }
@@ -42,7 +45,10 @@ describe('PrincipalAdmin', () => {
   });
 
   it("refuses to change the last owner's role, and to revoke it, and writes nothing", async () => {
-    for (const attempt of [(a: PrincipalAdmin) => a.setRole({ principalId: 'p1ada', role: 'operator', by: 'api:ops' }), (a: PrincipalAdmin) => a.revoke({ principalId: 'p1ada', by: 'api:ops' })]) {
+    for (const attempt of [
+      (a: PrincipalAdmin) => a.setRole({ principalId: 'p1ada', role: 'operator', by: 'api:ops' }),
+      (a: PrincipalAdmin) => a.revoke({ principalId: 'p1ada', by: 'api:ops' }),
+    ]) {
       const { admin: a, store, decided } = admin(ada, 1);
       const error = await refusal(attempt(a));
       expect(error.code).toBe('last_owner');
@@ -62,7 +68,12 @@ describe('PrincipalAdmin', () => {
     const { admin: a, store, decided } = admin(bob, 1);
     expect(await a.revoke({ principalId: 'p2bob', by: 'local:me' })).toEqual(bob);
     expect(decided).toEqual([{ revoke: true }]);
-    expect(store.calls.at(-1)![1][0]).toMatchObject({ actor: 'local:me', action: 'principal.revoke', target: 'principal:p2bob', detail: 'Bob (discord:7, github:bob), was operator' });
+    expect(store.calls.at(-1)![1][0]).toMatchObject({
+      actor: 'local:me',
+      action: 'principal.revoke',
+      target: 'principal:p2bob',
+      detail: 'Bob (discord:7, github:bob), was operator',
+    });
   });
 
   it('refuses principals patchbay.yaml lists: the file would undo the change', async () => {

@@ -16,7 +16,11 @@ const config = ConfigSchema.parse({
   routing: { rules: [{ name: 'trusted', match: { channel: 'discord' }, agents: ['claude'], approvals: { mode: 'allow' } }] },
 });
 const ROLES: Record<string, Role> = { 'telegram:op': 'operator', 'telegram:viewer': 'viewer', 'telegram:owner': 'owner' };
-const SESSIONS: Record<string, { agent: string; route: string | null }> = { s1: { agent: 'claude', route: null }, s2: { agent: 'claude', route: 'trusted' }, s3: { agent: 'claude', route: null } };
+const SESSIONS: Record<string, { agent: string; route: string | null }> = {
+  s1: { agent: 'claude', route: null },
+  s2: { agent: 'claude', route: 'trusted' },
+  s3: { agent: 'claude', route: null },
+};
 
 const ask = (toolUseId: string, command = 'npm test', sessionId = 's1'): ApprovalAskV1 => ({
   sessionId,
@@ -153,7 +157,9 @@ describe('ApprovalsService', () => {
 
   it('measures how long each request waited, by decision and who decided, and counts the pending ones', async () => {
     const waited = async (decision: string, decidedBy: string) =>
-      (await metrics.registry.metrics()).match(new RegExp(`^patchbay_approval_wait_seconds_sum\\{process="engine@spec",decision="${decision}",by="${decidedBy}"\\} (\\S+)$`, 'm'))?.[1];
+      (await metrics.registry.metrics()).match(
+        new RegExp(`^patchbay_approval_wait_seconds_sum\\{process="engine@spec",decision="${decision}",by="${decidedBy}"\\} (\\S+)$`, 'm'),
+      )?.[1];
     const { id } = await service.ask(ask('tu1', 'git status'));
     await service.ask(ask('tu2', 'npm test'));
     expect(await metrics.registry.metrics()).toContain('patchbay_approvals_pending{agent="claude",process="engine@spec"} 2');

@@ -70,12 +70,23 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
     if (verdict.outcome !== 'ask') {
       const allowed = verdict.outcome === 'allow';
       return this.record(
-        { ...base, status: allowed ? 'allowed' : 'denied', decision: allowed ? 'allow_once' : 'deny', decidedBy: 'policy', deciderName: null, reason: allowed ? null : `denied by ${verdict.rule} in patchbay.yaml`, decidedAt: now },
+        {
+          ...base,
+          status: allowed ? 'allowed' : 'denied',
+          decision: allowed ? 'allow_once' : 'deny',
+          decidedBy: 'policy',
+          deciderName: null,
+          reason: allowed ? null : `denied by ${verdict.rule} in patchbay.yaml`,
+          decidedAt: now,
+        },
         `${verdict.outcome} by ${verdict.rule}`,
       );
     }
     if (scope && (await this.store.sessionAllows(ask.sessionId, scope))) {
-      return this.record({ ...base, status: 'allowed', decision: 'allow_session', decidedBy: 'session', deciderName: null, reason: null, decidedAt: now }, `${scope} allowed for this session before`);
+      return this.record(
+        { ...base, status: 'allowed', decision: 'allow_session', decidedBy: 'session', deciderName: null, reason: null, decidedAt: now },
+        `${scope} allowed for this session before`,
+      );
     }
     const { approval, created } = await this.store.insert({ ...base, status: 'pending', decision: null, decidedBy: null, deciderName: null, reason: null, decidedAt: null });
     if (!created) return approval;
@@ -162,7 +173,14 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async expire(approval: ApprovalV1): Promise<void> {
     const seconds = Math.round((Date.parse(approval.expiresAt) - Date.parse(approval.requestedAt)) / 1000);
-    const answer: ApprovalAnswer = { status: 'denied', decision: 'deny', decidedBy: 'timeout', deciderName: null, reason: `nobody answered within ${seconds} s`, decidedAt: this.clock.now() };
+    const answer: ApprovalAnswer = {
+      status: 'denied',
+      decision: 'deny',
+      decidedBy: 'timeout',
+      deciderName: null,
+      reason: `nobody answered within ${seconds} s`,
+      decidedAt: this.clock.now(),
+    };
     const decided = await this.store.decide(approval.id, answer);
     // Answered meanwhile (here or by another engine): nothing to do.
     if (decided) await this.announce('timeout', decided);

@@ -75,7 +75,7 @@ describe('commands', () => {
     expect(run('stop', [], ctx('operator', null))[0]).toMatchObject({ kind: 'reply', text: expect.stringContaining('no session yet') });
   });
 
-  it('/retry re-runs the session\'s last task, and needs a session', () => {
+  it("/retry re-runs the session's last task, and needs a session", () => {
     expect(run('retry')).toEqual([{ kind: 'retry', sessionId: 'sess0001' }]);
     expect(run('retry', ['now'])).toEqual([{ kind: 'reply', text: 'Usage: /retry' }]);
     expect(run('retry', [], ctx('operator', null))[0]).toMatchObject({ kind: 'reply', text: expect.stringContaining('no session yet') });

@@ -31,14 +31,18 @@ const ENGINE_COMMANDS: Record<string, CommandSpec> = {
     needs: 'prompt',
     usage: '/new',
     summary: 'start over: the next message opens a new session',
-    run: (ctx) => (ctx.session ? [{ kind: 'unbind' }, { kind: 'reply', text: 'Detached. Your next message starts a new session.' }] : reply('Your next message starts a new session.')),
+    run: (ctx) =>
+      ctx.session ? [{ kind: 'unbind' }, { kind: 'reply', text: 'Detached. Your next message starts a new session.' }] : reply('Your next message starts a new session.'),
   },
   reset: {
     needs: 'prompt',
     usage: '/reset',
     summary: "keep the session, forget the agent's conversation",
     run: (ctx) =>
-      withSession(ctx, (s) => [{ kind: 'forgetAgentSession', sessionId: s.id }, { kind: 'reply', text: `Session ${s.id}: the next message starts a fresh conversation with ${s.agent}.` }]),
+      withSession(ctx, (s) => [
+        { kind: 'forgetAgentSession', sessionId: s.id },
+        { kind: 'reply', text: `Session ${s.id}: the next message starts a fresh conversation with ${s.agent}.` },
+      ]),
   },
   stop: {
     needs: 'stop',
@@ -70,7 +74,10 @@ const ENGINE_COMMANDS: Record<string, CommandSpec> = {
       }
       const s = ctx.session;
       if (!args[0]) return reply(`Session ${s.id} uses ${s.agent}. Agents: ${ctx.agents.join(', ')}.`);
-      return [{ kind: 'setAgent', sessionId: s.id, agent: args[0] }, { kind: 'reply', text: `Session ${s.id} now uses ${args[0]} for new messages.` }];
+      return [
+        { kind: 'setAgent', sessionId: s.id, agent: args[0] },
+        { kind: 'reply', text: `Session ${s.id} now uses ${args[0]} for new messages.` },
+      ];
     },
   },
   model: {
@@ -81,7 +88,10 @@ const ENGINE_COMMANDS: Record<string, CommandSpec> = {
       withSession(ctx, (s) => {
         if (args.length === 0) return reply(`Session ${s.id} uses ${s.model ?? "the agent's default model"}.`);
         const model = args[0] === 'default' ? null : args[0];
-        return [{ kind: 'setModel', sessionId: s.id, model }, { kind: 'reply', text: `Session ${s.id} now uses ${model ?? "the agent's default model"}.` }];
+        return [
+          { kind: 'setModel', sessionId: s.id, model },
+          { kind: 'reply', text: `Session ${s.id} now uses ${model ?? "the agent's default model"}.` },
+        ];
       }),
   },
   tasks: { needs: 'watch', usage: '/tasks', summary: 'the newest tasks', run: () => [{ kind: 'show', what: 'tasks' }] },
@@ -95,7 +105,7 @@ const ENGINE_COMMANDS: Record<string, CommandSpec> = {
   attach: {
     needs: 'watch',
     usage: '/attach <session> [live|append|final]',
-    summary: "watch (and, with the role, talk to) a session from this chat",
+    summary: 'watch (and, with the role, talk to) a session from this chat',
     run: (ctx, args) => {
       const delivery = Delivery.safeParse(args[1] ?? 'live');
       if (args.length < 1 || args.length > 2 || !ID_PATTERN.test(args[0]) || !delivery.success) return reply('Usage: /attach <session> [live|append|final]');

@@ -28,7 +28,12 @@ const ctx = (session: CommandContext['session'] = { id: 's1', agent: 'claude', s
  * and any other call fails the spec.
  */
 describe('EffectApplier', () => {
-  async function applier(members: { approvals?: Partial<Record<keyof ApprovalsService, unknown>>; bindings?: Partial<Record<keyof SessionBindings, unknown>>; sessions?: Partial<Record<keyof SessionsStore, unknown>>; transcript?: Partial<Record<keyof TranscriptStore, unknown>> }) {
+  async function applier(members: {
+    approvals?: Partial<Record<keyof ApprovalsService, unknown>>;
+    bindings?: Partial<Record<keyof SessionBindings, unknown>>;
+    sessions?: Partial<Record<keyof SessionsStore, unknown>>;
+    transcript?: Partial<Record<keyof TranscriptStore, unknown>>;
+  }) {
     const approvals = strictDouble<ApprovalsService>('ApprovalsService', members.approvals ?? {});
     const bindings = strictDouble<SessionBindings>('SessionBindings', members.bindings ?? {});
     const sessions = strictDouble<SessionsStore>('SessionsStore', members.sessions ?? {});
@@ -52,7 +57,14 @@ describe('EffectApplier', () => {
   }
 
   describe('answering an approval', () => {
-    const decided = (approval: ApprovalV1): ApprovalV1 => ({ ...approval, status: 'allowed', decision: 'allow_once', decidedBy: 'github:7', deciderName: 'Ada', decidedAt: approval.requestedAt });
+    const decided = (approval: ApprovalV1): ApprovalV1 => ({
+      ...approval,
+      status: 'allowed',
+      decision: 'allow_once',
+      decidedBy: 'github:7',
+      deciderName: 'Ada',
+      decidedAt: approval.requestedAt,
+    });
 
     it('answers the named request with the role the engine checked, and says the outcome', async () => {
       const { effects, approvals } = await applier({ approvals: { get: async () => request(), decide: async (r: { approvalId: string }) => decided(request(r.approvalId)) } });
@@ -64,19 +76,27 @@ describe('EffectApplier', () => {
     it("without an id answers the one request waiting in the chat's session, or lists several", async () => {
       let waiting = [request()];
       const { effects, approvals } = await applier({ approvals: { list: async () => waiting, decide: async (r: { approvalId: string }) => decided(request(r.approvalId)) } });
-      expect((await effects.apply([{ kind: 'answerApproval', approvalId: null, decision: 'allow_once', reason: null }], ctx(), 'github:7')).text).toBe('✅ Bash allowed once by Ada.');
+      expect((await effects.apply([{ kind: 'answerApproval', approvalId: null, decision: 'allow_once', reason: null }], ctx(), 'github:7')).text).toBe(
+        '✅ Bash allowed once by Ada.',
+      );
       expect(approvals.calls[0]).toEqual(['list', [{ sessionId: 's1', pendingOnly: true, limit: 10 }]]);
       waiting = [request(), request('b2b2b2b2b2b2')];
       const several = await effects.apply([{ kind: 'answerApproval', approvalId: null, decision: 'deny', reason: null }], ctx(), 'github:7');
       expect(several.text).toMatch(/^Several requests wait; name one/);
       expect(several.text).toContain('b2b2b2b2b2b2 Bash: npm test');
       waiting = [];
-      expect((await effects.apply([{ kind: 'answerApproval', approvalId: null, decision: 'deny', reason: null }], ctx(), 'github:7')).text).toBe('Nothing waits for an answer in session s1.');
+      expect((await effects.apply([{ kind: 'answerApproval', approvalId: null, decision: 'deny', reason: null }], ctx(), 'github:7')).text).toBe(
+        'Nothing waits for an answer in session s1.',
+      );
     });
 
-    it('keeps a first word that only looked like an id as part of a denial\'s reason', async () => {
+    it("keeps a first word that only looked like an id as part of a denial's reason", async () => {
       const { effects, approvals } = await applier({
-        approvals: { get: async () => null, list: async () => [request()], decide: async (r: ApprovalV1) => ({ ...request(), status: 'denied', decision: 'deny', decidedBy: 'github:7', deciderName: 'Ada', reason: r.reason }) },
+        approvals: {
+          get: async () => null,
+          list: async () => [request()],
+          decide: async (r: ApprovalV1) => ({ ...request(), status: 'denied', decision: 'deny', decidedBy: 'github:7', deciderName: 'Ada', reason: r.reason }),
+        },
       });
       const answer = await effects.apply([{ kind: 'answerApproval', approvalId: 'accidentally', decision: 'deny', reason: 'wrong branch' }], ctx(), 'github:7');
       expect(answer.text).toBe('⛔ Bash denied by Ada: accidentally wrong branch.');

@@ -98,7 +98,9 @@ export class EffectApplier {
         return this.retry(effect.sessionId, by);
       case 'approvePairing': {
         const principal = await this.access.approvePairing(effect.code, effect.role, by, this.clock.now());
-        return principal ? `${principal.name} (${principal.identities.join(', ')}) is now ${principal.role}.` : `No open pairing request ${effect.code} (wrong, expired or already decided).`;
+        return principal
+          ? `${principal.name} (${principal.identities.join(', ')}) is now ${principal.role}.`
+          : `No open pairing request ${effect.code} (wrong, expired or already decided).`;
       }
       case 'answerApproval':
         return this.answerApproval(effect, ctx);
@@ -142,7 +144,10 @@ export class EffectApplier {
     if (!approvalId) {
       if (!ctx.session) return 'This chat follows no session: name the approval, /approve <id>.';
       const waiting = await this.approvals.list({ sessionId: ctx.session.id, pendingOnly: true, limit: 10 });
-      if (waiting.length !== 1) return waiting.length === 0 ? `Nothing waits for an answer in session ${ctx.session.id}.` : pendingList(waiting, 'Several requests wait; name one (/approve <id>, /deny <id> [reason]):');
+      if (waiting.length !== 1)
+        return waiting.length === 0
+          ? `Nothing waits for an answer in session ${ctx.session.id}.`
+          : pendingList(waiting, 'Several requests wait; name one (/approve <id>, /deny <id> [reason]):');
       approvalId = waiting[0].id;
     }
     try {
@@ -233,7 +238,12 @@ export class EffectApplier {
         case 'listJobs': {
           const { jobs } = await this.bus.request('jobs.list', {});
           return jobs.length
-            ? jobs.map((j) => `${j.name} ${j.enabled ? 'on' : 'off'} ${j.cron ? `${j.cron} ${j.tz ?? 'UTC'}` : j.every ? `every ${j.every}` : `at ${j.at}`}${j.nextRunAt ? `, next ${j.nextRunAt}` : ''}`).join('\n')
+            ? jobs
+                .map(
+                  (j) =>
+                    `${j.name} ${j.enabled ? 'on' : 'off'} ${j.cron ? `${j.cron} ${j.tz ?? 'UTC'}` : j.every ? `every ${j.every}` : `at ${j.at}`}${j.nextRunAt ? `, next ${j.nextRunAt}` : ''}`,
+                )
+                .join('\n')
             : 'No scheduled jobs.';
         }
         case 'runJob': {

@@ -33,7 +33,14 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
       access: { owners: ['telegram:1'], operators: ['telegram:2'], viewers: ['telegram:3'] },
       pairing: { newCodesPerHour: 4 },
     });
-    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }), EngineModule.forRoot({ databaseUrl: db.url, clock })] })
+    @Module({
+      imports: [
+        ConfigModule.forRoot(config),
+        BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }),
+        MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }),
+        EngineModule.forRoot({ databaseUrl: db.url, clock }),
+      ],
+    })
     class TestEngine {}
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(bus), logger: false });
     await app.listen();
@@ -164,7 +171,13 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
       expect(await auditOf('telegram:104')).toEqual(['unknown sender: pairing refused: rate limit, nothing run']);
       // Another channel has its own budget.
       const discord = await bus.request('inbound.message', {
-        channel: 'discord', accountId: 'bot', messageId: newId(), chatId: 'dm-104', sender: { id: '104' }, text: 'hi', receivedAt: new Date().toISOString(),
+        channel: 'discord',
+        accountId: 'bot',
+        messageId: newId(),
+        chatId: 'dm-104',
+        sender: { id: '104' },
+        text: 'hi',
+        receivedAt: new Date().toISOString(),
       });
       expect(codeOf(discord)).toMatch(/^[A-Z2-9]{8}$/);
       expect((await bus.request('access.pairings', {})).pending).toHaveLength(5);
@@ -287,7 +300,7 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
   });
 
   async function until(condition: () => Promise<boolean>): Promise<void> {
-    for (const deadline = Date.now() + 5_000; !(await condition()); ) {
+    for (const deadline = Date.now() + 5_000; !(await condition());) {
       if (Date.now() > deadline) throw new Error('timed out');
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

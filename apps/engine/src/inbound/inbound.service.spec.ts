@@ -37,7 +37,15 @@ type Members<T> = Partial<Record<keyof T, unknown>>;
  * stranger). The int-specs cover the same path on real NATS and PostgreSQL.
  */
 describe('InboundService', () => {
-  async function service(members: { store?: Members<InboundStore>; sessions?: Members<SessionsStore>; tasks?: Members<TasksStore>; access?: Members<AccessService>; effects?: Members<EffectApplier>; runs?: Members<RunsService>; bindings?: Members<SessionBindings> }) {
+  async function service(members: {
+    store?: Members<InboundStore>;
+    sessions?: Members<SessionsStore>;
+    tasks?: Members<TasksStore>;
+    access?: Members<AccessService>;
+    effects?: Members<EffectApplier>;
+    runs?: Members<RunsService>;
+    bindings?: Members<SessionBindings>;
+  }) {
     const doubles = {
       store: strictDouble<InboundStore>('InboundStore', members.store ?? {}),
       sessions: strictDouble<SessionsStore>('SessionsStore', members.sessions ?? {}),
@@ -77,7 +85,12 @@ describe('InboundService', () => {
   it('gives an unknown sender a pairing code, audited and recorded, and runs nothing', async () => {
     const { inbound, store, access } = await service({
       store: { findInbound: async () => null, recordHandled: async () => true },
-      access: { identify: async () => sender(null), pairs: () => true, pairingReply: async () => ({ reply: 'Pairing code: ABCD2345', detail: 'new code' }), audit: async () => undefined },
+      access: {
+        identify: async () => sender(null),
+        pairs: () => true,
+        pairingReply: async () => ({ reply: 'Pairing code: ABCD2345', detail: 'new code' }),
+        audit: async () => undefined,
+      },
     });
     expect(await inbound.accept(message('rm -rf /'))).toEqual({ taskId: null, sessionId: null, duplicate: false, outcome: 'pairing', reply: 'Pairing code: ABCD2345' });
     expect(access.calls.find(([name]) => name === 'audit')![1].slice(1)).toEqual(['message', 'chat-1', 'deny', 'unknown sender: new code, nothing run']);

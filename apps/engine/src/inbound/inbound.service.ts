@@ -156,12 +156,7 @@ export class InboundService {
   }
 
   /** A message that started no task: recorded with its answer, so a redelivery gets the same. */
-  private async handled(
-    message: InboundMessageV1,
-    outcome: 'command' | 'pairing' | 'denied',
-    reply: string,
-    sessionId: string | null,
-  ): Promise<InboundAcceptedV1> {
+  private async handled(message: InboundMessageV1, outcome: 'command' | 'pairing' | 'denied', reply: string, sessionId: string | null): Promise<InboundAcceptedV1> {
     if (!(await this.inbound.recordHandled(message, outcome, reply, sessionId))) return (await this.inbound.findInbound(message))!;
     return { taskId: null, sessionId, duplicate: false, outcome, reply };
   }

@@ -13,8 +13,7 @@ const message = (fields: Partial<InboundMessageV1> = {}): InboundMessageV1 => ({
   ...fields,
 });
 
-const router = (routing: unknown, random?: () => number) =>
-  new Router(ConfigSchema.parse({ home: '/tmp/x', routing }), 'demo', random);
+const router = (routing: unknown, random?: () => number) => new Router(ConfigSchema.parse({ home: '/tmp/x', routing }), 'demo', random);
 
 describe('Router', () => {
   it('uses the default agent when no rule matches', () => {

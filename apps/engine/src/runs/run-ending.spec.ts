@@ -30,7 +30,8 @@ describe('runEnding: what becomes of a task whose run failed', () => {
 
   it('cancels what someone stopped, and blocks what nobody can fix by trying again', () => {
     for (const code of ['stopped', 'killed', 'cancelled']) expect(runEnding({ code, text: 'by ada' }, task, 3, noFallback)).toEqual({ retry: null, status: 'cancelled' });
-    for (const code of ['unknown_agent', 'agent_not_installed', 'workspace_failed']) expect(runEnding({ code, text: 'no' }, task, 3, noFallback)).toEqual({ retry: null, status: 'blocked' });
+    for (const code of ['unknown_agent', 'agent_not_installed', 'workspace_failed'])
+      expect(runEnding({ code, text: 'no' }, task, 3, noFallback)).toEqual({ retry: null, status: 'blocked' });
   });
 
   it('fails any other error without a retry', () => {

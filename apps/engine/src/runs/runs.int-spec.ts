@@ -29,7 +29,14 @@ describeWith(['nats', 'postgres'], 'engine runs: retries, fallback agents and ta
       maxAttempts: 3,
       routing: { rules: [{ name: 'main', agents: ['claude'], fallback: ['codex'] }] },
     });
-    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }), EngineModule.forRoot({ databaseUrl: db.url })] })
+    @Module({
+      imports: [
+        ConfigModule.forRoot(config),
+        BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }),
+        MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }),
+        EngineModule.forRoot({ databaseUrl: db.url }),
+      ],
+    })
     class TestEngine {}
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(bus), logger: false });
     await app.listen();

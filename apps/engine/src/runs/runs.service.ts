@@ -1,13 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Bus, BusError, describeError, reportInternalError } from '@patchbay/bus';
-import {
-  newId,
-  OutputEventV1,
-  RunAcceptedV1,
-  RunnerHeartbeatV1,
-  RunRequestV1,
-  runErrorEvent,
-} from '@patchbay/contracts';
+import { newId, OutputEventV1, RunAcceptedV1, RunnerHeartbeatV1, RunRequestV1, runErrorEvent } from '@patchbay/contracts';
 import { SessionEntity, SessionsStore, TaskEntity, TasksStore, TranscriptStore } from '@patchbay/persistence';
 import { PatchbayMetrics } from '@patchbay/metrics';
 import { ApprovalPolicy } from '../approvals/approval-policy';
@@ -220,14 +213,17 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
     this.givenUp.add(event.runId);
     const { errorId } = reportInternalError(error, `storing event ${event.seq} of run ${event.runId} (session ${event.sessionId})`);
     const text = `could not store the run's output (internal error ${errorId}); the run was given up`;
-    const end = runErrorEvent({ sessionId: event.sessionId, taskId: event.taskId, runId: event.runId, seq: stored ? event.seq + 1 : event.seq }, 'store_failed', text, this.clock.now());
+    const end = runErrorEvent(
+      { sessionId: event.sessionId, taskId: event.taskId, runId: event.runId, seq: stored ? event.seq + 1 : event.seq },
+      'store_failed',
+      text,
+      this.clock.now(),
+    );
     await this.tryTo(`fail task ${event.taskId}`, () => this.tasks.finishTask(event.taskId, 'failed', text));
     await this.tryTo(`store the end of run ${event.runId}`, () => this.transcript.appendEvent(end));
     // Killed before the session is freed: the runner refuses a new run while this one lives.
     // No runner or no live run (it had ended) leaves nothing to kill.
-    await this.bus
-      .request('session.*.control', { action: 'kill', by: 'the engine (store failed)' }, { params: [event.sessionId] })
-      .catch(() => undefined);
+    await this.bus.request('session.*.control', { action: 'kill', by: 'the engine (store failed)' }, { params: [event.sessionId] }).catch(() => undefined);
     await this.tryTo(`release session ${event.sessionId}`, () => this.sessions.releaseSession(event.sessionId));
     this.logger.warn(`task ${event.taskId} failed: ${text}`);
     this.bus.publish('session.*.events', end, [event.sessionId]);
@@ -258,7 +254,6 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.tasks.finishTask(event.taskId, status, event.text, event.by ?? null);
     this.logger.log(`task ${event.taskId} ${status}`);
   }
-
 
   /**
    * Heartbeats tell the engine which runners live. On a runner's first heartbeat (after
@@ -321,6 +316,4 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
       this.bus.publish('session.*.output', runErrorEvent(run, 'runner_lost', text, new Date(now)), [session.id]);
     }
   }
-
-
 }

@@ -79,7 +79,9 @@ export class JobsService {
         if (current.enabled && current.nextRunAt) return current.nextRunAt;
         const schedule = scheduleOf(current);
         if (schedule.kind === 'at' && current.nextRunAt === null) {
-          throw new ScheduleError(`job "${name}" ran once at ${current.lastRunAt?.toISOString() ?? schedule.at.toISOString()}: a one-shot job does not run again (use \`jobs run\`, or add a new job)`);
+          throw new ScheduleError(
+            `job "${name}" ran once at ${current.lastRunAt?.toISOString() ?? schedule.at.toISOString()}: a one-shot job does not run again (use \`jobs run\`, or add a new job)`,
+          );
         }
         return firstRun(schedule, this.clock.now());
       }),

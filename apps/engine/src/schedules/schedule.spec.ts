@@ -27,43 +27,22 @@ describe('parseSchedule: cron', () => {
   it('keeps the local hour across a daylight saving change', () => {
     const schedule = parseSchedule({ cron: '0 9 * * *', tz: 'Europe/Berlin' });
     // Clocks go forward on 2026-03-29: 09:00 is 08:00Z before, 07:00Z after.
-    expect(slots(schedule, '2026-03-27T12:00:00Z', 3)).toEqual([
-      '2026-03-28T08:00:00.000Z',
-      '2026-03-29T07:00:00.000Z',
-      '2026-03-30T07:00:00.000Z',
-    ]);
+    expect(slots(schedule, '2026-03-27T12:00:00Z', 3)).toEqual(['2026-03-28T08:00:00.000Z', '2026-03-29T07:00:00.000Z', '2026-03-30T07:00:00.000Z']);
     // And back on 2026-10-25.
-    expect(slots(schedule, '2026-10-23T12:00:00Z', 3)).toEqual([
-      '2026-10-24T07:00:00.000Z',
-      '2026-10-25T08:00:00.000Z',
-      '2026-10-26T08:00:00.000Z',
-    ]);
+    expect(slots(schedule, '2026-10-23T12:00:00Z', 3)).toEqual(['2026-10-24T07:00:00.000Z', '2026-10-25T08:00:00.000Z', '2026-10-26T08:00:00.000Z']);
   });
 
   it('runs a time in the skipped hour when the hour ends, and a time in the repeated hour once', () => {
     const schedule = parseSchedule({ cron: '30 2 * * *', tz: 'Europe/Berlin' });
     // 02:30 does not exist on 2026-03-29 (02:00 → 03:00): it runs at 03:00 CEST = 01:00Z.
-    expect(slots(schedule, '2026-03-27T12:00:00Z', 3)).toEqual([
-      '2026-03-28T01:30:00.000Z',
-      '2026-03-29T01:00:00.000Z',
-      '2026-03-30T00:30:00.000Z',
-    ]);
+    expect(slots(schedule, '2026-03-27T12:00:00Z', 3)).toEqual(['2026-03-28T01:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z']);
     // 02:30 happens twice on 2026-10-25; it runs at the first.
-    expect(slots(schedule, '2026-10-23T12:00:00Z', 3)).toEqual([
-      '2026-10-24T00:30:00.000Z',
-      '2026-10-25T00:30:00.000Z',
-      '2026-10-26T01:30:00.000Z',
-    ]);
+    expect(slots(schedule, '2026-10-23T12:00:00Z', 3)).toEqual(['2026-10-24T00:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']);
   });
 
   it('keeps hourly jobs hourly in real time through a daylight saving change', () => {
     const schedule = parseSchedule({ cron: '@hourly', tz: 'Europe/Berlin' });
-    expect(slots(schedule, '2026-10-24T23:10:00Z', 4)).toEqual([
-      '2026-10-25T00:00:00.000Z',
-      '2026-10-25T01:00:00.000Z',
-      '2026-10-25T02:00:00.000Z',
-      '2026-10-25T03:00:00.000Z',
-    ]);
+    expect(slots(schedule, '2026-10-24T23:10:00Z', 4)).toEqual(['2026-10-25T00:00:00.000Z', '2026-10-25T01:00:00.000Z', '2026-10-25T02:00:00.000Z', '2026-10-25T03:00:00.000Z']);
   });
 
   it.each([
@@ -107,11 +86,7 @@ describe('parseSchedule: every', () => {
 
   it('first runs one interval from now, then keeps its phase', () => {
     const schedule = parseSchedule({ every: '15m' });
-    expect(slots(schedule, '2026-11-21T10:00:00Z', 3)).toEqual([
-      '2026-11-21T10:15:00.000Z',
-      '2026-11-21T10:30:00.000Z',
-      '2026-11-21T10:45:00.000Z',
-    ]);
+    expect(slots(schedule, '2026-11-21T10:00:00Z', 3)).toEqual(['2026-11-21T10:15:00.000Z', '2026-11-21T10:30:00.000Z', '2026-11-21T10:45:00.000Z']);
     // Fired a little late: the next slot is still on the grid.
     expect(iso(nextRunAfter(schedule, at('2026-11-21T10:15:00Z'), at('2026-11-21T10:15:02Z')))).toBe('2026-11-21T10:30:00.000Z');
   });
@@ -134,9 +109,7 @@ describe('parseSchedule: at', () => {
 
   it('refuses a time in the past (beyond a minute of slack)', () => {
     const schedule = parseSchedule({ at: '2026-11-21T09:00:00Z' });
-    expect(() => firstRun(schedule, at('2026-11-21T10:00:00Z'))).toThrow(
-      new ScheduleError('at 2026-11-21T09:00:00.000Z is in the past (now 2026-11-21T10:00:00.000Z)'),
-    );
+    expect(() => firstRun(schedule, at('2026-11-21T10:00:00Z'))).toThrow(new ScheduleError('at 2026-11-21T09:00:00.000Z is in the past (now 2026-11-21T10:00:00.000Z)'));
     expect(iso(firstRun(schedule, at('2026-11-21T09:00:30Z')))).toBe('2026-11-21T09:00:00.000Z');
   });
 });
@@ -184,7 +157,11 @@ describe('upcomingRuns', () => {
   });
 
   it('steps an interval on its grid', () => {
-    expect(upcomingRuns(parseSchedule({ every: '15m' }), next, 3).map((d) => d.toISOString())).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-07T09:15:00.000Z', '2030-01-07T09:30:00.000Z']);
+    expect(upcomingRuns(parseSchedule({ every: '15m' }), next, 3).map((d) => d.toISOString())).toEqual([
+      '2030-01-07T09:00:00.000Z',
+      '2030-01-07T09:15:00.000Z',
+      '2030-01-07T09:30:00.000Z',
+    ]);
   });
 
   it('has one slot for a one-shot job, and none for a job that will not run', () => {

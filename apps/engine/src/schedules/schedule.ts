@@ -1,10 +1,7 @@
 import { Cron } from 'croner';
 
 /** What a job's schedule says, parsed and checked. */
-export type Schedule =
-  | { kind: 'cron'; cron: string; tz: string }
-  | { kind: 'every'; seconds: number }
-  | { kind: 'at'; at: Date };
+export type Schedule = { kind: 'cron'; cron: string; tz: string } | { kind: 'every'; seconds: number } | { kind: 'at'; at: Date };
 
 /** A schedule that cannot be used; the message names what was wrong. */
 export class ScheduleError extends Error {
@@ -86,9 +83,7 @@ function cronOf(cron: string, tz: string): Cron {
   }
   const count = fields.split(' ').length;
   if (count !== 5) {
-    throw new ScheduleError(
-      `invalid cron "${cron}": expected five fields (minute hour day-of-month month day-of-week), got ${count}`,
-    );
+    throw new ScheduleError(`invalid cron "${cron}": expected five fields (minute hour day-of-month month day-of-week), got ${count}`);
   }
   let parsed: Cron;
   try {

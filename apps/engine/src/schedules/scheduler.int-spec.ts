@@ -43,7 +43,14 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
       runRequests.push(request);
       return { runnerId: 'fake-runner', tmuxSession: `pb-${request.sessionId}`, position: 0 };
     });
-    @Module({ imports: [ConfigModule.forRoot(config), BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }), MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }), EngineModule.forRoot({ databaseUrl: testDb.url })] })
+    @Module({
+      imports: [
+        ConfigModule.forRoot(config),
+        BusModule.forRoot({ bus, inbound: new DirectInboundQueue(bus) }),
+        MetricsModule.forRoot({ metrics: new PatchbayMetrics('spec-engine'), distributed: false, answerScrapes: false }),
+        EngineModule.forRoot({ databaseUrl: testDb.url }),
+      ],
+    })
     class TestEngine {}
     app = await NestFactory.createMicroservice(TestEngine, { strategy: new BusServer(bus), logger: false });
     await app.listen();
@@ -104,7 +111,7 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
   }
 
   async function until(condition: () => Promise<boolean> | boolean, what = 'condition'): Promise<void> {
-    for (const deadline = Date.now() + 5_000; !(await condition()); ) {
+    for (const deadline = Date.now() + 5_000; !(await condition());) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -220,15 +227,17 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
     // The message is accepted, then the "engine dies" before the job's row is updated.
     await expect(
       jobsStore.fireDue(clock.now(), async (due) => {
-        firstTask = (await inbound.accept({
-          channel: 'schedule',
-          accountId: due.id,
-          messageId: `${due.id}:${due.nextRunAt!.toISOString()}`,
-          chatId: 'job:crashy',
-          sender: { id: 'scheduler', name: 'job crashy' },
-          text: due.prompt,
-          receivedAt: clock.now().toISOString(),
-        })).taskId;
+        firstTask = (
+          await inbound.accept({
+            channel: 'schedule',
+            accountId: due.id,
+            messageId: `${due.id}:${due.nextRunAt!.toISOString()}`,
+            chatId: 'job:crashy',
+            sender: { id: 'scheduler', name: 'job crashy' },
+            text: due.prompt,
+            receivedAt: clock.now().toISOString(),
+          })
+        ).taskId;
         throw new Error('engine died');
       }),
     ).rejects.toThrow('engine died');
@@ -387,7 +396,15 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
   describe('over the bus (jobs.* subjects, the engine app)', () => {
     it('adds, lists, disables, runs, shows runs and removes a job', async () => {
       const added = await bus.request('jobs.add', { name: 'bus-job', cron: '0 9 * * 1-5', tz: 'Europe/Berlin', prompt: 'stand-up notes' });
-      expect(added).toMatchObject({ name: 'bus-job', cron: '0 9 * * 1-5', tz: 'Europe/Berlin', every: null, at: null, enabled: true, target: { channel: 'schedule', chatId: 'job:bus-job' } });
+      expect(added).toMatchObject({
+        name: 'bus-job',
+        cron: '0 9 * * 1-5',
+        tz: 'Europe/Berlin',
+        every: null,
+        at: null,
+        enabled: true,
+        target: { channel: 'schedule', chatId: 'job:bus-job' },
+      });
       expect((await bus.request('jobs.list', {})).jobs.map((j) => j.name)).toContain('bus-job');
       expect(await bus.request('jobs.enable', { name: 'bus-job', enabled: false })).toMatchObject({ enabled: false });
       const run = await bus.request('jobs.run', { name: 'bus-job' });
@@ -403,7 +420,12 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
       await bus.request('jobs.run', { name: 'audited', by: 'api:ci' });
       await bus.request('jobs.remove', { name: 'audited' });
       const { entries } = await bus.request('access.audit', { limit: 50 });
-      expect(entries.filter((e) => e.target === 'job:audited').map((e) => [e.actor, e.action, e.detail]).reverse()).toEqual([
+      expect(
+        entries
+          .filter((e) => e.target === 'job:audited')
+          .map((e) => [e.actor, e.action, e.detail])
+          .reverse(),
+      ).toEqual([
         ['api:ci', 'job.add', 'every 1h'],
         ['local:ada', 'job.disable', null],
         ['api:ci', 'job.run', expect.stringMatching(/^task [a-z0-9]+$/)],
@@ -413,7 +435,11 @@ describeWith(['postgres'], 'SchedulerService (real PostgreSQL, engine inbound pa
 
     it.each([
       [{ name: 'bad', cron: '61 * * * *', prompt: 'x' }, 'invalid_schedule', 'invalid cron "61 * * * *": Invalid value for minute: 61'],
-      [{ name: 'bad', cron: '0 9 * * *', tz: 'Europe/Atlantis', prompt: 'x' }, 'invalid_schedule', 'unknown time zone "Europe/Atlantis": expected an IANA name such as Europe/Berlin or UTC'],
+      [
+        { name: 'bad', cron: '0 9 * * *', tz: 'Europe/Atlantis', prompt: 'x' },
+        'invalid_schedule',
+        'unknown time zone "Europe/Atlantis": expected an IANA name such as Europe/Berlin or UTC',
+      ],
       [{ name: 'bad', every: 'often', prompt: 'x' }, 'invalid_schedule', 'every "often": expected a number and a unit, such as 30s, 15m, 2h or 1d'],
       [{ name: 'bad', at: '2001-01-01T00:00:00Z', prompt: 'x' }, 'invalid_schedule', expect.stringContaining('at 2001-01-01T00:00:00.000Z is in the past')],
       [{ name: 'bad', every: '1m', agent: 'nobody', prompt: 'x' }, 'invalid_job', expect.stringContaining('unknown agent "nobody": known agents are')],

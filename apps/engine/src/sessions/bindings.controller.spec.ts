@@ -19,7 +19,10 @@ describe('BindingsController', () => {
   }
 
   async function refusal(promise: Promise<unknown>): Promise<AppError> {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AppError);
     return error as AppError;
   }
@@ -27,7 +30,11 @@ describe('BindingsController', () => {
   const attach = { sessionId: 's2', channel: 'telegram', chatId: '-100', delivery: 'final' as const, by: 'api:ops' };
 
   it('attaches a known chat, leaving the session it followed, and audits who did it', async () => {
-    const { controller: c, bindings, audit } = controller({
+    const {
+      controller: c,
+      bindings,
+      audit,
+    } = controller({
       store: { session: async () => ({ id: 's2' }) as SessionEntity, knownChats: async () => [chat('s1')] },
       bindings: { bind: async () => bound },
     });

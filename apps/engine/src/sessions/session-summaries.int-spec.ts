@@ -136,7 +136,17 @@ describeWith(['postgres'], 'session summaries (real PostgreSQL, the engine)', ()
 
   it("matches a session by its latest task's channel too, without any of its chats there", async () => {
     // A message from the local channel without a chat: the session has no chat, only the task.
-    const api = (await bus.request('inbound.message', { channel: 'local', accountId: 'local', messageId: newId(), chatId: null, sender: { id: 'local' }, text: 'from the api', receivedAt: new Date().toISOString() })).sessionId!;
+    const api = (
+      await bus.request('inbound.message', {
+        channel: 'local',
+        accountId: 'local',
+        messageId: newId(),
+        chatId: null,
+        sender: { id: 'local' },
+        text: 'from the api',
+        receivedAt: new Date().toISOString(),
+      })
+    ).sessionId!;
     await until(() => steps(api).includes('running/queued'));
     expect(await list({ channel: 'local' })).toEqual([api]);
     const summary = published.filter((s) => s.id === api).at(-1)!;
@@ -154,7 +164,7 @@ describeWith(['postgres'], 'session summaries (real PostgreSQL, the engine)', ()
 });
 
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + 5_000; !(await condition()); ) {
+  for (const deadline = Date.now() + 5_000; !(await condition());) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

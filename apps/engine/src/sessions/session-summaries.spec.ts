@@ -73,7 +73,9 @@ describe('SessionSummaries', () => {
 
   it("names the session's own model over the profile's, and null when neither has one", async () => {
     const { publisher, bus } = summaries(async (filter) =>
-      (filter as { id: string }).id === 'own1' ? [{ session: session({ id: 'own1', model: 'sonnet' }), task: null, bindings: [] }] : [{ session: session({ agent: 'demo' }), task: null, bindings: [] }],
+      (filter as { id: string }).id === 'own1'
+        ? [{ session: session({ id: 'own1', model: 'sonnet' }), task: null, bindings: [] }]
+        : [{ session: session({ agent: 'demo' }), task: null, bindings: [] }],
     );
     await publisher.changed('own1');
     await publisher.changed('s1s1');

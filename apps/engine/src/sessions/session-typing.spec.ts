@@ -41,7 +41,11 @@ describe('SessionTyping', () => {
   const delivered = { delivered: true, detail: 'typed into the session' };
 
   it('checks and audits the typist as chat input, redacts the text, and hands it to the runner with who typed it', async () => {
-    const { typing: t, bus, access } = await typing({
+    const {
+      typing: t,
+      bus,
+      access,
+    } = await typing({
       store: session('shell'),
       access: { identifySender: async () => operator, authorize: async () => true },
       bus: { request: async () => delivered },
@@ -55,7 +59,11 @@ describe('SessionTyping', () => {
   });
 
   it('presses keys, audited with the keys', async () => {
-    const { typing: t, bus, access } = await typing({
+    const {
+      typing: t,
+      bus,
+      access,
+    } = await typing({
       store: session('shell'),
       access: { identifySender: async () => operator, authorize: async () => true },
       bus: { request: async () => ({ delivered: true, detail: 'pressed C-c' }) },

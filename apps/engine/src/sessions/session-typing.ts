@@ -36,7 +36,10 @@ export class SessionTyping {
     const action = this.profiles.get(session.agent)?.mode === 'bridge' ? 'admin' : 'input';
     const what = input.kind === 'text' ? 'typed text' : `keys ${input.keys.join(' ')}`;
     if (!(await this.access.authorize(sender, action, sessionId, `${by.channel}: ${what}`))) {
-      throw new AppError('forbidden', `${sender.actor} may not type into session ${sessionId} (role ${sender.role ?? 'unknown'}${action === 'admin' ? ': a bridged tmux session takes input from owners only' : ''})`);
+      throw new AppError(
+        'forbidden',
+        `${sender.actor} may not type into session ${sessionId} (role ${sender.role ?? 'unknown'}${action === 'admin' ? ': a bridged tmux session takes input from owners only' : ''})`,
+      );
     }
     return this.deliver(sessionId, input.kind === 'text' ? { ...input, text: this.redactor.redact(input.text), sender: sender.name } : input);
   }

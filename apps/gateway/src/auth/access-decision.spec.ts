@@ -141,7 +141,11 @@ describe('AccessDecider', () => {
       });
       expect(d.decide({ ...post, csrfToken: 'wrong' }, operator)).toMatchObject({ allow: false, status: HttpStatus.FORBIDDEN });
       expect(d.decide({ ...post, csrfToken: session.csrfToken }, operator)).toMatchObject({ allow: true });
-      expect(d.decide({ ...remote, sessionId: 'made-up' }, viewer)).toMatchObject({ allow: false, status: HttpStatus.UNAUTHORIZED, message: expect.stringContaining('log in again') });
+      expect(d.decide({ ...remote, sessionId: 'made-up' }, viewer)).toMatchObject({
+        allow: false,
+        status: HttpStatus.UNAUTHORIZED,
+        message: expect.stringContaining('log in again'),
+      });
     });
 
     it('always lets public routes through', () => {

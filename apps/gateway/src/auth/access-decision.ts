@@ -25,8 +25,7 @@ export type AccessDecision = { allow: true; caller: ApiCaller | null } | { allow
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, owner: 2 };
 
-const NEEDS_TOKEN =
-  'this API needs a token: send "Authorization: Bearer <token>" (a token in the URL is never accepted), or log in on the dashboard';
+const NEEDS_TOKEN = 'this API needs a token: send "Authorization: Bearer <token>" (a token in the URL is never accepted), or log in on the dashboard';
 
 /**
  * Decides one request: who the caller is (bearer token, dashboard session, or the tokenless

@@ -14,7 +14,14 @@ function memoryPlugin(id: string, capabilities: Partial<ChannelCapabilities>): C
 const SUMMARY = 'curl -H "Authorization: Bearer sekret-token-123" https://example.com';
 const request = (id: string, sessionId = 's1'): ApprovalV1 =>
   pendingApproval({ sessionId, taskId: 't1', agent: 'claude', toolUseId: `tu-${id}`, tool: 'Bash', input: {}, summary: SUMMARY }, id, new Date('2030-01-01T10:00:00Z'));
-const allowed = (approval: ApprovalV1): ApprovalV1 => ({ ...approval, status: 'allowed', decision: 'allow_once', decidedBy: 'telegram:1', deciderName: 'Ada', decidedAt: '2030-01-01T10:01:00.000Z' });
+const allowed = (approval: ApprovalV1): ApprovalV1 => ({
+  ...approval,
+  status: 'allowed',
+  decision: 'allow_once',
+  decidedBy: 'telegram:1',
+  deciderName: 'Ada',
+  decidedAt: '2030-01-01T10:01:00.000Z',
+});
 
 describe('ApprovalPrompts', () => {
   let telegram: ChannelPlugin & MemoryTransport;
@@ -26,7 +33,12 @@ describe('ApprovalPrompts', () => {
   beforeEach(() => {
     telegram = memoryPlugin('telegram', { buttons: true });
     github = memoryPlugin('github', { buttons: false, edit: true, maxMessageLength: 65_536 });
-    bindings = { s1: [{ channel: 'telegram', chatId: 'g1', delivery: 'live' }, { channel: 'github', chatId: 'o/r#1', delivery: 'live' }] };
+    bindings = {
+      s1: [
+        { channel: 'telegram', chatId: 'g1', delivery: 'live' },
+        { channel: 'github', chatId: 'o/r#1', delivery: 'live' },
+      ],
+    };
     waiting = [];
     // Strict: the bus only answers the one query the prompts may make.
     const bus = {

@@ -55,7 +55,10 @@ export class ApprovalPrompts {
       try {
         const { approvals } = await this.bus.request('approvals.list', { pendingOnly: true, limit: 500 });
         for (const sessionId of new Set(approvals.map((a) => a.sessionId))) {
-          await this.showToChats(approvals.filter((a) => a.sessionId === sessionId), sessionId);
+          await this.showToChats(
+            approvals.filter((a) => a.sessionId === sessionId),
+            sessionId,
+          );
         }
         return;
       } catch (error) {

@@ -1,15 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  ForbiddenException,
-  Headers,
-  HttpCode,
-  HttpStatus,
-  InternalServerErrorException,
-  NotFoundException,
-  Post,
-} from '@nestjs/common';
+import { BadRequestException, Body, Controller, ForbiddenException, Headers, HttpCode, HttpStatus, InternalServerErrorException, NotFoundException, Post } from '@nestjs/common';
 import { InvalidUpdateError, TelegramPlugin, UpdateFailedError, WebhookSecretError } from '@patchbay/plugin-telegram';
 import { Public } from '../auth/route-access.decorator';
 import { ChannelsService } from './channels.service';

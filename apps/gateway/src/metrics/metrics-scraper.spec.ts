@@ -42,7 +42,7 @@ describe('MetricsScraper', () => {
     expect(asked).not.toHaveBeenCalled();
   });
 
-  it('distributed: merges every process\'s answer with its own, each series under its process', async () => {
+  it("distributed: merges every process's answer with its own, each series under its process", async () => {
     const engine = otherProcess('engine@b');
     const runner = otherProcess('runner@c');
     engine.metrics.inboundMessages.inc({ channel: 'api', outcome: 'task' });

@@ -40,8 +40,13 @@ export function typedOf(data: string): Typed[] {
     if (text) out.push({ text });
     text = '';
   };
-  for (let i = 0; i < data.length; ) {
-    const sequence = data[i] === '\x1b' ? Object.keys(SEQUENCES).filter((s) => s.length > 1 && data.startsWith(s, i)).sort((a, b) => b.length - a.length)[0] : undefined;
+  for (let i = 0; i < data.length;) {
+    const sequence =
+      data[i] === '\x1b'
+        ? Object.keys(SEQUENCES)
+            .filter((s) => s.length > 1 && data.startsWith(s, i))
+            .sort((a, b) => b.length - a.length)[0]
+        : undefined;
     if (sequence) {
       flush();
       key(SEQUENCES[sequence]);

@@ -16,7 +16,7 @@ export async function attachCommand(api: ApiClient, config: PatchbayConfig, sess
   // A running session no runner has taken yet is starting: wait for it, saying so once.
   const starting = (s: SessionV1) => s.status === 'running' && !s.runnerId;
   if (starting(session)) process.stderr.write('waiting for the session to start…\n');
-  for (const deadline = Date.now() + START_WAIT_MS; starting(session) && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + START_WAIT_MS; starting(session) && Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     session = await api.get<SessionV1>(path);
   }

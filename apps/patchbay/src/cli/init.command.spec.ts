@@ -41,7 +41,19 @@ describe('patchbay init', () => {
     };
 
     it('writes a commented file the real loader reads, with the channels, owners and default agent of the flags', async () => {
-      const args = ['--yes', '--telegram-token', '123:abc', '--discord-token-env', '--github-token-env', '--github-repo', 'me/project', '--owner', 'telegram:42', '--default-agent', 'codex'];
+      const args = [
+        '--yes',
+        '--telegram-token',
+        '123:abc',
+        '--discord-token-env',
+        '--github-token-env',
+        '--github-repo',
+        'me/project',
+        '--owner',
+        'telegram:42',
+        '--default-agent',
+        'codex',
+      ];
       expect(await initCommand(args, dir, noPrompts)).toBe(0);
       const text = readFileSync(join(dir, 'patchbay.yaml'), 'utf8');
       expect(text).toMatch(/^# Patchbay configuration, written by `patchbay init`/);

@@ -181,8 +181,22 @@ export function renderConfig(answers: InitAnswers): string {
     'token' in source
       ? [`  token: ${q(source.token)}        # ${CHANNELS[channel].env} overrides it; keep this file private`]
       : [`  # token: read from the environment variable ${CHANNELS[channel].env} (not written here)`];
-  if (answers.telegram) lines.push('# Telegram: on while a bot token is set.', 'telegram:', ...tokenLines('telegram', answers.telegram), '  mode: polling                   # needs nothing reachable from outside', '');
-  if (answers.discord) lines.push('# Discord: on while a bot token is set.', 'discord:', ...tokenLines('discord', answers.discord), '  threadPerSession: true          # each new session gets its own thread', '');
+  if (answers.telegram)
+    lines.push(
+      '# Telegram: on while a bot token is set.',
+      'telegram:',
+      ...tokenLines('telegram', answers.telegram),
+      '  mode: polling                   # needs nothing reachable from outside',
+      '',
+    );
+  if (answers.discord)
+    lines.push(
+      '# Discord: on while a bot token is set.',
+      'discord:',
+      ...tokenLines('discord', answers.discord),
+      '  threadPerSession: true          # each new session gets its own thread',
+      '',
+    );
   if (answers.github) {
     lines.push(
       '# GitHub: issues with the label, @mentions and comments start runs; on while a token is set.',

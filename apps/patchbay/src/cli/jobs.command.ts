@@ -158,7 +158,6 @@ function localZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-
 function usage(message: string): number {
   process.stderr.write(`patchbay jobs: ${message}\n\n${JOBS_USAGE}\n`);
   return 2;

@@ -95,7 +95,12 @@ describe('ScreenPrompts', () => {
   });
 
   it('takes a pattern of your own: tool and summary groups, allow_session keys', async () => {
-    const pattern = PromptPatternSchema.parse({ name: 'yn', match: String.raw`Run (?<summary>(?<command>\S.*))\? \[y/a/N\]`, tool: 'Bash', keys: { allow_once: ['y'], allow_session: ['a'], deny: ['n'] } });
+    const pattern = PromptPatternSchema.parse({
+      name: 'yn',
+      match: String.raw`Run (?<summary>(?<command>\S.*))\? \[y/a/N\]`,
+      tool: 'Bash',
+      keys: { allow_once: ['y'], allow_session: ['a'], deny: ['n'] },
+    });
     const own = new ScreenPrompts([pattern], 'run2', (question, summary) => new Promise((answer) => asked.push({ question, summary, answer })), {
       keys: async (keys) => typed.push({ keys }),
       text: async (text) => typed.push({ text }),

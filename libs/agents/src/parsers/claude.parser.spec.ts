@@ -17,11 +17,12 @@ import { ClaudeParser } from './claude.parser';
 import type { AgentEvent } from './stream-parser';
 
 const fixture = (name: string): string[] =>
-  readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'agent-streams', 'claude', `${name}.jsonl`), 'utf8').split('\n').filter(Boolean);
+  readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'agent-streams', 'claude', `${name}.jsonl`), 'utf8')
+    .split('\n')
+    .filter(Boolean);
 const exit = (exitCode: number, stderrTail = '') => ({ exitCode, durationMs: 5000, stderrTail });
 const feed = (parser: ClaudeParser, lines: string[]): AgentEvent[] => lines.flatMap((line) => parser.line(line));
-const textOf = (events: AgentEvent[]): string =>
-  events.map((event) => (event.type === 'text' ? event.text : '')).join('');
+const textOf = (events: AgentEvent[]): string => events.map((event) => (event.type === 'text' ? event.text : '')).join('');
 const json = (value: unknown): string => JSON.stringify(value);
 
 describe('ClaudeParser on real claude output', () => {
@@ -121,8 +122,7 @@ describe('ClaudeParser on single lines', () => {
   const user = (content: unknown) => json({ type: 'user', message: { role: 'user', content }, session_id: session });
   const delta = (message: string, index: number, text: string) =>
     json({ type: 'stream_event', event: { type: 'content_block_delta', index, delta: { type: 'text_delta', text } }, api_message_id: message });
-  const result = (fields: Record<string, unknown>) =>
-    json({ type: 'result', subtype: 'success', is_error: false, duration_ms: 1500, session_id: session, ...fields });
+  const result = (fields: Record<string, unknown>) => json({ type: 'result', subtype: 'success', is_error: false, duration_ms: 1500, session_id: session, ...fields });
 
   it('summarizes tool inputs: Grep by pattern, Write by path, unknown tools as capped JSON', () => {
     const parser = new ClaudeParser('claude');
@@ -205,23 +205,15 @@ describe('ClaudeParser on single lines', () => {
     expect(line({ subtype: 'error_during_execution', errors: ['tool crashed', 'again'] })).toEqual([
       { type: 'error', code: 'agent_error', text: 'tool crashed\nagain', exitCode: null },
     ]);
-    expect(line({ subtype: 'error_max_budget_usd' })).toEqual([
-      { type: 'error', code: 'max_budget', text: 'claude stopped: error_max_budget_usd', exitCode: null },
-    ]);
+    expect(line({ subtype: 'error_max_budget_usd' })).toEqual([{ type: 'error', code: 'max_budget', text: 'claude stopped: error_max_budget_usd', exitCode: null }]);
   });
 
   it('turns unknown types and system subtypes into a status, and skips the "requesting" status', () => {
     const parser = new ClaudeParser('claude');
-    expect(parser.line(json({ type: 'rate_limit_event', rate_limit_info: {} }))).toEqual([
-      { type: 'status', text: 'unknown claude event: rate_limit_event' },
-    ]);
-    expect(parser.line(json({ type: 'system', subtype: 'hook_started', hook_name: 'x' }))).toEqual([
-      { type: 'status', text: 'unknown claude event: system hook_started' },
-    ]);
+    expect(parser.line(json({ type: 'rate_limit_event', rate_limit_info: {} }))).toEqual([{ type: 'status', text: 'unknown claude event: rate_limit_event' }]);
+    expect(parser.line(json({ type: 'system', subtype: 'hook_started', hook_name: 'x' }))).toEqual([{ type: 'status', text: 'unknown claude event: system hook_started' }]);
     expect(parser.line(json({ type: 'system', subtype: 'status', status: 'requesting' }))).toEqual([]);
-    expect(parser.line(json({ type: 'system', subtype: 'status', status: 'compacting' }))).toEqual([
-      { type: 'status', text: 'claude: compacting' },
-    ]);
+    expect(parser.line(json({ type: 'system', subtype: 'status', status: 'compacting' }))).toEqual([{ type: 'status', text: 'claude: compacting' }]);
     expect(parser.line(json({ type: 'system', subtype: 'compact_boundary', compact_metadata: { trigger: 'auto' } }))).toEqual([
       { type: 'status', text: 'claude compacted its conversation' },
     ]);
@@ -240,9 +232,7 @@ describe('ClaudeParser on single lines', () => {
     const parser = new ClaudeParser('claude');
     expect(parser.line('{"hello":1}')).toEqual([{ type: 'status', text: 'unrecognized claude output: {"hello":1}' }]);
     expect(parser.line('{"type":"assistant"}')).toEqual([]);
-    expect(parser.line('{"type":"user","message":{"content":[null,{"type":"tool_result"}]}}')).toEqual([
-      { type: 'tool_result', tool: 'unknown', text: '(no output)' },
-    ]);
+    expect(parser.line('{"type":"user","message":{"content":[null,{"type":"tool_result"}]}}')).toEqual([{ type: 'tool_result', tool: 'unknown', text: '(no output)' }]);
   });
 
   it('without a result: exit 0 ends with a final of the text so far, other exits with agent_failed', () => {

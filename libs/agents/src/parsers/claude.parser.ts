@@ -1,14 +1,4 @@
-import {
-  count,
-  isObject,
-  JsonLinesParser,
-  JsonObject,
-  num,
-  statusEvent,
-  str,
-  summarizeToolInput,
-  toolResultText,
-} from './parser-kit';
+import { count, isObject, JsonLinesParser, JsonObject, num, statusEvent, str, summarizeToolInput, toolResultText } from './parser-kit';
 import type { AgentEvent } from './stream-parser';
 
 /** `result` subtypes that have an error code of their own; other failures are `agent_error`. */
@@ -158,7 +148,5 @@ export class ClaudeParser extends JsonLinesParser {
 function resultContent(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content
-    .map((block) => (str(block, 'type') === 'text' ? (str(block, 'text') ?? '') : `[${str(block, 'type') ?? 'content'}]`))
-    .join('\n');
+  return content.map((block) => (str(block, 'type') === 'text' ? (str(block, 'text') ?? '') : `[${str(block, 'type') ?? 'content'}]`)).join('\n');
 }

@@ -51,9 +51,7 @@ describe('CodexParser on sample streams', () => {
       { type: 'tool_result', tool: 'shell', text: 'exit code 0\nTests: 5 passed, 5 total' },
       { type: 'text', text: answer },
     ]);
-    expect(parser.end(exit(0))).toEqual([
-      { type: 'final', text: answer, durationMs: 7300, exitCode: 0, tokens: { input: 24763, output: 1121 }, agentSessionId: thread },
-    ]);
+    expect(parser.end(exit(0))).toEqual([{ type: 'final', text: answer, durationMs: 7300, exitCode: 0, tokens: { input: 24763, output: 1121 }, agentSessionId: thread }]);
     expect(parser.end(exit(0))).toEqual([]);
   });
 
@@ -100,9 +98,7 @@ describe('CodexParser on single lines', () => {
     const parser = new CodexParser('codex');
     expect(parser.line(item('started', { id: 'item_0', type: 'agent_message', text: '' }))).toEqual([]);
     expect(parser.line(item('completed', { id: 'item_0', type: 'agent_message', text: 'First.' }))).toEqual([{ type: 'text', text: 'First.' }]);
-    expect(parser.line(item('completed', { id: 'item_1', type: 'agent_message', text: 'Second.' }))).toEqual([
-      { type: 'text', text: '\n\nSecond.' },
-    ]);
+    expect(parser.line(item('completed', { id: 'item_1', type: 'agent_message', text: 'Second.' }))).toEqual([{ type: 'text', text: '\n\nSecond.' }]);
   });
 
   it('uses the last agent message as the final text, and the usage of the last turn.completed', () => {
@@ -112,9 +108,7 @@ describe('CodexParser on single lines', () => {
       item('completed', { id: 'item_1', type: 'agent_message', text: 'The answer.' }),
       json({ type: 'turn.completed', usage: { input_tokens: 10, cached_input_tokens: 0, output_tokens: 2 } }),
     ]);
-    expect(parser.end(exit(0))).toEqual([
-      { type: 'final', text: 'The answer.', durationMs: 7300, exitCode: 0, tokens: { input: 10, output: 2 } },
-    ]);
+    expect(parser.end(exit(0))).toEqual([{ type: 'final', text: 'The answer.', durationMs: 7300, exitCode: 0, tokens: { input: 10, output: 2 } }]);
   });
 
   it('falls back to the plan text when a completed turn has no agent message', () => {
@@ -132,15 +126,13 @@ describe('CodexParser on single lines', () => {
   it('names a command result by exit code, cuts long output, and marks declined commands', () => {
     const parser = new CodexParser('codex');
     const long = `${'o'.repeat(600)}`;
-    expect(
-      parser.line(item('completed', { id: 'item_3', type: 'command_execution', command: 'cat big.log', aggregated_output: long, exit_code: 0, status: 'completed' })),
-    ).toEqual([
-      { type: 'tool_call', tool: 'shell', input: 'cat big.log' },
-      { type: 'tool_result', tool: 'shell', text: `exit code 0\n${'o'.repeat(487)}…` },
-    ]);
-    expect(
-      parser.line(item('completed', { id: 'item_4', type: 'command_execution', command: 'rm -rf /', aggregated_output: '', exit_code: null, status: 'declined' })),
-    ).toEqual([
+    expect(parser.line(item('completed', { id: 'item_3', type: 'command_execution', command: 'cat big.log', aggregated_output: long, exit_code: 0, status: 'completed' }))).toEqual(
+      [
+        { type: 'tool_call', tool: 'shell', input: 'cat big.log' },
+        { type: 'tool_result', tool: 'shell', text: `exit code 0\n${'o'.repeat(487)}…` },
+      ],
+    );
+    expect(parser.line(item('completed', { id: 'item_4', type: 'command_execution', command: 'rm -rf /', aggregated_output: '', exit_code: null, status: 'declined' }))).toEqual([
       { type: 'tool_call', tool: 'shell', input: 'rm -rf /' },
       { type: 'tool_result', tool: 'shell', text: 'error: command declined' },
     ]);
@@ -165,7 +157,16 @@ describe('CodexParser on single lines', () => {
     const parser = new CodexParser('codex');
     expect(
       parser.line(
-        item('completed', { id: 'item_6', type: 'mcp_tool_call', server: 'db', tool: 'query', arguments: { sql: 'select 1' }, result: null, error: { message: 'connection refused' }, status: 'failed' }),
+        item('completed', {
+          id: 'item_6',
+          type: 'mcp_tool_call',
+          server: 'db',
+          tool: 'query',
+          arguments: { sql: 'select 1' },
+          result: null,
+          error: { message: 'connection refused' },
+          status: 'failed',
+        }),
       ),
     ).toEqual([
       { type: 'tool_call', tool: 'db.query', input: '{"sql":"select 1"}' },
@@ -194,10 +195,7 @@ describe('CodexParser on single lines', () => {
 
   it('without a completed turn: exit 0 ends with a final of what was shown, keeping the thread id', () => {
     const parser = new CodexParser('codex');
-    feed(parser, [
-      json({ type: 'thread.started', thread_id: 't-1' }),
-      item('completed', { id: 'item_0', type: 'agent_message', text: 'Half way.' }),
-    ]);
+    feed(parser, [json({ type: 'thread.started', thread_id: 't-1' }), item('completed', { id: 'item_0', type: 'agent_message', text: 'Half way.' })]);
     expect(parser.end(exit(0))).toEqual([{ type: 'final', text: 'Half way.', durationMs: 7300, exitCode: 0, agentSessionId: 't-1' }]);
   });
 

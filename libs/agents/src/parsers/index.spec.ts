@@ -13,9 +13,7 @@ describe('createParser', () => {
   it('makes a fresh parser each time, which uses the agent name in its error texts', () => {
     const first = createParser('claude', 'my-claude');
     expect(createParser('claude', 'my-claude')).not.toBe(first);
-    expect(first.end({ exitCode: 2, durationMs: 1, stderrTail: '' })).toEqual([
-      { type: 'error', code: 'agent_failed', text: 'agent my-claude exited with status 2', exitCode: 2 },
-    ]);
+    expect(first.end({ exitCode: 2, durationMs: 1, stderrTail: '' })).toEqual([{ type: 'error', code: 'agent_failed', text: 'agent my-claude exited with status 2', exitCode: 2 }]);
   });
 
   it('refuses a format it does not know', () => {

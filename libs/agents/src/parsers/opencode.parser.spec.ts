@@ -93,9 +93,7 @@ describe('OpencodeParser on sample streams', () => {
 describe('OpencodeParser on single lines', () => {
   it('announces the session once, on the first line that carries it', () => {
     const parser = new OpencodeParser('oc');
-    expect(parser.line(line('step_start', { part: part('step-start', {}) }))).toEqual([
-      { type: 'status', text: `oc session ${session}`, agentSessionId: session },
-    ]);
+    expect(parser.line(line('step_start', { part: part('step-start', {}) }))).toEqual([{ type: 'status', text: `oc session ${session}`, agentSessionId: session }]);
     expect(parser.line(line('step_start', { part: part('step-start', {}) }))).toEqual([]);
   });
 
@@ -106,9 +104,7 @@ describe('OpencodeParser on single lines', () => {
       line('text', { part: part('text', { messageID: 'msg_2', text: 'Part one.' }) }),
       line('text', { part: part('text', { messageID: 'msg_2', text: 'Part two.' }) }),
     ]);
-    expect(parser.end(exit(0))).toEqual([
-      { type: 'final', text: 'Part one.\n\nPart two.', durationMs: 9100, exitCode: 0, agentSessionId: session },
-    ]);
+    expect(parser.end(exit(0))).toEqual([{ type: 'final', text: 'Part one.\n\nPart two.', durationMs: 9100, exitCode: 0, agentSessionId: session }]);
   });
 
   it('skips synthetic and empty text parts', () => {
@@ -145,9 +141,7 @@ describe('OpencodeParser on single lines', () => {
       line('error', { error: { name: 'UnknownError', data: { message: 'socket hang up' } } }),
       line('error', { error: { name: 'MessageOutputLengthError', data: {} } }),
     ]);
-    expect(parser.end(exit(1))).toEqual([
-      { type: 'error', code: 'agent_error', text: 'APIError: Overloaded\nsocket hang up\nMessageOutputLengthError', exitCode: 1 },
-    ]);
+    expect(parser.end(exit(1))).toEqual([{ type: 'error', code: 'agent_error', text: 'APIError: Overloaded\nsocket hang up\nMessageOutputLengthError', exitCode: 1 }]);
   });
 
   it('leaves tokens and cost out of a final when no step finished', () => {
@@ -165,19 +159,13 @@ describe('OpencodeParser on single lines', () => {
   it('turns unknown types into a status and garbage into "unparsed output"', () => {
     const parser = new OpencodeParser('oc');
     parser.line(line('step_start', { part: part('step-start', {}) }));
-    expect(parser.line(line('snapshot', { part: part('snapshot', { snapshot: 'abc' }) }))).toEqual([
-      { type: 'status', text: 'unknown oc event: snapshot' },
-    ]);
-    expect(parser.line('\u001b[31mError\u001b[0m: Session not found')).toEqual([
-      { type: 'status', text: 'unparsed output: \u001b[31mError\u001b[0m: Session not found' },
-    ]);
+    expect(parser.line(line('snapshot', { part: part('snapshot', { snapshot: 'abc' }) }))).toEqual([{ type: 'status', text: 'unknown oc event: snapshot' }]);
+    expect(parser.line('\u001b[31mError\u001b[0m: Session not found')).toEqual([{ type: 'status', text: 'unparsed output: \u001b[31mError\u001b[0m: Session not found' }]);
   });
 
   it('without errors: a non-zero exit is agent_failed with the stderr tail', () => {
     const parser = new OpencodeParser('opencode');
     feed(parser, fixture('edit-and-test').slice(0, 3));
-    expect(parser.end(exit(137, 'Killed'))).toEqual([
-      { type: 'error', code: 'agent_failed', text: 'agent opencode exited with status 137:\nKilled', exitCode: 137 },
-    ]);
+    expect(parser.end(exit(137, 'Killed'))).toEqual([{ type: 'error', code: 'agent_failed', text: 'agent opencode exited with status 137:\nKilled', exitCode: 137 }]);
   });
 });

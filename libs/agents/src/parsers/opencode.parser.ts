@@ -1,16 +1,4 @@
-import {
-  count,
-  endFallback,
-  ExitInfo,
-  isObject,
-  JsonLinesParser,
-  JsonObject,
-  num,
-  statusEvent,
-  str,
-  summarizeToolInput,
-  toolResultText,
-} from './parser-kit';
+import { count, endFallback, ExitInfo, isObject, JsonLinesParser, JsonObject, num, statusEvent, str, summarizeToolInput, toolResultText } from './parser-kit';
 import type { AgentEvent } from './stream-parser';
 
 /**

@@ -1,13 +1,4 @@
-import {
-  endFallback,
-  exitFailure,
-  FINAL_TEXT_LIMIT,
-  statusEvent,
-  summarizeToolInput,
-  TextLog,
-  toolResultText,
-  truncate,
-} from './parser-kit';
+import { endFallback, exitFailure, FINAL_TEXT_LIMIT, statusEvent, summarizeToolInput, TextLog, toolResultText, truncate } from './parser-kit';
 
 const exit = (exitCode: number, stderrTail = '') => ({ exitCode, durationMs: 1234, stderrTail });
 

@@ -109,12 +109,7 @@ export function exitFailure(agentName: string, exit: ExitInfo): AgentEvent {
  * What end() returns when the stream brought no `final` or `error` of its own: exit 0 →
  * `final` with the output so far, else the `agent_failed` error.
  */
-export function endFallback(
-  agentName: string,
-  exit: ExitInfo,
-  output: string,
-  extra: Pick<Final, 'agentSessionId' | 'costUsd' | 'tokens'> = {},
-): AgentEvent {
+export function endFallback(agentName: string, exit: ExitInfo, output: string, extra: Pick<Final, 'agentSessionId' | 'costUsd' | 'tokens'> = {}): AgentEvent {
   if (exit.exitCode !== 0) return exitFailure(agentName, exit);
   return { type: 'final', text: output, durationMs: count(exit.durationMs), exitCode: 0, ...extra };
 }

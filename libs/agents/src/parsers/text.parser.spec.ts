@@ -32,15 +32,11 @@ describe('TextParser', () => {
   it('ends with agent_failed naming the agent, its status and the stderr tail on a non-zero exit', () => {
     const parser = new TextParser('demo');
     parser.line('partial');
-    expect(parser.end(exit(3, 'Error: no API key\n'))).toEqual([
-      { type: 'error', code: 'agent_failed', text: 'agent demo exited with status 3:\nError: no API key', exitCode: 3 },
-    ]);
+    expect(parser.end(exit(3, 'Error: no API key\n'))).toEqual([{ type: 'error', code: 'agent_failed', text: 'agent demo exited with status 3:\nError: no API key', exitCode: 3 }]);
   });
 
   it('leaves out the colon when stderr is empty', () => {
-    expect(new TextParser('claude').end(exit(1))).toEqual([
-      { type: 'error', code: 'agent_failed', text: 'agent claude exited with status 1', exitCode: 1 },
-    ]);
+    expect(new TextParser('claude').end(exit(1))).toEqual([{ type: 'error', code: 'agent_failed', text: 'agent claude exited with status 1', exitCode: 1 }]);
   });
 
   it.each([129, 143])('says the agent was stopped on exit %i', (code) => {

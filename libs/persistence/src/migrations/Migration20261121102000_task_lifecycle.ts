@@ -17,7 +17,9 @@ export class Migration20261121102000 extends Migration {
     );
     // What is known of existing tasks: created, and where they are now.
     this.addSql(`insert into "task_transition" ("task_id", "from_status", "to_status", "at", "reason") select "id", null, 'new', "created_at", 'before task history' from "task";`);
-    this.addSql(`insert into "task_transition" ("task_id", "from_status", "to_status", "at", "reason") select "id", 'new', "status", "updated_at", 'before task history' from "task" where "status" <> 'new';`);
+    this.addSql(
+      `insert into "task_transition" ("task_id", "from_status", "to_status", "at", "reason") select "id", 'new', "status", "updated_at", 'before task history' from "task" where "status" <> 'new';`,
+    );
   }
 
   override async down(): Promise<void> {

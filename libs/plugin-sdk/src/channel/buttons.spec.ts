@@ -4,7 +4,11 @@ describe('buttons', () => {
   it('stand for the commands they carry', () => {
     expect(commandOfButton(stopButton('s1abc').id)).toBe('/stop');
     expect(commandOfButton(approveButton('ABCD2345', 'Mallory').id)).toBe('/pair approve ABCD2345');
-    expect(approvalButtons({ id: 'k3x9q2m7a1b4', scope: 'Bash(npm test:*)' }).map((b) => commandOfButton(b.id))).toEqual(['/approve k3x9q2m7a1b4', '/approve k3x9q2m7a1b4 session', '/deny k3x9q2m7a1b4']);
+    expect(approvalButtons({ id: 'k3x9q2m7a1b4', scope: 'Bash(npm test:*)' }).map((b) => commandOfButton(b.id))).toEqual([
+      '/approve k3x9q2m7a1b4',
+      '/approve k3x9q2m7a1b4 session',
+      '/deny k3x9q2m7a1b4',
+    ]);
     // A use no later one can match (a chained command) has no "for this session".
     expect(approvalButtons({ id: 'k3x9q2m7a1b4', scope: null }).map((b) => b.label)).toEqual(['Allow once', 'Deny']);
   });

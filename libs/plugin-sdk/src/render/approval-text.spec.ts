@@ -20,7 +20,8 @@ describe('approval text', () => {
   it('names the commands that answer where the platform has no buttons, "session" only where it applies', () => {
     const message = approvalRequestMessage({ ...request, scope: 'Bash(rm -rf:*)' }, { buttons: false, maxMessageLength: 65_536 });
     expect(message.buttons).toBeUndefined();
-    for (const command of ['/approve k3x7q2m7a5b4`', '/approve k3x7q2m7a5b4 session` (Bash(rm -rf:*) in this session asks nobody again)', '/deny k3x7q2m7a5b4 [reason]`']) expect(message.text).toContain(command);
+    for (const command of ['/approve k3x7q2m7a5b4`', '/approve k3x7q2m7a5b4 session` (Bash(rm -rf:*) in this session asks nobody again)', '/deny k3x7q2m7a5b4 [reason]`'])
+      expect(message.text).toContain(command);
     expect(approvalRequestMessage({ ...request, scope: null }, { buttons: false, maxMessageLength: 65_536 }).text).not.toContain('session`');
   });
 
@@ -38,7 +39,9 @@ describe('approval text', () => {
     expect(outcome(decided({ status: 'allowed', decision: 'allow_session' }))).toBe('✅ Bash allowed for this session by Ada');
     expect(outcome(decided({ status: 'denied', decision: 'deny', reason: 'not today' }))).toBe('⛔ Bash denied by Ada: not today');
     expect(outcome(decided({ status: 'denied', decision: 'deny', deciderName: null }))).toBe('⛔ Bash denied by telegram:1');
-    expect(outcome(decided({ status: 'denied', decision: 'deny', decidedBy: 'timeout', deciderName: null, reason: 'nobody answered within 600 s' }))).toBe('⌛ Bash denied: nobody answered within 600 s');
+    expect(outcome(decided({ status: 'denied', decision: 'deny', decidedBy: 'timeout', deciderName: null, reason: 'nobody answered within 600 s' }))).toBe(
+      '⌛ Bash denied: nobody answered within 600 s',
+    );
     const message = approvalDecidedMessage(decided({ status: 'allowed', decision: 'allow_once' }), chat);
     expect(message).toEqual({ text: '✅ Bash allowed once by Ada (approval k3x7q2m7a5b4):\n```\nrm -rf build && npm run build\n```' });
   });

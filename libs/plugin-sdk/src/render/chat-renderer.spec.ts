@@ -294,7 +294,11 @@ describe('ChatRenderer', () => {
     });
 
     it('is not offered where output is not edited in place, or where the platform has no buttons', async () => {
-      for (const [delivery, buttons] of [['append', true], ['final', true], ['live', false]] as const) {
+      for (const [delivery, buttons] of [
+        ['append', true],
+        ['final', true],
+        ['live', false],
+      ] as const) {
         const t = setup(delivery, { buttons });
         await stream(t.clock, t.renderer, t.run, lines(3), 10, 500);
         t.renderer.push(t.run.final(lines(3).trimEnd()));
@@ -400,7 +404,12 @@ describe('ChatRenderer', () => {
       }
       await clock.run(Promise.all(renderers.map((r) => r.idle())));
       for (const chatId of chats) expect(transport.messages(chatId).map((m) => m.text)).toEqual(['All done.']);
-      expect(maxPerWindow(transport.calls.map((c) => c.at), 1_000)).toBeLessThanOrEqual(3);
+      expect(
+        maxPerWindow(
+          transport.calls.map((c) => c.at),
+          1_000,
+        ),
+      ).toBeLessThanOrEqual(3);
       expect(transport.violations()).toEqual([]);
     });
 
@@ -439,11 +448,17 @@ describe('ChatRenderer', () => {
       transport.rateLimitNext(30_000, 'a');
       let aDone = false;
       let bDone = false;
-      for (const [renderer, run, name] of [[a, runA, 'A'], [b, runB, 'B']] as const) {
+      for (const [renderer, run, name] of [
+        [a, runA, 'A'],
+        [b, runB, 'B'],
+      ] as const) {
         renderer.push(run.text(`${name} starts`));
       }
       await clock.advance(5000);
-      for (const [renderer, run, name] of [[a, runA, 'A'], [b, runB, 'B']] as const) {
+      for (const [renderer, run, name] of [
+        [a, runA, 'A'],
+        [b, runB, 'B'],
+      ] as const) {
         renderer.push(run.text(` and ${name} ends`));
         renderer.push(run.final(`${name} starts and ${name} ends`));
       }
@@ -490,7 +505,12 @@ describe('ChatRenderer', () => {
       expect(transport.maxCallsPerWindow('chat')).toBe(2);
       // Counted at 900 and 910, the third may reach the platform only after 1900.
       expect(transport.calls.map((c) => c.at)).toEqual([900, 910, 1910, 1920]);
-      expect(joinsTo(transport.messages('chat').map((m) => m.text), answer)).toBe(true);
+      expect(
+        joinsTo(
+          transport.messages('chat').map((m) => m.text),
+          answer,
+        ),
+      ).toBe(true);
     });
 
     it('tries other errors again with backoff, then gives up with a logged error and goes on', async () => {

@@ -210,7 +210,7 @@ export class ChatRenderer {
     // Events pushed together (one bus batch) are planned together.
     await Promise.resolve();
     try {
-      for (let again = 0; ; ) {
+      for (let again = 0; ;) {
         const step = this.plan();
         if (step.type === 'idle') break;
         const now = this.clock.now();

@@ -96,9 +96,30 @@ class LivePlanner extends Planner {
     const attempts = this.settings.attempts;
     if (current) {
       const done = () => Object.assign(current, { text, stop });
-      return op({ key: `preview:${run.serial}:${current.id}`, what: 'updating the message', kind: 'edit', messageId: current.id, text, buttons, paced: true, attempts, giveUp, done });
+      return op({
+        key: `preview:${run.serial}:${current.id}`,
+        what: 'updating the message',
+        kind: 'edit',
+        messageId: current.id,
+        text,
+        buttons,
+        paced: true,
+        attempts,
+        giveUp,
+        done,
+      });
     }
-    return op({ key: `preview:${run.serial}:${run.frozen.length}`, what: 'sending a message', kind: 'send', text, buttons, paced: true, attempts, giveUp, done: (id) => (run.current = { id: id!, text, stop }) });
+    return op({
+      key: `preview:${run.serial}:${run.frozen.length}`,
+      what: 'sending a message',
+      kind: 'send',
+      text,
+      buttons,
+      paced: true,
+      attempts,
+      giveUp,
+      done: (id) => (run.current = { id: id!, text, stop }),
+    });
   }
 
   private freeze(run: Run, part: { text: string; end: number; fenceAfter: OpenFence | null }, base: number): Step {
@@ -135,7 +156,16 @@ class LivePlanner extends Planner {
         giveUp: () => (run.current = null),
       });
     }
-    return op({ key: `freeze:${run.serial}:${run.frozen.length}`, what: 'sending a message', kind: 'send', text, paced: true, attempts, done: (id) => frozen({ id: id!, text, stop: false }), giveUp: () => frozen(null) });
+    return op({
+      key: `freeze:${run.serial}:${run.frozen.length}`,
+      what: 'sending a message',
+      kind: 'send',
+      text,
+      paced: true,
+      attempts,
+      done: (id) => frozen({ id: id!, text, stop: false }),
+      giveUp: () => frozen(null),
+    });
   }
 
   /** Messages still showing what the target shows stay; the rest are edited to its next parts, and parts beyond them are sent. */
@@ -194,7 +224,16 @@ class AppendPlanner extends Planner {
       sent();
       return AGAIN;
     }
-    return op({ key: `append:${run.serial}:${run.sentUpTo}`, what: 'sending output', kind: 'send', text: part.text, paced: true, attempts: this.settings.attempts, done: sent, giveUp: sent });
+    return op({
+      key: `append:${run.serial}:${run.sentUpTo}`,
+      what: 'sending output',
+      kind: 'send',
+      text: part.text,
+      paced: true,
+      attempts: this.settings.attempts,
+      done: sent,
+      giveUp: sent,
+    });
   }
 
   /** What was sent stands; when the answer differs from what was sent of it, the answer comes again whole. */

@@ -98,12 +98,7 @@ export async function untilReady(readyAt: (now: number) => number, clock: Render
  * Runs `call` (a plugin's own message, outside any renderer: the answer to a command) once
  * the bot-wide budget of `transport` allows, counted with the renderers' calls.
  */
-export async function accountPaced<T>(
-  transport: object,
-  budget: ChannelCapabilities['accountBudget'],
-  call: () => Promise<T>,
-  clock: RendererClock = systemClock,
-): Promise<T> {
+export async function accountPaced<T>(transport: object, budget: ChannelCapabilities['accountBudget'], call: () => Promise<T>, clock: RendererClock = systemClock): Promise<T> {
   if (!budget) return call();
   const pacer = accountPacer(transport, budget);
   await untilReady((now) => pacer.readyAt(now, false), clock);

@@ -11,9 +11,7 @@ describe('the lines a run shows', () => {
 
   it('shows only the statuses that say the run waits in line or started, or what became of its branch', () => {
     expect(statusLine({ state: 'pushed', text: 'pushed branch patchbay/a1b2 (2 commits) to origin' })).toBe('⇡ pushed branch patchbay/a1b2 (2 commits) to origin');
-    expect(statusLine({ state: 'push_failed', text: 'could not push branch patchbay/a1b2 to origin: denied' })).toBe(
-      '⚠ could not push branch patchbay/a1b2 to origin: denied',
-    );
+    expect(statusLine({ state: 'push_failed', text: 'could not push branch patchbay/a1b2 to origin: denied' })).toBe('⚠ could not push branch patchbay/a1b2 to origin: denied');
     expect([isClosingStatus({ state: 'pushed' }), isClosingStatus({ state: 'push_failed' }), isClosingStatus({ state: 'started' })]).toEqual([true, true, false]);
     expect(statusLine({ state: 'waiting', text: 'position 2 in line' })).toBe('⏳ position 2 in line');
     expect(statusLine({ state: 'started', text: 'started agent claude' })).toBe('▶ started agent claude');

@@ -69,7 +69,11 @@ describe('splitMessage', () => {
     for (const chunk of chunks) expect(chunk.length).toBeLessThanOrEqual(20);
     expect(chunks[0]).toBe('```js\n' + 'x'.repeat(10) + '\n```');
     expect(chunks[1]).toBe('```js\n' + 'x'.repeat(10) + '\n```');
-    expect(splitParts(text, 20).map((p) => text.slice(p.start, p.end)).join('')).toBe(text);
+    expect(
+      splitParts(text, 20)
+        .map((p) => text.slice(p.start, p.end))
+        .join(''),
+    ).toBe(text);
   });
 
   it('reopens a fence without a language as a bare fence', () => {

@@ -22,7 +22,10 @@ function memorySetup(capabilities: MemoryTransportOptions['capabilities'], optio
 channelConformance('memory, Telegram-like (4096, edits, 20/min)', memorySetup({ maxMessageLength: 4096, edit: true, rateBudget: { perChat: 20, windowMs: 60_000 } }));
 channelConformance('memory, Discord-like (2000, edits, 5 per 5 s)', memorySetup({ maxMessageLength: 2000, edit: true, rateBudget: { perChat: 5, windowMs: 5_000 } }));
 channelConformance('memory, no edits (1000, 6/min)', memorySetup({ maxMessageLength: 1000, edit: false, rateBudget: { perChat: 6, windowMs: 60_000 } }));
-channelConformance('memory, tight (300, edits, 2 per 10 s), slow calls', memorySetup({ maxMessageLength: 300, edit: true, rateBudget: { perChat: 2, windowMs: 10_000 } }, { latencyMs: 400 }));
+channelConformance(
+  'memory, tight (300, edits, 2 per 10 s), slow calls',
+  memorySetup({ maxMessageLength: 300, edit: true, rateBudget: { perChat: 2, windowMs: 10_000 } }, { latencyMs: 400 }),
+);
 // Calls that take 50 ms or 1.5 s by turns: the platform counts them late, unevenly.
 channelConformance(
   'memory, jittery latency (2000, edits, 5 per 5 s)',
@@ -66,7 +69,12 @@ describe('joinsTo (how the kit reads a chat)', () => {
     expect(joinsTo(chunks.slice(0, -1), text)).toBe(false);
     expect(joinsTo([...chunks, chunks.at(-1)!], text)).toBe(false);
     expect(joinsTo([chunks[1], chunks[0], ...chunks.slice(2)], text)).toBe(false);
-    expect(joinsTo(chunks.map((c, i) => (i === 1 ? c.replace('1', '7') : c)), text)).toBe(false);
+    expect(
+      joinsTo(
+        chunks.map((c, i) => (i === 1 ? c.replace('1', '7') : c)),
+        text,
+      ),
+    ).toBe(false);
   });
 
   it('refuses a cut code block that was not closed, or reopened without its language', () => {

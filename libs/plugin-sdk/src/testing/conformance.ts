@@ -44,11 +44,7 @@ export interface ConformanceOptions {
  * code block was cut) equal to the expected rendering, the final answer exactly once, the
  * calls within the rate budget, retry_after honoured. Call it from the plugin's spec.
  */
-export function channelConformance(
-  name: string,
-  setup: (context: ConformanceContext) => ConformanceTarget | Promise<ConformanceTarget>,
-  options: ConformanceOptions = {},
-): void {
+export function channelConformance(name: string, setup: (context: ConformanceContext) => ConformanceTarget | Promise<ConformanceTarget>, options: ConformanceOptions = {}): void {
   const deliveries = options.deliveries ?? ['live', 'append', 'final'];
   describe(`${name} (channel conformance)`, () => {
     let clock: VirtualClock;
@@ -162,11 +158,7 @@ export function channelConformance(
 
         it('ends a failed run with its error line after what it showed', async () => {
           const run04 = new OutputEvents().run('kitrun04');
-          const steps = [
-            step(0, run04.text('Working on it.')),
-            step(50, run04.tool('Bash', 'make')),
-            step(400, run04.error('agent_failed', 'agent demo exited with status 2')),
-          ];
+          const steps = [step(0, run04.text('Working on it.')), step(50, run04.tool('Bash', 'make')), step(400, run04.error('agent_failed', 'agent demo exited with status 2'))];
           const texts = await play(delivery, steps);
           const line = '⚠ Error (agent_failed): agent demo exited with status 2';
           expectShows(texts, delivery === 'final' ? line : `Working on it.\n▸ Bash: make\n${line}`);
@@ -174,11 +166,7 @@ export function channelConformance(
 
         it('tells an error after the final answer in a message of its own, leaving the answer as it was', async () => {
           const run05 = new OutputEvents().run('kitrun05');
-          const steps = [
-            step(0, run05.text('All done.')),
-            step(100, run05.final('All done.')),
-            step(100, run05.error('runner_lost', 'runner kit stopped answering')),
-          ];
+          const steps = [step(0, run05.text('All done.')), step(100, run05.final('All done.')), step(100, run05.error('runner_lost', 'runner kit stopped answering'))];
           const texts = await play(delivery, steps);
           expect(texts).toEqual(['All done.', '⚠ Error (runner_lost): runner kit stopped answering']);
         });
@@ -305,10 +293,7 @@ function step(gapMs: number, event: OutputEventV1): Step {
  * multi-line input), then a ~10 KB answer streamed in small deltas, then its final.
  * `dropDeltas` leaves out the deltas in [from, to) (the final still carries all of it).
  */
-function mainRun(
-  r: RunEvents,
-  { dropDeltas }: { dropDeltas?: [number, number] } = {},
-): { steps: Step[]; answer: string; rendering: string; streamed: string } {
+function mainRun(r: RunEvents, { dropDeltas }: { dropDeltas?: [number, number] } = {}): { steps: Step[]; answer: string; rendering: string; streamed: string } {
   const random = prng(7);
   const answer = longAnswer(random);
   const steps: Step[] = [
@@ -400,7 +385,7 @@ function longAnswer(random: () => number): string {
 /** `text` in deltas of 3–48 code units, never between the halves of a surrogate pair. */
 function cutIntoDeltas(text: string, random: () => number): string[] {
   const deltas: string[] = [];
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     let end = Math.min(text.length, i + 3 + Math.floor(random() * 46));
     const code = text.charCodeAt(end - 1);
     if (end < text.length && code >= 0xd800 && code <= 0xdbff) end++;

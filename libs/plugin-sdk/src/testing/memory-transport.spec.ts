@@ -39,7 +39,13 @@ describe('MemoryTransport', () => {
     await expect(transport.edit('a', '999', { text: 'x' })).rejects.toThrow('message to edit not found');
     await expect(transport.edit('a', messageId, { text: '12345678901' })).rejects.toThrow('message is too long');
     expect(transport.messages('a')).toEqual([{ id: messageId, text: 'fits', buttons: [] }]);
-    expect(transport.violations().map((c) => c.reason)).toEqual(['message is too long', 'message text is empty', 'message is not modified', 'message to edit not found', 'message is too long']);
+    expect(transport.violations().map((c) => c.reason)).toEqual([
+      'message is too long',
+      'message text is empty',
+      'message is not modified',
+      'message to edit not found',
+      'message is too long',
+    ]);
   });
 
   it('keeps the buttons a message was given; an edit without buttons takes them away', async () => {

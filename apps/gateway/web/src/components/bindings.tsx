@@ -16,7 +16,11 @@ export function Bindings({ session, canChange, onChange }: Props) {
   const [error, setError] = useState('');
   const path = `/api/sessions/${encodeURIComponent(session.id)}/bindings`;
   useEffect(() => {
-    if (canChange) api<{ chats: KnownChatV1[] }>('/api/chats').then((answer) => setChats(answer.chats), () => setChats([]));
+    if (canChange)
+      api<{ chats: KnownChatV1[] }>('/api/chats').then(
+        (answer) => setChats(answer.chats),
+        () => setChats([]),
+      );
   }, [canChange, session.id]);
   const change = async (request: Promise<{ bindings: BindingV1[] }>) => {
     try {

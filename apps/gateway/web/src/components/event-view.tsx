@@ -16,7 +16,9 @@ type Block = { kind: 'text'; key: number; text: string } | { kind: 'event'; key:
 export function OutputView({ events }: { events: OutputEventV1[] }) {
   return (
     <div class="output" role="log">
-      {blocks(events).map((block) => (block.kind === 'text' ? <Markdown key={block.key} text={block.text} /> : <EventView key={block.key} event={block.event} streamed={block.streamed} />))}
+      {blocks(events).map((block) =>
+        block.kind === 'text' ? <Markdown key={block.key} text={block.text} /> : <EventView key={block.key} event={block.event} streamed={block.streamed} />,
+      )}
     </div>
   );
 }
@@ -49,7 +51,9 @@ function EventView({ event, streamed }: { event: OutputEventV1; streamed: boolea
     case 'tool_result':
       return (
         <details class="tool-result">
-          <summary>↳ {event.tool} result <span class="muted">{firstLine(event.text)}</span></summary>
+          <summary>
+            ↳ {event.tool} result <span class="muted">{firstLine(event.text)}</span>
+          </summary>
           <pre>{event.text}</pre>
         </details>
       );

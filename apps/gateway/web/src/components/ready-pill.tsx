@@ -15,7 +15,9 @@ export function ReadyPill() {
         const response = await fetch('/readyz', { headers: { accept: 'application/json' } });
         if (response.status === 401) return (setText('log in'), setOk(false));
         const ready = (await response.json()) as Readiness;
-        const problems = Object.entries(ready.checks).filter(([, c]) => !c.ok).map(([name, c]) => `${name}: ${c.detail}`);
+        const problems = Object.entries(ready.checks)
+          .filter(([, c]) => !c.ok)
+          .map(([name, c]) => `${name}: ${c.detail}`);
         setOk(ready.status === 'ready');
         setText(ready.status === 'ready' ? `ready · ${ready.checks.runners?.count ?? 0} runner(s)` : problems.join('; '));
       } catch {

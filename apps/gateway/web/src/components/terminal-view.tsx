@@ -53,7 +53,13 @@ export function TerminalView({ sessionId, canType }: { sessionId: string; canTyp
   return (
     <div class="terminal-view">
       <p class="muted">
-        {state === 'connecting' ? 'Connecting to the terminal…' : state === 'live' ? (canType ? 'Live: what you type goes into the session.' : 'Live, read-only.') : 'No live terminal for this session.'}{' '}
+        {state === 'connecting'
+          ? 'Connecting to the terminal…'
+          : state === 'live'
+            ? canType
+              ? 'Live: what you type goes into the session.'
+              : 'Live, read-only.'
+            : 'No live terminal for this session.'}{' '}
         {state === 'ended' && (
           <button class="link" onClick={() => (setState('connecting'), setAttempt((n) => n + 1))}>
             Connect again

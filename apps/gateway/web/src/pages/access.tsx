@@ -43,9 +43,18 @@ function Pairing({ reload, onChange }: { reload: number; onChange(): void }) {
       <ul class="pairing">
         {(data?.pending ?? []).map((request) => (
           <li key={request.code} data-pairing={request.code}>
-            <strong>{request.displayName ?? request.platformUserId}</strong> on {request.channel} <span class="muted">(code {request.code}, until {new Date(request.expiresAt).toLocaleTimeString()})</span>{' '}
+            <strong>{request.displayName ?? request.platformUserId}</strong> on {request.channel}{' '}
+            <span class="muted">
+              (code {request.code}, until {new Date(request.expiresAt).toLocaleTimeString()})
+            </span>{' '}
             <RoleSelect label={`role for ${request.code}`} value={roles[request.code] ?? 'operator'} onChange={(role) => setRoles({ ...roles, [request.code]: role })} />{' '}
-            <button onClick={() => action.run(() => api(`/api/pairing/${encodeURIComponent(request.code)}/approve`, { method: 'POST', body: { role: roles[request.code] ?? 'operator' } }))}>Approve</button>
+            <button
+              onClick={() =>
+                action.run(() => api(`/api/pairing/${encodeURIComponent(request.code)}/approve`, { method: 'POST', body: { role: roles[request.code] ?? 'operator' } }))
+              }
+            >
+              Approve
+            </button>
           </li>
         ))}
       </ul>
@@ -97,7 +106,9 @@ function Audit({ reload }: { reload: number }) {
   const [asked, setAsked] = useState(query);
   const params = new URLSearchParams(Object.entries({ ...asked, limit: '200' }).filter(([, v]) => v));
   const { data, error } = useApi<{ entries: AuditEntryV1[] }>(`/api/audit?${params}`, reload);
-  const field = (name: keyof typeof query, label: string) => <input aria-label={label} placeholder={label} value={query[name]} onInput={(e) => setQuery({ ...query, [name]: e.currentTarget.value })} />;
+  const field = (name: keyof typeof query, label: string) => (
+    <input aria-label={label} placeholder={label} value={query[name]} onInput={(e) => setQuery({ ...query, [name]: e.currentTarget.value })} />
+  );
   return (
     <>
       <h2>Audit log</h2>

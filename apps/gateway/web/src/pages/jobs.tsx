@@ -40,7 +40,9 @@ export function JobsPage({ me }: PageProps) {
                 {admin && (
                   <>
                     <button onClick={() => action.run(() => api(path(job, '/run'), { method: 'POST', body: {} }).then(() => setOpen(job.name)))}>Run now</button>
-                    <button onClick={() => action.run(() => api(path(job, job.enabled ? '/disable' : '/enable'), { method: 'POST', body: {} }))}>{job.enabled ? 'Disable' : 'Enable'}</button>
+                    <button onClick={() => action.run(() => api(path(job, job.enabled ? '/disable' : '/enable'), { method: 'POST', body: {} }))}>
+                      {job.enabled ? 'Disable' : 'Enable'}
+                    </button>
                     <button class="danger" onClick={() => confirm(`Remove the job ${job.name}?`) && action.run(() => api(path(job), { method: 'DELETE' }))}>
                       Remove
                     </button>
@@ -52,7 +54,11 @@ export function JobsPage({ me }: PageProps) {
         </tbody>
       </table>
       {data && data.jobs.length === 0 && <p class="muted">No jobs yet.</p>}
-      {data?.jobs.filter((job) => job.name === open).map((job) => <JobRuns key={job.id} job={job} reload={reload} />)}
+      {data?.jobs
+        .filter((job) => job.name === open)
+        .map((job) => (
+          <JobRuns key={job.id} job={job} reload={reload} />
+        ))}
     </section>
   );
 }
@@ -63,7 +69,15 @@ function JobRuns({ job, reload }: { job: JobV1; reload: number }) {
   return (
     <div class="runs">
       <h3>Next runs of {job.name}</h3>
-      {job.upcoming.length === 0 ? <p class="muted">None: the job is {job.enabled ? 'done' : 'disabled'}.</p> : <ol class="upcoming">{job.upcoming.map((slot) => <li key={slot}>{when(slot)}</li>)}</ol>}
+      {job.upcoming.length === 0 ? (
+        <p class="muted">None: the job is {job.enabled ? 'done' : 'disabled'}.</p>
+      ) : (
+        <ol class="upcoming">
+          {job.upcoming.map((slot) => (
+            <li key={slot}>{when(slot)}</li>
+          ))}
+        </ol>
+      )}
       <h3>Runs of {job.name}</h3>
       {error && <p class="error">{error}</p>}
       {data && data.runs.length === 0 && <p class="muted">It has not run yet.</p>}

@@ -48,8 +48,14 @@ export function OverviewPage({ me }: PageProps) {
       {may(me.role, 'prompt') && <NewMessage />}
       <Runners />
       <div class="filters">
-        {select('status', choices((s) => [s.status]))}
-        {select('agent', choices((s) => [s.agent]))}
+        {select(
+          'status',
+          choices((s) => [s.status]),
+        )}
+        {select(
+          'agent',
+          choices((s) => [s.agent]),
+        )}
         {select('channel', choices(channelsOf))}
       </div>
       {error && <p class="error">{error}</p>}
@@ -67,12 +73,13 @@ export function OverviewPage({ me }: PageProps) {
                 {s.model && <span class="muted"> · {s.model}</span>}
               </td>
               <td>{s.runnerId ?? <span class="muted">none</span>}</td>
-              <td title={s.bindings.map((b) => `${b.channel}:${b.chatId}`).join('\n')}>{s.bindings.length === 0 ? <span class="muted">none</span> : s.bindings.map((b) => b.channel).join(', ')}</td>
+              <td title={s.bindings.map((b) => `${b.channel}:${b.chatId}`).join('\n')}>
+                {s.bindings.length === 0 ? <span class="muted">none</span> : s.bindings.map((b) => b.channel).join(', ')}
+              </td>
               <td class="task">
                 {s.task ? (
                   <>
-                    <span class={`status ${s.task.status}`}>{s.task.status}</span> {s.task.prompt}{' '}
-                    <span class="muted">· {age(s.task.startedAt ?? s.task.createdAt, now)}</span>
+                    <span class={`status ${s.task.status}`}>{s.task.status}</span> {s.task.prompt} <span class="muted">· {age(s.task.startedAt ?? s.task.createdAt, now)}</span>
                   </>
                 ) : (
                   <span class="muted">none</span>
@@ -105,7 +112,11 @@ function Runners() {
     <div class="runners" aria-label="runners">
       {state.runners.length === 0 && <span class="pill bad">no runner is connected</span>}
       {state.runners.map((r) => (
-        <span key={r.runnerId} class={`runner ${r.tmux.ok ? '' : 'bad'}`} title={`${r.host} · agents: ${r.agents.join(', ')} · tmux: ${r.tmux.detail} · seen ${age(r.seenAt, now)} ago`}>
+        <span
+          key={r.runnerId}
+          class={`runner ${r.tmux.ok ? '' : 'bad'}`}
+          title={`${r.host} · agents: ${r.agents.join(', ')} · tmux: ${r.tmux.detail} · seen ${age(r.seenAt, now)} ago`}
+        >
           <strong>{r.runnerId}</strong> {r.activeRuns}/{r.capacity} running
         </span>
       ))}
