@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Bot, Context, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { InboundMessageV1 } from '@patchbay/contracts';
-import { accountPaced, ChannelCapabilities, ChannelContext, ChannelPlugin, commandOfButton, OutboundMessage, RateLimitedError } from '@patchbay/plugin-sdk';
+import { ChannelCapabilities, chatPaced, ChannelContext, ChannelPlugin, commandOfButton, OutboundMessage, RateLimitedError } from '@patchbay/plugin-sdk';
 import { describeTelegramError } from './telegram-errors';
 import { toTelegramHtml } from './telegram-format';
 
@@ -155,8 +155,10 @@ export class TelegramPlugin implements ChannelPlugin {
     const answer = await context.submit(this.inbound(ctx.update.update_id, msg.chat.id, thread, ctx.from, msg.text!, msg.date));
     const reply = answer.queued ? 'Got it. Patchbay is busy or restarting; your message runs as soon as it is back.' : answer.reply;
     if (!reply) return;
-    // Counted with the renderers' sends: many chats answered at once stay under the bot's limit.
-    await accountPaced(this, this.capabilities.accountBudget, () =>
+    // Counted with the renderers' sends, in the chat's own budget (a group takes a few a second)
+    // and the bot's; a 429 is waited out, so an answer is never lost to a busy chat.
+    const chatId = thread ? `${msg.chat.id}:${thread}` : String(msg.chat.id);
+    await chatPaced(this, chatId, { rateBudget: this.rateBudgetOf(chatId), accountBudget: this.capabilities.accountBudget }, () =>
       ctx.reply(reply, { ...(thread ? { message_thread_id: thread } : {}), ...markup({ text: reply, buttons: answer.buttons }) }),
     );
   }
