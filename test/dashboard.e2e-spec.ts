@@ -181,7 +181,10 @@ describeWith(['tmux', 'chromium'], 'dashboard in a browser', () => {
     expect(await page.locator('tr[data-principal]', { hasText: 'Mallory' }).getByRole('combobox').inputValue()).toBe('viewer');
     await page.getByRole('textbox', { name: 'search the audit log' }).fill('Mallory');
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.locator('table.audit tbody tr').first().waitFor();
+    await page.locator('table.audit tbody tr', { hasText: 'pair.approve' }).getByText('Mallory, role viewer').waitFor();
+    await page.getByRole('textbox', { name: 'search the audit log' }).fill(`telegram:${STRANGER.id}`);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('table.audit tbody tr', { hasText: 'unknown sender' }).first().waitFor();
   });
 
   it('adds a job and runs it now; its run log shows the task', async () => {

@@ -155,14 +155,14 @@ export class AccessStore {
     await this.database.em().insert(AuditEntryEntity, { ...entry, at: new Date() });
   }
 
-  /** Newest first; `q` matches action, actor or detail as a case-insensitive substring (taken literally: `%` and `_` too). */
+  /** Newest first; `q` matches action, actor, target or detail as a case-insensitive substring (taken literally: `%` and `_` too). */
   async auditLog(query: AuditQueryV1): Promise<AuditEntryV1[]> {
     const where: FilterQuery<AuditEntryEntity> = {};
     if (query.action !== undefined) where.action = query.action;
     if (query.actor !== undefined) where.actor = query.actor;
     if (query.q !== undefined) {
       const pattern = `%${escapeLike(query.q)}%`;
-      where.$or = [{ action: { $ilike: pattern } }, { actor: { $ilike: pattern } }, { detail: { $ilike: pattern } }];
+      where.$or = [{ action: { $ilike: pattern } }, { actor: { $ilike: pattern } }, { target: { $ilike: pattern } }, { detail: { $ilike: pattern } }];
     }
     const rows = await this.database.em().find(AuditEntryEntity, where, { orderBy: { id: 'desc' }, limit: query.limit });
     return rows.map((r) => ({ at: r.at.toISOString(), actor: r.actor, action: r.action, target: r.target, decision: r.decision, detail: r.detail }));

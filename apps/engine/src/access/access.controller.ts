@@ -38,7 +38,8 @@ export class AccessController {
       action: 'pair.approve',
       target: principal.identities.join(', '),
       decision: 'allow',
-      detail: `role ${principal.role}`,
+      // Named, so the log can be searched for the person.
+      detail: `${principal.name}, role ${principal.role}`,
     });
     return principal;
   }
