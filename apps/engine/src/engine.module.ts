@@ -9,7 +9,7 @@ import { RefusedMessages } from './access/refused-messages';
 import { ApprovalPolicy } from './approvals/approval-policy';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
-import { Clock, SystemClock } from './clock';
+import { Clock, SystemClock } from '@patchbay/config';
 import { EffectApplier } from './commands/effect-applier';
 import { BindingsController } from './sessions/bindings.controller';
 import { SessionBindings } from './sessions/session-bindings';

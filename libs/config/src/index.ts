@@ -3,3 +3,4 @@ export * from './config.loader';
 export * from './config.module';
 export * from './config.schema';
 export * from './install-root';
+export * from './clock';

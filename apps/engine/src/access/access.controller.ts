@@ -3,7 +3,7 @@ import { Payload } from '@nestjs/microservices';
 import { AppError, OnBusRequest } from '@patchbay/bus';
 import { AuditQueryV1, PairApproveV1, PrincipalRevokeV1, PrincipalRoleV1, PrincipalV1, Role, RoleQueryV1 } from '@patchbay/contracts';
 import { AccessStore } from '@patchbay/persistence';
-import { Clock } from '../clock';
+import { Clock } from '@patchbay/config';
 import { AccessService } from './access.service';
 import { PrincipalAdmin } from './principal-admin';
 import { ENGINE_QUEUE } from '../engine.constants';

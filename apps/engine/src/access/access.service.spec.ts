@@ -2,7 +2,7 @@ import { ConfigSchema } from '@patchbay/config';
 import { InboundMessageV1 } from '@patchbay/contracts';
 import { AccessStore } from '@patchbay/persistence';
 import { strictDouble } from '../../../../test/support/strict-double';
-import { ManualClock } from '../testing/manual-clock';
+import { ManualClock } from '../../../../test/support/manual-clock';
 import { AccessService, PAIRING_TTL_MS, Sender } from './access.service';
 
 const NOW = '2030-01-07T10:00:00.000Z';

@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
 import { Action, InboundMessageV1, Role, ROLE_ALLOWS, Vouch } from '@patchbay/contracts';
 import { AccessStore } from '@patchbay/persistence';
-import { Clock } from '../clock';
+import { Clock } from '@patchbay/config';
 
 /**
  * Pairing codes: 8 characters, no look-alikes (0/O, 1/I/L), valid for an hour, one open per

@@ -5,7 +5,7 @@ import { PatchbayMetrics } from '@patchbay/metrics';
 import { AccessStore, SessionsStore } from '@patchbay/persistence';
 import { FakeApprovalsStore } from '../../../../test/fakes/approvals/fake-approvals-store';
 import { AccessService } from '../access/access.service';
-import { ManualClock } from '../testing/manual-clock';
+import { ManualClock } from '../../../../test/support/manual-clock';
 import { ApprovalPolicy } from './approval-policy';
 import { ApprovalsService } from './approvals.service';
 

@@ -5,7 +5,7 @@ import { ApprovalAskV1, ApprovalDecideV1, ApprovalListQueryV1, ApprovalV1, newId
 import { ApprovalDecider, PatchbayMetrics } from '@patchbay/metrics';
 import { AccessStore, ApprovalAnswer, ApprovalsStore, SessionsStore } from '@patchbay/persistence';
 import { AccessService } from '../access/access.service';
-import { Clock } from '../clock';
+import { Clock } from '@patchbay/config';
 import { ApprovalPolicy, judge, sessionScope } from './approval-policy';
 
 /** `decidedBy` of decisions no person made. */

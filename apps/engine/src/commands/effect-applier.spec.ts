@@ -6,7 +6,7 @@ import { CommandContext } from '@patchbay/plugin-sdk';
 import { pendingApproval } from '../../../../test/fakes/approvals/fake-approvals-engine';
 import { strictDouble } from '../../../../test/support/strict-double';
 import { ApprovalsService } from '../approvals/approvals.service';
-import { Clock } from '../clock';
+import { Clock } from '@patchbay/config';
 import { RunsService } from '../runs/runs.service';
 import { SessionBindings } from '../sessions/session-bindings';
 import { SessionSummaries } from '../sessions/session-summaries';

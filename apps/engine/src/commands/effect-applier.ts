@@ -3,7 +3,7 @@ import { AppError, Bus, describeError } from '@patchbay/bus';
 import { ApprovalV1, OutputEventV1, TaskV1 } from '@patchbay/contracts';
 import { AccessStore, SessionsStore, TasksStore, TranscriptStore, toTaskV1 } from '@patchbay/persistence';
 import { TMUX_BRIDGE_AGENT } from '@patchbay/agents';
-import { Clock } from '../clock';
+import { Clock } from '@patchbay/config';
 import { RunsService } from '../runs/runs.service';
 import { approvalButtons, approveButton, CommandContext, Effect, OutboundButton, outcome } from '@patchbay/plugin-sdk';
 import { ApprovalsService } from '../approvals/approvals.service';

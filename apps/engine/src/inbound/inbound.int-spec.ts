@@ -9,7 +9,7 @@ import { AccessStore, SessionsStore, TasksStore } from '@patchbay/persistence';
 import { createTestDatabase } from '../../../../test/support/databases';
 import { describeWith, NATS_URL } from '../../../../test/support/services';
 import { PAIRING_TTL_MS } from '../access/access.service';
-import { ManualClock } from '../testing/manual-clock';
+import { ManualClock } from '../../../../test/support/manual-clock';
 import { EngineModule } from '../engine.module';
 
 jest.setTimeout(30_000);

@@ -6,7 +6,7 @@ import { PatchbayMetrics } from '@patchbay/metrics';
 import { ApprovalPolicy } from '../approvals/approval-policy';
 import { REDACTOR, Redactor, withLogIds } from '@patchbay/security';
 import { PATCHBAY_CONFIG, PatchbayConfig } from '@patchbay/config';
-import { Clock } from '../clock';
+import { Clock } from '@patchbay/config';
 import { runEnding } from './run-ending';
 import { Router } from '../routing/router';
 import { PendingWork } from '../pending-work';

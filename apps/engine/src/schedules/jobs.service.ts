@@ -3,7 +3,7 @@ import type { AgentProfile } from '@patchbay/agents';
 import { AppError } from '@patchbay/bus';
 import { jobChatId, JobRunV1, JobSpecV1, JobV1, SCHEDULE_CHANNEL } from '@patchbay/contracts';
 import { JobEntity, JobsStore, toJobRunV1, toJobV1 } from '@patchbay/persistence';
-import { Clock } from '../clock';
+import { Clock } from '@patchbay/config';
 import { AGENT_PROFILES } from '../engine.constants';
 import { firstRun, parseSchedule, Schedule, ScheduleError, upcomingRuns } from './schedule';
 import { scheduleOf, SchedulerService } from './scheduler.service';

@@ -10,7 +10,7 @@ import { createTestDatabase } from '../../../../test/support/databases';
 import { describeWith } from '../../../../test/support/services';
 import { EngineModule } from '../engine.module';
 import { InboundService } from '../inbound/inbound.service';
-import { ManualClock } from '../testing/manual-clock';
+import { ManualClock } from '../../../../test/support/manual-clock';
 import { JobsService } from './jobs.service';
 import { InboundSink, MAX_SLEEP_MS, SchedulerService } from './scheduler.service';
 

@@ -3,7 +3,7 @@ import type { AgentProfile } from '@patchbay/agents';
 import { AppError, describeError } from '@patchbay/bus';
 import { AgentSurveyV1, InboundAcceptedV1, InboundMessageV1, jobChatId, JobRunV1, SCHEDULE_CHANNEL } from '@patchbay/contracts';
 import { DueFiring, JobEntity, JobsStore, RunRecord, toJobRunV1 } from '@patchbay/persistence';
-import { Clock } from '../clock';
+import { Clock } from '@patchbay/config';
 import { AGENT_PROFILES, AGENT_SURVEY } from '../engine.constants';
 import { nextRunAfter, parseSchedule, Schedule } from './schedule';
 

@@ -1,29 +1,24 @@
 import { ScreenV1 } from '@patchbay/contracts';
 import { strictDouble } from '../../../../test/support/strict-double';
 import { NoLiveTerminalError } from './live-screens';
-import { Pause, ScreenPollers, ScreenSource, ScreenWatcher } from './screen-pollers';
+import { ManualClock } from '../../../../test/support/manual-clock';
+import { SCREEN_POLL_MS, ScreenPollers, ScreenSource, ScreenWatcher } from './screen-pollers';
 
 const screen = (text: string, x = 0): ScreenV1 => ({ sessionId: 'sess0001', cols: 80, rows: 2, cursor: { x, y: 0 }, lines: [text, ''], at: '2030-01-01T10:00:00.000Z' });
 
 /** Time moves only on tick(): every poll waiting for its next turn goes once. */
-class ManualPause {
-  private sleepers: Array<() => void> = [];
-  readonly pause: Pause = (_ms, signal) =>
-    new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      this.sleepers.push(resolve);
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-
-  get waiting(): number {
-    return this.sleepers.length;
+class TickClock extends ManualClock {
+  constructor() {
+    super('2030-01-01T10:00:00.000Z');
   }
 
   async tick(): Promise<void> {
-    const woken = this.sleepers;
-    this.sleepers = [];
-    for (const wake of woken) wake();
+    this.advance(SCREEN_POLL_MS);
     await settle();
+  }
+
+  get waiting(): number {
+    return this.sleeping;
   }
 }
 
@@ -60,9 +55,9 @@ describe('ScreenPollers', () => {
   }
 
   it('asks once per tick for a session however many watch it, and passes on only changes', async () => {
-    const clock = new ManualPause();
+    const clock = new TickClock();
     const runner = source(screen('$'), screen('$'), screen('$ l', 3), screen('$ l', 3), screen('$ ls', 4));
-    const pollers = new ScreenPollers(runner, clock.pause);
+    const pollers = new ScreenPollers(runner, clock);
     const [a, b] = [watcher(), watcher()];
     pollers.watch('sess0001', a);
     pollers.watch('sess0001', b);
@@ -75,9 +70,9 @@ describe('ScreenPollers', () => {
   });
 
   it('asks at once when the runner hints a pane change, without waiting for the next tick', async () => {
-    const clock = new ManualPause();
+    const clock = new TickClock();
     const runner = source(screen('$'), screen('$ l', 3));
-    const pollers = new ScreenPollers(runner, clock.pause);
+    const pollers = new ScreenPollers(runner, clock);
     const a = watcher();
     pollers.watch('sess0001', a);
     await settle();
@@ -89,17 +84,17 @@ describe('ScreenPollers', () => {
   });
 
   it('stops listening for hints with the poll', async () => {
-    const clock = new ManualPause();
+    const clock = new TickClock();
     const runner = source(screen('$'));
-    const stop = new ScreenPollers(runner, clock.pause).watch('sess0001', watcher());
+    const stop = new ScreenPollers(runner, clock).watch('sess0001', watcher());
     expect(runner.hinting()).toBe(1);
     stop();
     expect(runner.hinting()).toBe(0);
   });
 
   it('hands a watcher who joins a running poll the latest screen at once', async () => {
-    const clock = new ManualPause();
-    const pollers = new ScreenPollers(source(screen('top')), clock.pause);
+    const clock = new TickClock();
+    const pollers = new ScreenPollers(source(screen('top')), clock);
     pollers.watch('sess0001', watcher());
     await settle();
     const late = watcher();
@@ -108,9 +103,9 @@ describe('ScreenPollers', () => {
   });
 
   it('stops asking when the last watcher goes, and starts afresh for the next', async () => {
-    const clock = new ManualPause();
+    const clock = new TickClock();
     const runner = source(screen('one'));
-    const pollers = new ScreenPollers(runner, clock.pause);
+    const pollers = new ScreenPollers(runner, clock);
     const [a, b] = [watcher(), watcher()];
     const stopA = pollers.watch('sess0001', a);
     const stopB = pollers.watch('sess0001', b);
@@ -133,9 +128,9 @@ describe('ScreenPollers', () => {
   });
 
   it('ends every watcher when the session has no live terminal any more, and polls no more', async () => {
-    const clock = new ManualPause();
+    const clock = new TickClock();
     const runner = source(screen('last'), new NoLiveTerminalError('sess0001'));
-    const pollers = new ScreenPollers(runner, clock.pause);
+    const pollers = new ScreenPollers(runner, clock);
     const [a, b] = [watcher(), watcher()];
     pollers.watch('sess0001', a);
     pollers.watch('sess0001', b);
@@ -148,8 +143,8 @@ describe('ScreenPollers', () => {
   });
 
   it('asks again at the next tick after a failure that is not the end (a slow runner)', async () => {
-    const clock = new ManualPause();
-    const pollers = new ScreenPollers(source(new Error('request on session.sess0001.screen got no reply within 5000 ms'), screen('back')), clock.pause);
+    const clock = new TickClock();
+    const pollers = new ScreenPollers(source(new Error('request on session.sess0001.screen got no reply within 5000 ms'), screen('back')), clock);
     const a = watcher();
     pollers.watch('sess0001', a);
     await settle();
@@ -159,8 +154,8 @@ describe('ScreenPollers', () => {
   });
 
   it('polls each session on its own', async () => {
-    const clock = new ManualPause();
-    const pollers = new ScreenPollers(source(screen('x')), clock.pause);
+    const clock = new TickClock();
+    const pollers = new ScreenPollers(source(screen('x')), clock);
     const stops = [pollers.watch('sess0001', watcher()), pollers.watch('sess0002', watcher())];
     expect(pollers.polled).toEqual(['sess0001', 'sess0002']);
     stops[0]();

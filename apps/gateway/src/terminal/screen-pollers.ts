@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { Clock, SystemClock } from '@patchbay/config';
 import { ScreenV1 } from '@patchbay/contracts';
 import { NoLiveTerminalError } from './live-screens';
 
@@ -14,9 +15,6 @@ export interface ScreenSource {
   /** Calls `changed` whenever the session's pane changes; the function returned stops that. */
   changes(sessionId: string, changed: () => void): () => void;
 }
-
-/** Waits `ms`, or less when `signal` aborts (a manual clock in tests). */
-export type Pause = (ms: number, signal: AbortSignal) => Promise<void>;
 
 export interface ScreenWatcher {
   screen(screen: ScreenV1): void;
@@ -36,18 +34,6 @@ export function sameScreen(a: ScreenV1, b: ScreenV1): boolean {
   );
 }
 
-export const systemPause: Pause = (ms, signal) =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 /**
  * One poll per watched session, shared by all its watchers: the runner is asked every
  * SCREEN_POLL_MS however many dashboards look, and only while at least one does. Watchers
@@ -59,7 +45,7 @@ export class ScreenPollers {
 
   constructor(
     private readonly source: ScreenSource,
-    private readonly pause: Pause = systemPause,
+    private readonly clock: Clock = new SystemClock(),
     private readonly everyMs = SCREEN_POLL_MS,
   ) {}
 
@@ -67,7 +53,7 @@ export class ScreenPollers {
   watch(sessionId: string, watcher: ScreenWatcher): () => void {
     let poll = this.polls.get(sessionId);
     if (!poll) {
-      const started = new SessionPoll(sessionId, this.source, this.pause, this.everyMs, () => {
+      const started = new SessionPoll(sessionId, this.source, this.clock, this.everyMs, () => {
         if (this.polls.get(sessionId) === started) this.polls.delete(sessionId);
       });
       this.polls.set(sessionId, started);
@@ -98,7 +84,7 @@ class SessionPoll {
   constructor(
     private readonly sessionId: string,
     private readonly source: ScreenSource,
-    private readonly pause: Pause,
+    private readonly clock: Clock,
     private readonly everyMs: number,
     private readonly onStop: () => void,
   ) {
@@ -157,7 +143,7 @@ class SessionPoll {
     const stopped = () => early.abort();
     signal.addEventListener('abort', stopped, { once: true });
     try {
-      await this.pause(this.everyMs, early.signal);
+      await this.clock.sleep(this.everyMs, early.signal);
     } finally {
       signal.removeEventListener('abort', stopped);
       this.wake = undefined;

@@ -1,4 +1,4 @@
-import { Clock } from '../clock';
+import { Clock } from '@patchbay/config';
 
 /** A clock that moves only when told to; sleepers wake when their time is reached. */
 export class ManualClock extends Clock {

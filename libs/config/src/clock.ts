@@ -1,7 +1,7 @@
 /**
- * The engine's time: what time it is, and waiting for a while (the scheduler's sleep, an
- * approval's timeout). Production uses SystemClock; tests use ManualClock
- * (testing/manual-clock.ts) and move time themselves.
+ * Patchbay's time: what time it is, and waiting for a while (the scheduler's sleep, an
+ * approval's timeout, a screen poll). Production uses SystemClock; tests use ManualClock
+ * (test/support/manual-clock.ts) and move time themselves.
  */
 export abstract class Clock {
   abstract now(): Date;
