@@ -36,7 +36,7 @@ export class WaitingLine<R extends Queued> {
     return this.places.findIndex((p) => p.run === run) + 1;
   }
 
-  /** Puts a new run at the back and tells its user the position; returns it. */
+  /** Puts a new run at the back and tells its user its position, which it returns. */
   join(run: R): number {
     const position = this.places.length + 1;
     this.places.push({ run, joined: position, told: position });
