@@ -145,7 +145,7 @@ export class AgentRun {
     return this.profile.mode === 'bridge';
   }
 
-  /** While the run waits for a free slot on this runner. */
+  /** While the run waits for a free slot on this runner (the WaitingLine says when: not on every move). */
   queued(position: number): void {
     this.send([{ type: 'status', state: 'waiting', text: `waiting for a free slot on runner ${this.deps.runnerId}: position ${position} in line` }], 0);
   }

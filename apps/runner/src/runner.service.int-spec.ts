@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema } from '@patchbay/config';
-import { newId, RunRequestV1 } from '@patchbay/contracts';
+import { newId, OutputEventV1, RunRequestV1 } from '@patchbay/contracts';
 import { describeWith } from '../../../test/support/services';
 import { SpecRunner } from '../../../test/support/spec-runner';
 import { RunnerService } from './runner.service';
@@ -22,7 +22,10 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
       ConfigSchema.parse({
         home,
         runner: { id: 'runner-spec', capacity: 1 },
-        agents: { gate: { command: 'bash', args: ['-c', 'echo "start $1"; while [ ! -e "$0/$1.go" ]; do sleep 0.05; done; echo "end $1"', home, '{prompt}'] } },
+        agents: {
+          gate: { command: 'bash', args: ['-c', 'echo "start $1"; while [ ! -e "$0/$1.go" ]; do sleep 0.05; done; echo "end $1"', home, '{prompt}'] },
+          quick: { command: 'bash', args: ['-c', 'echo "done $0"', '{prompt}'] },
+        },
       }),
     );
   });
@@ -39,8 +42,8 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
     ...extra,
   });
   const of = (r: RunRequestV1) => spec.of(r);
-  async function until(condition: () => boolean, what: string): Promise<void> {
-    for (const deadline = Date.now() + 10_000; !condition(); await new Promise((r) => setTimeout(r, 20))) {
+  async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+    for (const deadline = Date.now() + ms; !condition(); await new Promise((r) => setTimeout(r, 20))) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     }
   }
@@ -75,6 +78,37 @@ describeWith(['tmux'], 'RunnerService: capacity, the line, input and control (re
     // The slot is freed (and announced) once the ended run's journal and workspace are settled.
     await until(() => activeRuns === 0, 'the runner to announce its free slot');
   });
+
+  it('tells a long line its positions a bounded number of times, and runs it in order', async () => {
+    const gate = request('gate');
+    await runner.accept(gate);
+    const line = Array.from({ length: 30 }, (_, i) => request(`q${i + 1}`, { agent: 'quick', queueIfBusy: true }));
+    for (const [i, r] of line.entries()) expect((await runner.accept(r)).position).toBe(i + 1);
+    writeFileSync(join(home, 'gate.go'), '');
+    await until(() => of(line.at(-1)!).some((e) => e.type === 'final'), 'the last run in line to end', 45_000);
+
+    const positions = (r: RunRequestV1) =>
+      of(r)
+        .filter((e) => e.type === 'status' && e.state === 'waiting')
+        .map((e) => Number(/position (\d+) in line/.exec((e as { text: string }).text)![1]));
+    // Joining, half-way and the front: at most 3 each (telling every move would be 465 here).
+    for (const [i, r] of line.entries()) {
+      expect(positions(r).length).toBeLessThanOrEqual(3);
+      expect(positions(r)[0]).toBe(i + 1);
+      expect(positions(r).at(-1)).toBe(1);
+    }
+    expect(positions(line[29])).toEqual([30, 15, 1]);
+    expect(line.reduce((sum, r) => sum + positions(r).length, 0)).toBeLessThanOrEqual(3 * line.length);
+    // Capacity 1: each run started after the one before it ended, and ended well.
+    const indexOf = (r: RunRequestV1, is: (e: OutputEventV1) => boolean) => spec.events.findIndex((e) => e.runId === r.runId && is(e));
+    for (const [i, r] of line.entries()) {
+      expect(of(r).at(-1)).toMatchObject({ type: 'final', text: `done q${i + 1}` });
+      const started = indexOf(r, (e) => e.type === 'status' && e.state === 'started');
+      expect(started).toBeGreaterThan(indexOf(i === 0 ? gate : line[i - 1], (e) => e.type === 'final'));
+      expect(of(r).map((e) => e.seq)).toEqual(of(r).map((_, n) => n + 1));
+    }
+    await until(() => activeRuns === 0, 'the runner to announce its free slot');
+  }, 60_000);
 
   it('answers input, screen and control only for the sessions it holds', async () => {
     const run = request('four');

@@ -11,6 +11,7 @@ import { TmuxClient } from '@patchbay/tmux';
 import { AgentRun, RunDeps } from './agent-run';
 import { runnerIdOf } from './runner-id';
 import { JournalBatch, RunJournal } from './run-journal';
+import { WaitingLine } from './waiting-line';
 import { Workspace, Workspaces } from './workspaces';
 import { ENGINE_WAIT_MS, HEARTBEAT_INTERVAL_MS, PREVIOUS_RUN_EXIT_MS } from './runner.constants';
 
@@ -30,7 +31,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Runs with an agent in tmux, by session id. */
   private readonly running = new Map<string, AgentRun>();
   /** Runs accepted while every slot was taken, in order. */
-  private waiting: AgentRun[] = [];
+  private readonly waiting = new WaitingLine<AgentRun>();
   /** The session-addressed subscriptions (input, keys, control, screen) of each run held here. */
   private heartbeat?: NodeJS.Timeout;
   private runnerSubs: TransportSubscription[] = [];
@@ -91,9 +92,9 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async acceptRun(request: RunRequestV1): Promise<RunAcceptedV1> {
     // The same run asked again (an engine that died while asking): the same answer.
-    const known = [...this.running.values(), ...this.waiting].find((r) => r.request.runId === request.runId);
+    const known = [...this.running.values(), ...this.waiting.runs()].find((r) => r.request.runId === request.runId);
     if (known) {
-      return { runnerId: this.runnerId, tmuxSession: known.tmuxSession, position: this.waiting.indexOf(known) + 1 };
+      return { runnerId: this.runnerId, tmuxSession: known.tmuxSession, position: this.waiting.positionOf(known) };
     }
     const configured = this.profiles.get(request.agent);
     if (!configured) throw new AppError('unknown_agent', `runner ${this.runnerId} has no agent profile "${request.agent}"`);
@@ -124,10 +125,9 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     const run = new AgentRun(journal, profile, this.deps);
     this.hold(run);
     if (full) {
-      this.waiting.push(run);
-      run.queued(this.waiting.length);
-      this.logger.log(`run ${request.runId} waits for a slot (position ${this.waiting.length})`);
-      return { runnerId: this.runnerId, tmuxSession: run.tmuxSession, position: this.waiting.length };
+      const position = this.waiting.join(run);
+      this.logger.log(`run ${request.runId} waits for a slot (position ${position})`);
+      return { runnerId: this.runnerId, tmuxSession: run.tmuxSession, position };
     }
     await this.launch(run);
     return { runnerId: this.runnerId, tmuxSession: run.tmuxSession, position: 0 };
@@ -153,13 +153,12 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async control(sessionId: string, action: 'stop' | 'kill', by: string): Promise<ControlResultV1> {
-    const waiting = this.waiting.find((r) => r.request.sessionId === sessionId);
+    const waiting = this.waiting.runs().find((r) => r.request.sessionId === sessionId);
     if (waiting) {
       // It never started: take it out of the line.
-      this.waiting = this.waiting.filter((r) => r !== waiting);
+      this.waiting.remove(waiting);
       waiting.cancel('cancelled', `cancelled by ${by} before it started`, by);
       this.release(waiting);
-      this.waiting.forEach((run, i) => run.queued(i + 1));
       return { runId: waiting.request.runId, detail: 'removed from the line before it started' };
     }
     const run = this.running.get(sessionId);
@@ -225,7 +224,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopping = true;
     clearInterval(this.heartbeat);
     for (const sub of this.runnerSubs) sub.unsubscribe();
-    for (const run of [...this.running.values(), ...this.waiting]) {
+    for (const run of [...this.running.values(), ...this.waiting.runs()]) {
       this.sessions.release(run.request.sessionId);
       run.detach();
     }
@@ -277,10 +276,9 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async startWaiting(): Promise<void> {
     while (this.running.size < this.config.runner.capacity && this.waiting.length > 0) {
-      const next = this.waiting.shift()!;
+      const next = this.waiting.next()!;
       await this.launch(next).catch((error) => this.logger.error(`run ${next.request.runId}: ${(error as Error).message}`));
     }
-    this.waiting.forEach((run, i) => run.queued(i + 1));
   }
 
   private async adoptUnfinished(): Promise<void> {
@@ -304,7 +302,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.log(`adopted run ${journal.request.runId} in ${run.tmuxSession}`);
     } else {
       run.republish(batches, lastSeq);
-      this.waiting.push(run);
+      this.waiting.adopt(run);
     }
   }
 
@@ -332,7 +330,7 @@ export class RunnerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private holds(sessionId: string): boolean {
-    return this.running.has(sessionId) || this.waiting.some((r) => r.request.sessionId === sessionId);
+    return this.running.has(sessionId) || this.waiting.runs().some((r) => r.request.sessionId === sessionId);
   }
 
   /** The session's input, keys, control and screen requests come here while its run is held (HeldSessionsController). */
