@@ -10,11 +10,14 @@ describe('busErrorOf', () => {
     expect(busErrorOf(natsError(ErrorCode.Timeout), 'pb.query.tasks', 1_000)).toEqual(new RequestTimeoutError('pb.query.tasks', 1_000));
   });
 
-  it.each([ErrorCode.ConnectionClosed, ErrorCode.Disconnect, ErrorCode.ConnectionDraining, ErrorCode.Timeout])('turns %s into bus_unavailable with the code as its only reason', (code) => {
-    const error = busErrorOf(natsError(code), 'pb.inbound.durable');
-    expect(error).toBeInstanceOf(BusUnavailableError);
-    expect(error).toMatchObject({ code: 'bus_unavailable', reason: code, message: `the message bus is unavailable (${code}); try again` });
-  });
+  it.each([ErrorCode.ConnectionClosed, ErrorCode.Disconnect, ErrorCode.ConnectionDraining, ErrorCode.Timeout])(
+    'turns %s into bus_unavailable with the code as its only reason',
+    (code) => {
+      const error = busErrorOf(natsError(code), 'pb.inbound.durable');
+      expect(error).toBeInstanceOf(BusUnavailableError);
+      expect(error).toMatchObject({ code: 'bus_unavailable', reason: code, message: `the message bus is unavailable (${code}); try again` });
+    },
+  );
 
   it('leaves any other error as it is', () => {
     const error = new TypeError('not a bus failure');
