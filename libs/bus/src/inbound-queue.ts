@@ -271,13 +271,14 @@ const MAYBE_STORED = 'it may not be stored: try again with the same Idempotency-
 /**
  * Runs a step of submit() before the stream confirmed the message: a NATS failure becomes
  * a BusUnavailableError saying nothing was stored, or `onTimeout` for a timeout (a publish
- * whose ack was lost may have been stored).
+ * whose ack was lost may have been stored). JetStream refusing a request (a stream whose
+ * config conflicts, …) is no outage that a retry cures: it stays an unexpected error.
  */
 async function notStoredOnFailure<T>(subject: string, step: () => Promise<T>, onTimeout = NOT_STORED): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    if (!(error instanceof NatsError)) throw error;
+    if (!(error instanceof NatsError) || (error.api_error && error.code !== ErrorCode.JetStreamNotEnabled)) throw error;
     throw new BusUnavailableError(subject, natsReason(error), error.code === ErrorCode.Timeout ? onTimeout : NOT_STORED);
   }
 }
