@@ -1,12 +1,17 @@
 import { ArgumentsHost, BadRequestException, Logger } from '@nestjs/common';
-import { NoResponderError, RemoteError } from '@patchbay/bus';
+import { BusUnavailableError, NoResponderError, RemoteError } from '@patchbay/bus';
 import { BusErrorFilter } from './bus-error.filter';
 
-/** What the filter answered: the status and JSON body it set. */
+/** What the filter answered: the status, headers and JSON body it set. */
 class FakeResponse {
   statusCode = 0;
   body: unknown;
   headersSent = false;
+  readonly headers: Record<string, string> = {};
+  setHeader(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
   status(code: number): this {
     this.statusCode = code;
     return this;
@@ -65,6 +70,21 @@ describe('BusErrorFilter (HTTP)', () => {
     const notFound = new FakeResponse();
     filter.catch(new RemoteError('pb.query.tasks.get', 'not_found', 'no task abcd'), httpHost(notFound));
     expect([notFound.statusCode, notFound.body]).toEqual([404, { statusCode: 404, error: 'not_found', message: 'no task abcd' }]);
+  });
+
+  it('answers a message the bus could not take with 503, Retry-After and a short reason, never the NATS text', () => {
+    const response = new FakeResponse();
+    filter.catch(new BusUnavailableError('pb.inbound.durable', 'TIMEOUT', 'nothing was stored, try again'), httpHost(response));
+    expect(response.statusCode).toBe(503);
+    expect(response.headers).toEqual({ 'retry-after': '5' });
+    expect(response.body).toEqual({ statusCode: 503, error: 'bus_unavailable', message: 'the message bus is unavailable (TIMEOUT); nothing was stored, try again' });
+    expect(logged).toEqual([]);
+  });
+
+  it('asks for no retry later on other bus failures', () => {
+    const response = new FakeResponse();
+    filter.catch(new NoResponderError('pb.inbound.message'), httpHost(response));
+    expect(response.headers).toEqual({});
   });
 
   it('leaves HttpExceptions to Nest', () => {

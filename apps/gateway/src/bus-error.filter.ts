@@ -5,6 +5,7 @@ import type { Request } from 'express';
 
 const STATUS_BY_CODE: Record<string, number> = {
   no_responder: HttpStatus.SERVICE_UNAVAILABLE,
+  bus_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   timeout: HttpStatus.GATEWAY_TIMEOUT,
   invalid_payload: HttpStatus.BAD_REQUEST,
   not_found: HttpStatus.NOT_FOUND,
@@ -18,6 +19,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_live: HttpStatus.CONFLICT,
   idempotency_conflict: HttpStatus.UNPROCESSABLE_ENTITY,
 };
+
+/** Seconds a client is asked to wait (Retry-After) before trying again when the bus is down. */
+const BUS_RETRY_AFTER_S = 5;
 
 /**
  * Every error behind an HTTP call that is not an HttpException: a bus failure becomes a
@@ -36,6 +40,8 @@ export class BusErrorFilter extends BusExceptionFilter {
     const status = error instanceof BusError ? (STATUS_BY_CODE[error.code] ?? HttpStatus.BAD_GATEWAY) : HttpStatus.INTERNAL_SERVER_ERROR;
     // A stream already under way cannot change its status; it ends.
     if (response.headersSent) return void response.end();
+    // The client reconnects to NATS within a second or so: a retry soon is likely to work.
+    if (reply.code === 'bus_unavailable') response.setHeader('Retry-After', String(BUS_RETRY_AFTER_S));
     response.status(status).json(httpBody(status, reply));
   }
 }

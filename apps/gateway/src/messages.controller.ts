@@ -38,8 +38,9 @@ export class MessagesController {
    * 201 when the message started a task or went into a live session, 200 for a command
    * (its answer in `reply`), 403 when the sender may not do this (the reason in `message`),
    * 202 when the message is stored but the engine has not answered yet (it is busy or
-   * restarting: the message runs when it is back), 422 for an Idempotency-Key already
-   * used with another body (or chat).
+   * restarting, or the bus failed after storing it: the message runs when the engine is
+   * back), 422 for an Idempotency-Key already used with another body (or chat), 503 with
+   * Retry-After when the bus could not take it (BusErrorFilter, `bus_unavailable`).
    */
   @Post()
   async post(

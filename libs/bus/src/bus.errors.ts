@@ -49,3 +49,18 @@ export class RemoteError extends BusError {
     super(message, code);
   }
 }
+
+/**
+ * The broker could not take the message (disconnected, closed, JetStream not answering):
+ * worth trying again soon. `reason` is a short NATS code, never the client's error text;
+ * `consequence` tells the caller what became of what it sent.
+ */
+export class BusUnavailableError extends BusError {
+  constructor(
+    readonly subject: string,
+    readonly reason: string,
+    consequence = 'try again',
+  ) {
+    super(`the message bus is unavailable (${reason}); ${consequence}`, 'bus_unavailable');
+  }
+}

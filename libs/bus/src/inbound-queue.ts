@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { AckPolicy, DeliverPolicy, JetStreamManager, JsMsg, NatsError, RetentionPolicy } from 'nats';
+import { AckPolicy, DeliverPolicy, ErrorCode, JetStreamManager, JsMsg, NatsError, RetentionPolicy } from 'nats';
 import { DeadLetterV1, FailureV1, InboundAcceptedV1, InboundMessageV1, InboundResultV1 } from '@patchbay/contracts';
 import { AppError, Bus, describeError, encode } from './bus';
-import { RemoteError } from './bus.errors';
-import { fromNatsHeaders, NatsTransport, toNatsHeaders } from './nats.transport';
+import { BusUnavailableError, RemoteError } from './bus.errors';
+import { fromNatsHeaders, natsReason, NatsTransport, toNatsHeaders } from './nats.transport';
 import { deadLetterError, DeadLetters, failureOf, JetStreamDeadLetters, MemoryDeadLetters, streamPrefix } from './dead-letters';
 import { streamSetup } from './jetstream-setup';
 
@@ -111,18 +111,28 @@ export class JetStreamInboundQueue implements InboundQueue {
     );
   }
 
+  /**
+   * A broker failure before the stream took the message is a BusUnavailableError that says
+   * nothing was stored (or, for a publish that got no ack in time, that a retry under the
+   * same id is safe); after it, a missing answer means queued.
+   */
   async submit(submitted: InboundMessageV1, waitMs: number): Promise<Submitted> {
     // What the stream keeps is the checked and sanitised message (no NUL, no lone surrogate).
     const message = InboundMessageV1.parse(submitted);
-    await this.ensureStream();
+    // Disconnected, the client would buffer the publish and might send it on reconnect,
+    // after its sender was told it was not stored: refuse at once instead.
+    if (!this.transport.isConnected()) throw new BusUnavailableError(this.subject, 'disconnected', NOT_STORED);
     const key = inboundKey(message);
     let resolve!: (answer: InboundResultV1) => void;
     const answered = new Promise<InboundResultV1>((r) => (resolve = r));
-    const sub = this.bus.subscribe('inbound.result.*', (answer) => resolve(answer), { params: [key] });
+    const sub = await notStoredOnFailure(this.subject, async () => {
+      await this.ensureStream();
+      return this.bus.subscribe('inbound.result.*', (answer) => resolve(answer), { params: [key] });
+    });
     try {
       const body = encode(message);
       const headers = toNatsHeaders(this.bus.signatureFor('inbound.message', this.subject, body));
-      const ack = await this.transport.connection.jetstream().publish(this.subject, body, { msgID: key, headers });
+      const ack = await notStoredOnFailure(this.subject, () => this.transport.connection.jetstream().publish(this.subject, body, { msgID: key, headers }), MAYBE_STORED);
       // Sent before (a retry): the engine answers it again from what it recorded. Its refusal
       // (an id reused with other content) is the answer; no answer in time means queued.
       if (ack.duplicate) {
@@ -252,6 +262,24 @@ export class JetStreamInboundQueue implements InboundQueue {
       this.logger.log(`updating consumer ${CONSUMER} of ${this.stream}: max_deliver ${existing.config.max_deliver ?? 'unset'} → ${owned.max_deliver}`);
       await jsm.consumers.update(this.stream, CONSUMER, owned);
     }
+  }
+}
+
+const NOT_STORED = 'nothing was stored, try again';
+const MAYBE_STORED = 'it may not be stored: try again with the same Idempotency-Key';
+
+/**
+ * Runs a step of submit() before the stream confirmed the message: a NATS failure becomes
+ * a BusUnavailableError saying nothing was stored, or `onTimeout` for a timeout (a publish
+ * whose ack was lost may have been stored). JetStream refusing a request (a stream whose
+ * config conflicts, …) is no outage that a retry cures: it stays an unexpected error.
+ */
+async function notStoredOnFailure<T>(subject: string, step: () => Promise<T>, onTimeout = NOT_STORED): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!(error instanceof NatsError) || (error.api_error && error.code !== ErrorCode.JetStreamNotEnabled)) throw error;
+    throw new BusUnavailableError(subject, natsReason(error), error.code === ErrorCode.Timeout ? onTimeout : NOT_STORED);
   }
 }
 

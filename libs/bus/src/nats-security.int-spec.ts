@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +8,9 @@ import { freePort } from '../../../test/support/patchbay-processes';
 import { Bus } from './bus';
 import { natsSecurityOptions } from './nats-options';
 import { NatsTransport } from './nats.transport';
+import { PrivateNatsServer } from './private-nats-server';
 
 jest.setTimeout(30_000);
-
-const NATS_SERVER = '/usr/sbin/nats-server';
 
 /** A CA, and a server certificate for 127.0.0.1 it signed, made with openssl in `dir`. */
 function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
@@ -24,18 +23,6 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
 }
 
-/** Resolves once nats-server says it is ready; rejects with its output if it exits first. */
-function started(server: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    server.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Server is ready')) resolve();
-    });
-    server.once('exit', (code) => reject(new Error(`nats-server exited with ${code}:\n${output}`)));
-  });
-}
-
 /**
  * Patchbay's NATS connection against a private nats-server with TLS and users with
  * per-user permissions, as docs/OPERATIONS.md describes: user/password over TLS works, a
@@ -44,7 +31,7 @@ function started(server: ChildProcess): Promise<void> {
 describe('NATS credentials and TLS (a private nats-server)', () => {
   const prefix = `pbtest${newId(6)}`;
   let dir: string;
-  let server: ChildProcess;
+  let server: PrivateNatsServer;
   let url: string;
   let caFile: string;
   const transports: NatsTransport[] = [];
@@ -68,17 +55,13 @@ authorization {
 }
 `,
     );
-    server = spawn(NATS_SERVER, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await started(server);
+    server = new PrivateNatsServer(['-c', config]);
+    await server.start();
   });
 
   afterAll(async () => {
     await Promise.all(transports.map((t) => t.close()));
-    if (server && server.exitCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,6 +1,6 @@
 import { connect, ConnectionOptions, ErrorCode, headers as natsHeaders, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
 import { ConfigError } from '@patchbay/config';
-import { NoResponderError, RequestTimeoutError } from './bus.errors';
+import { BusUnavailableError, NoResponderError, RequestTimeoutError } from './bus.errors';
 import { BusTransport, TransportHandler, TransportHeaders, TransportSubscription } from './bus.transport';
 
 /** The distributed bus: a NATS connection (core NATS subjects, queue groups, request-reply). */
@@ -41,7 +41,11 @@ export class NatsTransport implements BusTransport {
   }
 
   publish(subject: string, data: Uint8Array, headers?: TransportHeaders): void {
-    this.nc.publish(subject, data, { headers: toNatsHeaders(headers) });
+    try {
+      this.nc.publish(subject, data, { headers: toNatsHeaders(headers) });
+    } catch (error) {
+      throw busErrorOf(error, subject);
+    }
   }
 
   subscribe(subject: string, handler: TransportHandler, options: { queue?: string } = {}): TransportSubscription {
@@ -69,9 +73,7 @@ export class NatsTransport implements BusTransport {
       const reply = await this.nc.request(subject, data, { timeout: timeoutMs, headers: toNatsHeaders(headers) });
       return reply.data;
     } catch (error) {
-      if (error instanceof NatsError && error.code === ErrorCode.NoResponders) throw new NoResponderError(subject);
-      if (error instanceof NatsError && error.code === ErrorCode.Timeout) throw new RequestTimeoutError(subject, timeoutMs);
-      throw error;
+      throw busErrorOf(error, subject, timeoutMs);
     }
   }
 
@@ -89,6 +91,23 @@ export class NatsTransport implements BusTransport {
     await this.nc.drain();
     await Promise.all(this.loops);
   }
+}
+
+/**
+ * A NATS client error as the BusError callers and the gateway's filter know: no responder,
+ * a request's timeout (with `timeoutMs`), or the bus unavailable with the client's short
+ * code as reason (its message may quote internals). Any other error is returned as it is.
+ */
+export function busErrorOf(error: unknown, subject: string, timeoutMs?: number): unknown {
+  if (!(error instanceof NatsError)) return error;
+  if (error.code === ErrorCode.NoResponders) return new NoResponderError(subject);
+  if (error.code === ErrorCode.Timeout && timeoutMs !== undefined) return new RequestTimeoutError(subject, timeoutMs);
+  return new BusUnavailableError(subject, natsReason(error));
+}
+
+/** A NATS error's short reason: its code ("TIMEOUT", "CONNECTION_CLOSED", …), never its text. */
+export function natsReason(error: NatsError): string {
+  return error.code === ErrorCode.NoResponders ? 'no responders' : error.code;
 }
 
 export function toNatsHeaders(headers: TransportHeaders | undefined): MsgHdrs | undefined {
