@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Bus, JetStreamInboundQueue, NatsTransport } from '@patchbay/bus';
 import { PatchbayConfig } from '@patchbay/config';
 import { InboundAcceptedV1, newId } from '@patchbay/contracts';
-import { PrivateNatsServer } from '../../../libs/bus/src/private-nats-server';
+import { PrivateNatsServer } from '../../../test/support/private-nats-server';
 import { freePort } from '../../../test/support/patchbay-processes';
 import { BusErrorFilter } from './bus-error.filter';
 import { MessagesController } from './messages.controller';

@@ -8,7 +8,7 @@ import { freePort } from '../../../test/support/patchbay-processes';
 import { Bus } from './bus';
 import { natsSecurityOptions } from './nats-options';
 import { NatsTransport } from './nats.transport';
-import { PrivateNatsServer } from './private-nats-server';
+import { PrivateNatsServer } from '../../../test/support/private-nats-server';
 
 jest.setTimeout(30_000);
 
