@@ -206,12 +206,14 @@ describe('RunsService recovery', () => {
       expect(assigned).toHaveLength(1);
     });
 
-    it('asks again under the same run id, so the attempt is not spent twice', async () => {
+    it('asks again under the same run id, so the attempt is not spent twice, and does not tell its watchers again', async () => {
       const waiting = task({ runId: 'run-9', attempts: 1 });
-      const { runs, assigned } = dispatching(new NoResponderError('runner.run'), { oldestQueuedTask: async () => waiting });
+      const { runs, sessions, assigned, published } = dispatching(new NoResponderError('runner.run'), { oldestQueuedTask: async () => waiting });
       await runs.dispatch('s1');
       await pending.onModuleDestroy();
       expect(assigned).toEqual(['run-9']);
+      expect(sessions.calls.map(([name]) => name)).toEqual(['claimQueuedSession', 'releaseSession']);
+      expect(published).toEqual([]);
     });
 
     it('is dispatched by the recovery sweep once a runner is up, and not while none is', async () => {

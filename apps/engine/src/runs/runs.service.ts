@@ -112,13 +112,11 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Asks a runner to run the task. `again` repeats an earlier ask whose answer was lost
-   * (the engine died): same run id, which a runner that already has the run recognises.
+   * Asks a runner to run the task. A task with a run id was asked before without an answer
+   * (the engine died: `again`; or no runner answered: waitForRunner): it is asked under the
+   * same id, which spends no attempt and which a runner that already has the run recognises.
    */
   private startRun(task: TaskEntity, session: SessionEntity, again = false): Promise<void> {
-    // A queued task keeps its run id only when no runner answered for it (waitForRunner):
-    // asked again under the same id, it spends no attempt, and a runner that did take it
-    // (the answer timed out) recognises it.
     const runId = task.runId ?? newId();
     return withLogIds({ sessionId: task.sessionId, taskId: task.id, runId }, () => this.askForRun(task, session, runId, again));
   }
@@ -149,7 +147,11 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
       const { code, message } = describeError(error, `the start of task ${task.id}`);
       const run = { sessionId: task.sessionId, taskId: task.id, runId, seq: nextSeq };
       // Told through the session's own stream, so every watcher sees it, and stored like any event.
-      if (WAIT_FOR_RUNNER.has(code)) return this.waitForRunner(run, code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message);
+      if (WAIT_FOR_RUNNER.has(code)) {
+        // A dispatch (not a redo) of a task with a run id waited before: its watchers were told.
+        const told = !again && task.runId === runId;
+        return this.waitForRunner(run, code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message, told);
+      }
       this.logger.warn(`task ${task.id} could not start: ${message}`);
       this.bus.publish('session.*.output', runErrorEvent(run, code, message, this.clock.now()), [task.sessionId]);
     }
@@ -158,11 +160,12 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * No runner took the run (none is up, or none answered in time): the task stays queued
    * with its run id and the session is freed. A runner's first heartbeat, or the recovery
-   * sweep while one is up, dispatches it again; watchers are told it waits.
+   * sweep while one is up, dispatches it again; watchers are told it waits, once per run.
    */
-  private async waitForRunner(run: { sessionId: string; taskId: string; runId: string; seq: number }, why: string): Promise<void> {
-    this.logger.warn(`task ${run.taskId} waits for a runner: ${why}`);
+  private async waitForRunner(run: { sessionId: string; taskId: string; runId: string; seq: number }, why: string, told: boolean): Promise<void> {
     await this.sessions.releaseSession(run.sessionId);
+    if (told) return;
+    this.logger.warn(`task ${run.taskId} waits for a runner: ${why}`);
     const waiting: OutputEventV1 = { ...run, type: 'status', state: 'waiting', text: `waiting for a runner: ${why}`, at: this.clock.now().toISOString() };
     this.bus.publish('session.*.output', waiting, [run.sessionId]);
     this.pending.track(this.summaries.changed(run.sessionId));
