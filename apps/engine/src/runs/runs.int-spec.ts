@@ -230,7 +230,7 @@ describeWith(['nats', 'postgres'], 'engine runs: recovery when runners come and 
     const { taskId, sessionId } = await sendMessage(bus);
     await eventually(async () => (await transcriptOf(bus, sessionId)).length > 0);
     expect(await taskWhen(bus, taskId, () => true)).toMatchObject({ status: 'queued', attempts: 1, error: null });
-    expect((await transcriptOf(bus, sessionId)).map((e) => [e.type, e.type === 'status' ? e.state : null, e.text])).toEqual([
+    expect((await transcriptOf(bus, sessionId)).map((e) => [e.type, e.type === 'status' ? e.state : null, 'text' in e ? e.text : null])).toEqual([
       ['status', 'waiting', 'waiting for a runner: no runner is connected: start one with `patchbay start runner`'],
     ]);
 

@@ -171,14 +171,14 @@ describe('RunsService recovery', () => {
       clock.advance(RUNNER_LOST_MS);
       await runs.recover();
       await runs.recover();
-      expect(published.map((p) => p.event.code === 'runner_lost' && p.event.runId)).toEqual(['run-1', 'run-1']);
+      expect(published.map((p) => p.event.type === 'error' && p.event.code === 'runner_lost' && p.event.runId)).toEqual(['run-1', 'run-1']);
     });
   });
 
   describe('a dispatch no runner answers', () => {
     const queued = () => task({ runId: null, attempts: 0 });
 
-    function dispatching(error: Error, change: Partial<TaskEntity> = {}) {
+    function dispatching(error: Error, change: Members<TasksStore> = {}) {
       const assigned: string[] = [];
       let claims = 0;
       const parts = service({
