@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { INestMicroservice } from '@nestjs/common';
 import { MetricsModule, PatchbayMetrics } from '@patchbay/metrics';
-import { Bus, BusModule, BusServer, DirectInboundQueue, NatsTransport } from '@patchbay/bus';
+import { AppError, Bus, BusModule, BusServer, DirectInboundQueue, NatsTransport } from '@patchbay/bus';
 import { ConfigModule, ConfigSchema } from '@patchbay/config';
 import { InboundAcceptedV1, newId, Role } from '@patchbay/contracts';
 import { AccessStore, SessionsStore, TasksStore } from '@patchbay/persistence';
@@ -207,8 +207,15 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     });
 
     it('gives a chat that attaches late the output so far', async () => {
-      // No runner here: each task fails at once with an error event. Wait for the session to settle.
-      await until(async () => (await bus.request('query.transcript', { sessionId: session, after: 0, limit: 1 })).active === false);
+      // No runner here: the session's tasks wait in its queue for one, each dispatch telling so
+      // with a status event. Wait for the session to settle: free, and its seq still across two looks.
+      let lastSeq = -1;
+      await until(async () => {
+        const { session: now } = await bus.request('query.sessions.get', { id: session });
+        const settled = now!.status === 'idle' && now!.lastSeq === lastSeq;
+        lastSeq = now!.lastSeq;
+        return settled;
+      });
       const { session: stored } = await bus.request('query.sessions.get', { id: session });
       bus.publish(
         'session.*.output',
@@ -286,11 +293,19 @@ describeWith(['nats', 'postgres'], 'engine inbound: who may do what (real NATS a
     });
 
     it('/retry puts the last failed task back in the queue, and nothing else', async () => {
+      // A runner that cannot start the agent: the task fails at once (no runner would only make it wait).
+      const runner = bus.respond(
+        'runner.run',
+        async () => {
+          throw new AppError('spawn_failed', 'the agent could not start');
+        },
+        { queue: 'runners' },
+      );
       const first = await submitAs('501', 'build it', vouch, 'o/r#3');
-      // No runner here: the task fails at once.
       await until(async () => (await bus.request('query.tasks.get', { id: first.taskId! })).task?.status === 'failed');
       expect(await submitAs('501', '/retry', vouch, 'o/r#3')).toMatchObject({ outcome: 'command', reply: `Task ${first.taskId} runs again.` });
       await until(async () => (await bus.request('query.tasks.get', { id: first.taskId! })).task?.status === 'failed');
+      runner.unsubscribe();
       const { task } = await bus.request('query.tasks.get', { id: first.taskId! });
       expect(task!.history!.map((h) => h.to)).toEqual(['new', 'routed', 'queued', 'failed', 'queued', 'failed']);
       expect(task!.history![4].reason).toBe('/retry by github:501');

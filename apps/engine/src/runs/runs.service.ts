@@ -24,6 +24,15 @@ const ASK_ANOTHER_RUNNER: ReadonlySet<string> = new Set(['runner_at_capacity', '
 /** Tries to find a runner with a free slot before asking one to queue the run. */
 const RUN_ATTEMPTS = 3;
 
+/** Dispatch failures that pass once a runner is up or answers: the task waits in its queue, its attempt unspent. */
+const WAIT_FOR_RUNNER: ReadonlySet<string> = new Set(['no_responder', 'timeout']);
+
+/** What the engine last heard from a runner: a heartbeat, or (leaving) that it stopped and left its runs in tmux. */
+interface RunnerSighting {
+  seen: number;
+  leaving: boolean;
+}
+
 /**
  * Runs: when a session's next task starts and on which runner, what an output event means
  * for its task, and recovery when runners or the engine come and go.
@@ -31,8 +40,8 @@ const RUN_ATTEMPTS = 3;
 @Injectable()
 export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RunsService.name);
-  /** Runner id → when its last heartbeat arrived (clock ms). */
-  private readonly runners = new Map<string, number>();
+  /** Runner id → its last heartbeat (clock ms), and whether it said it was leaving. */
+  private readonly runners = new Map<string, RunnerSighting>();
   private readonly startedAt: number;
   /**
    * Runs this engine gave up. The store drops their later events, but a store that is down
@@ -40,6 +49,10 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private readonly givenUp = new Set<string>();
   private sweeper?: NodeJS.Timeout;
+  /** The recovery pass under way: a slow pass (many sessions, a slow store) is never overlapped by the next. */
+  private recovering?: Promise<void>;
+  /** Session → the run whose runner_lost was published: one per loss, not one per pass. */
+  private readonly reportedLost = new Map<string, string>();
 
   constructor(
     private readonly bus: Bus,
@@ -99,11 +112,12 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Asks a runner to run the task. `again` repeats an earlier ask whose answer was lost
-   * (the engine died): same run id, which a runner that already has the run recognises.
+   * Asks a runner to run the task. A task with a run id was asked before without an answer
+   * (the engine died: `again`; or no runner answered: waitForRunner): it is asked under the
+   * same id, which spends no attempt and which a runner that already has the run recognises.
    */
   private startRun(task: TaskEntity, session: SessionEntity, again = false): Promise<void> {
-    const runId = again && task.runId ? task.runId : newId();
+    const runId = task.runId ?? newId();
     return withLogIds({ sessionId: task.sessionId, taskId: task.id, runId }, () => this.askForRun(task, session, runId, again));
   }
 
@@ -131,11 +145,30 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
       if (again) await this.resync(accepted.runnerId, task.sessionId, session.lastSeq);
     } catch (error) {
       const { code, message } = describeError(error, `the start of task ${task.id}`);
-      const text = code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message;
-      this.logger.warn(`task ${task.id} could not start: ${text}`);
+      const run = { sessionId: task.sessionId, taskId: task.id, runId, seq: nextSeq };
       // Told through the session's own stream, so every watcher sees it, and stored like any event.
-      this.bus.publish('session.*.output', runErrorEvent({ sessionId: task.sessionId, taskId: task.id, runId, seq: nextSeq }, code, text, this.clock.now()), [task.sessionId]);
+      if (WAIT_FOR_RUNNER.has(code)) {
+        // A dispatch (not a redo) of a task with a run id waited before: its watchers were told.
+        const told = !again && task.runId === runId;
+        return this.waitForRunner(run, code === 'no_responder' ? 'no runner is connected: start one with `patchbay start runner`' : message, told);
+      }
+      this.logger.warn(`task ${task.id} could not start: ${message}`);
+      this.bus.publish('session.*.output', runErrorEvent(run, code, message, this.clock.now()), [task.sessionId]);
     }
+  }
+
+  /**
+   * No runner took the run (none is up, or none answered in time): the task stays queued
+   * with its run id and the session is freed. A runner's first heartbeat, or the recovery
+   * sweep while one is up, dispatches it again; watchers are told it waits, once per run.
+   */
+  private async waitForRunner(run: { sessionId: string; taskId: string; runId: string; seq: number }, why: string, told: boolean): Promise<void> {
+    await this.sessions.releaseSession(run.sessionId);
+    if (told) return;
+    this.logger.warn(`task ${run.taskId} waits for a runner: ${why}`);
+    const waiting: OutputEventV1 = { ...run, type: 'status', state: 'waiting', text: `waiting for a runner: ${why}`, at: this.clock.now().toISOString() };
+    this.bus.publish('session.*.output', waiting, [run.sessionId]);
+    this.pending.track(this.summaries.changed(run.sessionId));
   }
 
   /**
@@ -261,13 +294,15 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
    * asks the runner for events of its running sessions it may have missed while down.
    */
   async runnerSeen(heartbeat: RunnerHeartbeatV1): Promise<void> {
+    const before = this.runners.get(heartbeat.runnerId);
     if (heartbeat.leaving) {
-      this.runners.delete(heartbeat.runnerId);
+      // It left its runs live in tmux for the next runner process: they keep the grace of
+      // RUNNER_LOST_MS from its last heartbeat, and its next heartbeat counts as a first one.
+      this.runners.set(heartbeat.runnerId, { seen: before?.seen ?? this.clock.now().getTime(), leaving: true });
       return;
     }
-    const known = this.runners.has(heartbeat.runnerId);
-    this.runners.set(heartbeat.runnerId, this.clock.now().getTime());
-    if (known) return;
+    this.runners.set(heartbeat.runnerId, { seen: this.clock.now().getTime(), leaving: false });
+    if (before && !before.leaving) return;
     for (const session of await this.sessions.runningSessions(heartbeat.runnerId)) {
       this.pending.track(this.resync(heartbeat.runnerId, session.id, session.lastSeq));
     }
@@ -279,7 +314,7 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Runners whose heartbeat is recent. */
   liveRunners(): string[] {
     const now = this.clock.now().getTime();
-    return [...this.runners].filter(([, seen]) => now - seen < RUNNER_LOST_MS).map(([id]) => id);
+    return [...this.runners].filter(([, runner]) => !runner.leaving && now - runner.seen < RUNNER_LOST_MS).map(([id]) => id);
   }
 
   private async resync(runnerId: string, sessionId: string, afterSeq: number): Promise<void> {
@@ -289,11 +324,18 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Runs nobody is looking after: a dispatch the engine died in the middle of (the session
-   * is held but no runner took the run) is done again; a session whose runner sent no
-   * heartbeat for RUNNER_LOST_MS is failed and told, never left "running".
+   * is held but no runner took the run) is done again; queued work waits for no runner once
+   * one is up; a session whose runner sent no heartbeat for RUNNER_LOST_MS is failed and
+   * told, never left "running". A call while a pass is under way shares that pass.
    */
-  async recover(): Promise<void> {
+  recover(): Promise<void> {
+    this.recovering ??= this.recoverPass().finally(() => (this.recovering = undefined));
+    return this.recovering;
+  }
+
+  private async recoverPass(): Promise<void> {
     const now = this.clock.now().getTime();
+    const lost = new Set<string>();
     for (const session of await this.sessions.runningSessions()) {
       const task = await this.tasks.runningTask(session.id);
       if (!session.runnerId) {
@@ -308,12 +350,36 @@ export class RunsService implements OnApplicationBootstrap, OnModuleDestroy {
         }
         continue;
       }
-      const seen = this.runners.get(session.runnerId);
-      if (now - this.startedAt < RUNNER_LOST_MS || (seen !== undefined && now - seen < RUNNER_LOST_MS) || !task) continue;
+      const text = this.lossOf(session.runnerId, now);
+      if (!text || !task) continue;
+      const runId = task.runId ?? newId();
+      lost.add(session.id);
+      // Its runner_lost is on the way (the retry or the close follows it): not told twice.
+      if (this.reportedLost.get(session.id) === runId) continue;
+      this.reportedLost.set(session.id, runId);
       this.logger.warn(`session ${session.id}: runner ${session.runnerId} is gone; failing task ${task.id}`);
-      const text = `runner ${session.runnerId} stopped answering for ${RUNNER_LOST_MS / 1000} s; the run is given up`;
-      const run = { sessionId: session.id, taskId: task.id, runId: task.runId ?? newId(), seq: session.lastSeq + 1 };
+      const run = { sessionId: session.id, taskId: task.id, runId, seq: session.lastSeq + 1 };
       this.bus.publish('session.*.output', runErrorEvent(run, 'runner_lost', text, new Date(now)), [session.id]);
     }
+    // A session no longer lost (its run ended or its runner came back) may be lost again later.
+    for (const sessionId of this.reportedLost.keys()) if (!lost.has(sessionId)) this.reportedLost.delete(sessionId);
+    // Work that found no runner (or none answering in time) while one is up now.
+    if (this.liveRunners().length === 0) return;
+    for (const sessionId of await this.sessions.idleSessionsWithQueuedTasks()) await this.dispatch(sessionId);
+  }
+
+  /**
+   * Why the runs of a runner are given up, or null while they are not: a runner gets
+   * RUNNER_LOST_MS from its last heartbeat (or from the engine's start, for one not heard
+   * from since), also when it stopped and left its runs for the next runner process.
+   */
+  private lossOf(runnerId: string, now: number): string | null {
+    const runner = this.runners.get(runnerId);
+    const since = runner?.seen ?? this.startedAt;
+    if (now - since < RUNNER_LOST_MS) return null;
+    const seconds = Math.round((now - since) / 1000);
+    if (!runner) return `runner ${runnerId} was not heard from in the ${seconds} s since this engine started; the run is given up`;
+    if (runner.leaving) return `runner ${runnerId} stopped ${seconds} s ago and no runner took its runs back; the run is given up`;
+    return `runner ${runnerId} stopped answering for ${seconds} s; the run is given up`;
   }
 }
