@@ -99,9 +99,12 @@ describeWith(['tmux'], 'approvals in chats: Telegram buttons, Discord, GitHub co
   const lastTask = async () => (await pb.get<{ tasks: TaskV1[] }>('/api/tasks?limit=1')).tasks[0];
   const telegramPrompt = (id: string) => telegram.botMessages(GROUP).find((m) => m.text.includes(`approval ${id}`));
   const discordPrompt = (id: string) => discord.botMessages(thread).find((m) => !m.interactionId && m.content.includes(`approval ${id}`));
-  /** The chat's message of the request, once it was edited to say how it was decided. */
+  /**
+   * The chat's message of the request, once it was edited to say how it was decided. A group
+   * takes 3 messages in 9 s (the plugin's budget, replies included), so the edit may wait its turn.
+   */
   const decidedInTelegram = (id: string) =>
-    waitUntil(() => telegramPrompt(id) !== undefined && telegramPrompt(id)!.reply_markup === undefined, `the Telegram request ${id} to lose its buttons`);
+    waitUntil(() => telegramPrompt(id) !== undefined && telegramPrompt(id)!.reply_markup === undefined, `the Telegram request ${id} to lose its buttons`, 30_000);
   const audit = async () =>
     (await pb.get<{ entries: Array<{ actor: string; action: string; decision: string; target: string | null; detail: string | null }> }>('/api/audit')).entries;
 
