@@ -46,6 +46,8 @@ function response(writableLength = 0) {
       if (event === 'close') onClose = listener;
     },
     end: () => undefined,
+    // The stream opens before any spec closes it: its headers are out by then.
+    headersSent: true,
     writableEnded: false,
     writableLength,
   });

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { Bus, TransportSubscription } from '@patchbay/bus';
 import { Redactor } from '@patchbay/security';
-import { openSse } from './sse-response';
+import { SseStream } from './sse-response';
 
 /** A client this far behind (bytes written but not yet taken) is dropped; it reloads the overview when it comes back. */
 const MAX_BUFFERED_BYTES = 1 << 20;
@@ -14,20 +14,16 @@ const MAX_BUFFERED_BYTES = 1 << 20;
  * the current state over the REST API and keeps it current from here. Everything written
  * is redacted, as the session stream does.
  */
-export class OverviewStream {
+export class OverviewStream extends SseStream {
   private readonly logger = new Logger(OverviewStream.name);
   private subscriptions: TransportSubscription[] = [];
-  private keepalive?: NodeJS.Timeout;
-  private closed = false;
-  private readonly ended: Promise<void>;
-  private resolveEnded!: () => void;
 
   constructor(
     private readonly bus: Bus,
-    private readonly res: Response,
+    res: Response,
     private readonly redactor: Redactor,
   ) {
-    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+    super(res);
   }
 
   async open(): Promise<'streaming'> {
@@ -39,23 +35,12 @@ export class OverviewStream {
       this.bus.subscribe('approval.decided', (approval) => this.write('approval', approval)),
       this.bus.subscribe('runner.heartbeat', (heartbeat) => this.write('runner', heartbeat)),
     ];
-    this.keepalive = openSse(this.res, 'patchbay overview stream');
-    this.res.on('close', () => this.close());
+    this.start('patchbay overview stream');
     return 'streaming';
   }
 
-  /** Resolves when the stream has ended, for whatever reason. */
-  whenEnded(): Promise<void> {
-    return this.ended;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
-    clearInterval(this.keepalive);
-    if (!this.res.writableEnded) this.res.end();
-    this.resolveEnded();
   }
 
   private write(name: 'session' | 'approval' | 'runner', payload: object): void {

@@ -3,7 +3,7 @@ import { Response } from 'express';
 import { Bus, TransportSubscription } from '@patchbay/bus';
 import { ApprovalV1, isRetried, OutputEventV1 } from '@patchbay/contracts';
 import { Redactor } from '@patchbay/security';
-import { openSse } from './sse-response';
+import { SseStream } from './sse-response';
 
 const PAGE = 500;
 /** How long a hole in the live sequence may stay before we read it from the transcript. */
@@ -29,30 +29,26 @@ export interface StreamOptions {
  * pending when it joins, then each one asked and decided) come as `approval` events without
  * an id: they are not part of the transcript's sequence.
  */
-export class SessionStream {
+export class SessionStream extends SseStream {
   private readonly logger = new Logger(SessionStream.name);
   private next: number;
   private readonly pending = new Map<number, OutputEventV1>();
   private subscription?: TransportSubscription;
   private approvalSubscriptions: TransportSubscription[] = [];
   private gapTimer?: NodeJS.Timeout;
-  private keepalive?: NodeJS.Timeout;
   private filling: Promise<TranscriptState> | null = null;
-  private closed = false;
   /** Set once the SSE headers are out; until then events only collect in `pending`. */
   private streaming = false;
-  private readonly ended: Promise<void>;
-  private resolveEnded!: () => void;
 
   constructor(
     private readonly bus: Bus,
-    private readonly res: Response,
+    res: Response,
     private readonly options: StreamOptions,
     /** Live events and transcript pages alike are redacted as they are written. */
     private readonly redactor: Redactor,
   ) {
+    super(res);
     this.next = options.after + 1;
-    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
   /**
@@ -83,9 +79,8 @@ export class SessionStream {
       this.close();
       return 'no_session';
     }
-    this.keepalive = openSse(this.res, 'patchbay session stream');
+    this.start('patchbay session stream');
     this.streaming = true;
-    this.res.on('close', () => this.close());
     for (const approval of waiting.reverse()) this.writeApproval(approval);
     this.pump();
     // Nothing running or queued: the replay was everything there is.
@@ -93,20 +88,10 @@ export class SessionStream {
     return 'streaming';
   }
 
-  /** Resolves when the stream has ended, for whatever reason. */
-  whenEnded(): Promise<void> {
-    return this.ended;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     this.subscription?.unsubscribe();
     for (const subscription of this.approvalSubscriptions) subscription.unsubscribe();
     clearTimeout(this.gapTimer);
-    clearInterval(this.keepalive);
-    if (this.res.headersSent && !this.res.writableEnded) this.res.end();
-    this.resolveEnded();
   }
 
   private onLive(event: OutputEventV1): void {

@@ -1,8 +1,8 @@
-import { AppError } from '@patchbay/bus';
 import { PrincipalV1 } from '@patchbay/contracts';
 import { AccessStore, PrincipalChange } from '@patchbay/persistence';
 import { strictDouble } from '../../../../test/support/strict-double';
 import { PrincipalAdmin } from './principal-admin';
+import { refusal } from '../../../../test/support/refusal';
 
 const ada: PrincipalV1 = { id: 'p1ada', name: 'Ada', role: 'owner', identities: ['telegram:42'], fromConfig: false };
 
@@ -23,15 +23,6 @@ describe('PrincipalAdmin', () => {
       audit: async () => undefined,
     });
     return { admin: new PrincipalAdmin(store), store, decided };
-  }
-
-  async function refusal(promise: Promise<unknown>): Promise<AppError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
   }
 
   it('changes a role and audits who did it, from what to what', async () => {

@@ -1,9 +1,9 @@
-import { AppError } from '@patchbay/bus';
 import { BindingV1, KnownChatV1 } from '@patchbay/contracts';
 import { AccessStore, SessionsStore, SessionEntity } from '@patchbay/persistence';
 import { strictDouble } from '../../../../test/support/strict-double';
 import { BindingsController } from './bindings.controller';
 import { SessionBindings } from './session-bindings';
+import { refusal } from '../../../../test/support/refusal';
 
 type Members<T> = Partial<Record<keyof T, unknown>>;
 const chat = (sessionId: string | null): KnownChatV1 => ({ channel: 'telegram', chatId: '-100', title: null, sessionId, lastSeenAt: '2030-01-01T10:00:00.000Z' });
@@ -16,15 +16,6 @@ describe('BindingsController', () => {
     const bindings = strictDouble<SessionBindings>('SessionBindings', members.bindings ?? {});
     const audit = strictDouble<AccessStore>('AccessStore', { audit: async () => undefined });
     return { controller: new BindingsController(store, bindings, audit), store, bindings, audit };
-  }
-
-  async function refusal(promise: Promise<unknown>): Promise<AppError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
   }
 
   const attach = { sessionId: 's2', channel: 'telegram', chatId: '-100', delivery: 'final' as const, by: 'api:ops' };

@@ -1,38 +1,23 @@
 import { Response } from 'express';
 import { ScreenV1 } from '@patchbay/contracts';
+import { SseStream } from '../sse-response';
 import { sameScreen, ScreenWatcher } from './screen-pollers';
-
-const KEEPALIVE_MS = 15_000;
 
 /**
  * One SSE client following a session's screen: `event: screen` with a ScreenV1 each time it
  * changes (the first at once), then `event: end` when the session has no live terminal.
  */
-export class ScreenStream implements ScreenWatcher {
+export class ScreenStream extends SseStream implements ScreenWatcher {
   private last: ScreenV1;
-  private keepalive?: NodeJS.Timeout;
-  private closed = false;
-  private resolveEnded!: () => void;
-  private readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
 
-  constructor(
-    private readonly res: Response,
-    first: ScreenV1,
-  ) {
+  constructor(res: Response, first: ScreenV1) {
+    super(res);
     this.last = first;
   }
 
   open(): void {
-    this.res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    this.res.write(': patchbay screen stream\n\n');
+    this.start('patchbay screen stream');
     this.write('screen', this.last);
-    this.res.on('close', () => this.close());
-    this.keepalive = setInterval(() => this.res.write(': keepalive\n\n'), KEEPALIVE_MS);
   }
 
   screen(screen: ScreenV1): void {
@@ -48,18 +33,8 @@ export class ScreenStream implements ScreenWatcher {
     this.close();
   }
 
-  /** Resolves when the stream has ended, for whatever reason. */
-  whenEnded(): Promise<void> {
-    return this.ended;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.keepalive);
-    if (this.res.headersSent && !this.res.writableEnded) this.res.end();
-    this.resolveEnded();
-  }
+  /** Nothing of its own: its keeper stops watching the session once it ended. */
+  protected release(): void {}
 
   private write(event: string, data: unknown): void {
     this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
